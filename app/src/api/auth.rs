@@ -1,0 +1,119 @@
+//! Setup, sign-in, sign-out and invites.
+
+use leptos::prelude::*;
+
+use crate::model::{AppError, InviteInfo, SessionInfo};
+
+/// Who is signed in, whether setup is needed, and whether Kinema runs in sandbox mode.
+#[server(prefix = "/api", endpoint = "session_info")]
+pub async fn get_session_info() -> Result<SessionInfo, AppError> {
+    use crate::backend::context;
+    context::respond(async {
+        let state = context::state()?;
+        Ok(SessionInfo {
+            user: context::current_user().map(|user| user.view()),
+            needs_setup: state.needs_setup().await?,
+            sandbox: state.sandbox(),
+        })
+    }.await)
+}
+
+/// Creates the first admin account and signs it in. Refused once an admin exists.
+#[server(prefix = "/api", endpoint = "setup_admin")]
+pub async fn setup_admin(
+    username: String,
+    display_name: String,
+    password: String,
+    password_confirm: String,
+) -> Result<(), AppError> {
+    use crate::backend::{accounts, context, session};
+    context::respond(async {
+        let state = context::state()?;
+        let form = accounts::AccountForm::parse(&username, &display_name, &password, &password_confirm)?;
+        let admin = accounts::create_first_admin(&state, form).await?;
+        session::sign_in(&context::session()?, admin.id).await?;
+        leptos_axum::redirect("/");
+        Ok(())
+    }.await)
+}
+
+/// Signs in with a username and password, then goes to `next` (a local path) or the studio.
+#[server(prefix = "/api", endpoint = "sign_in")]
+pub async fn sign_in(
+    username: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    use crate::backend::{accounts, context, session};
+    context::respond(async {
+        let state = context::state()?;
+        let user = accounts::authenticate(&state, &username, &password, context::client_address()).await?;
+        session::sign_in(&context::session()?, user.id).await?;
+        leptos_axum::redirect(&local_path_or_home(next.as_deref()));
+        Ok(())
+    }.await)
+}
+
+/// Ends the session on the server.
+#[server(prefix = "/api", endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    use crate::backend::{context, session};
+    context::respond(async {
+        session::sign_out(&context::session()?).await?;
+        leptos_axum::redirect("/login");
+        Ok(())
+    }.await)
+}
+
+/// What an invite link offers, before accepting it.
+#[server(prefix = "/api", endpoint = "invite_details")]
+pub async fn invite_details(token: String) -> Result<InviteInfo, AppError> {
+    use crate::backend::{accounts, context};
+    context::respond(async {
+        accounts::invite_info(&context::state()?, &token).await
+    }.await)
+}
+
+/// Accepts an invite: creates the account with the invite's role and signs it in.
+#[server(prefix = "/api", endpoint = "accept_invite")]
+pub async fn accept_invite(
+    token: String,
+    username: String,
+    display_name: String,
+    password: String,
+    password_confirm: String,
+) -> Result<(), AppError> {
+    use crate::backend::{accounts, context, session};
+    context::respond(async {
+        let state = context::state()?;
+        let form = accounts::AccountForm::parse(&username, &display_name, &password, &password_confirm)?;
+        let user = accounts::accept_invite(&state, &token, form).await?;
+        session::sign_in(&context::session()?, user.id).await?;
+        leptos_axum::redirect("/");
+        Ok(())
+    }.await)
+}
+
+/// Only local paths are followed after sign-in, so a crafted link cannot send people elsewhere.
+pub fn local_path_or_home(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path_or_home;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(local_path_or_home(Some("/history")), "/history");
+        assert_eq!(local_path_or_home(Some("//evil.example")), "/");
+        assert_eq!(local_path_or_home(Some("https://evil.example")), "/");
+        assert_eq!(local_path_or_home(Some("/\\evil.example")), "/");
+        assert_eq!(local_path_or_home(None), "/");
+    }
+}

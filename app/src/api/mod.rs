@@ -1,0 +1,5 @@
+//! Server functions, one feature per module. Each body reads the session and state from context,
+//! calls the backend and maps the error once with `respond`.
+
+pub mod admin;
+pub mod auth;

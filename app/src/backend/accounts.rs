@@ -1,0 +1,312 @@
+//! Users, roles, invites and password hashing (argon2id, off the async threads).
+
+use std::net::IpAddr;
+
+use argon2::{
+    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
+    Argon2,
+};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use super::{
+    now_unix,
+    store::{NewInvite, NewUser, UserRecord},
+    throttle::throttled_message,
+    AppState, BackendError,
+};
+use crate::model::{InviteInfo, InviteView, Role};
+use crate::rules::accounts as rules;
+
+/// The message for any failed sign-in: it never tells whether the account exists.
+pub const WRONG_CREDENTIALS: &str = "Wrong username or password.";
+
+/// Hashes a password with argon2id on a blocking thread.
+pub async fn hash_password(password: String) -> Result<String, BackendError> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            .map_err(|err| BackendError::Internal(format!("hashing failed: {err}")))
+    })
+    .await
+    .map_err(|err| BackendError::Internal(format!("hashing task failed: {err}")))?
+}
+
+/// Checks a password against a stored hash on a blocking thread.
+pub async fn verify_password(password: String, hash: String) -> Result<bool, BackendError> {
+    tokio::task::spawn_blocking(move || {
+        let parsed = PasswordHash::new(&hash)
+            .map_err(|err| BackendError::Internal(format!("stored hash unreadable: {err}")))?;
+        Ok(Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok())
+    })
+    .await
+    .map_err(|err| BackendError::Internal(format!("verify task failed: {err}")))?
+}
+
+/// A hash of nothing anyone knows, verified when the account does not exist so that the
+/// answer takes as long as for a real account.
+async fn dummy_hash() -> Result<String, BackendError> {
+    static DUMMY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    DUMMY
+        .get_or_try_init(|| hash_password(random_token()))
+        .await
+        .cloned()
+}
+
+/// Validated fields of a new account.
+pub struct AccountForm {
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+}
+
+impl AccountForm {
+    /// Normalises and checks the submitted fields with the shared rules.
+    pub fn parse(
+        username: &str,
+        display_name: &str,
+        password: &str,
+        confirm: &str,
+    ) -> Result<AccountForm, BackendError> {
+        let username = rules::normalize_username(username);
+        rules::check_username(&username).map_err(BackendError::Invalid)?;
+        rules::check_display_name(display_name).map_err(BackendError::Invalid)?;
+        rules::check_new_password(password, confirm).map_err(BackendError::Invalid)?;
+        Ok(AccountForm {
+            username,
+            display_name: display_name.trim().to_string(),
+            password: password.to_string(),
+        })
+    }
+}
+
+fn taken_or(err: BackendError, username: &str) -> BackendError {
+    if err.is_unique_violation() {
+        BackendError::Invalid(format!(
+            "The username '{username}' is taken; choose another."
+        ))
+    } else {
+        err
+    }
+}
+
+/// Creates the first admin; refused once an admin exists.
+pub async fn create_first_admin(
+    state: &AppState,
+    form: AccountForm,
+) -> Result<UserRecord, BackendError> {
+    if !state.needs_setup().await? {
+        return Err(BackendError::Invalid(
+            "Kinema is already set up; sign in instead.".into(),
+        ));
+    }
+    let hash = hash_password(form.password).await?;
+    let created = state
+        .store()
+        .create_first_admin(&NewUser {
+            username: &form.username,
+            display_name: &form.display_name,
+            password_hash: &hash,
+            role: Role::Admin,
+            created_at: now_unix(),
+        })
+        .await
+        .map_err(|err| taken_or(err, &form.username))?;
+    created.ok_or_else(|| {
+        BackendError::Invalid("Kinema is already set up; sign in instead.".into())
+    })
+}
+
+/// Creates an admin without the first-run restriction (the headless `create-admin` command).
+pub async fn create_admin(state: &AppState, form: AccountForm) -> Result<UserRecord, BackendError> {
+    let hash = hash_password(form.password).await?;
+    state
+        .store()
+        .create_user(&NewUser {
+            username: &form.username,
+            display_name: &form.display_name,
+            password_hash: &hash,
+            role: Role::Admin,
+            created_at: now_unix(),
+        })
+        .await
+        .map_err(|err| taken_or(err, &form.username))
+}
+
+/// Sets a new password for an account (the headless `reset-password` command).
+pub async fn reset_password(
+    state: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<(), BackendError> {
+    rules::check_new_password(password, password).map_err(BackendError::Invalid)?;
+    let username = rules::normalize_username(username);
+    let user = state
+        .store()
+        .user_by_username(&username)
+        .await?
+        .ok_or_else(|| BackendError::Invalid(format!("There is no account '{username}'.")))?;
+    let hash = hash_password(password.to_string()).await?;
+    state.store().set_password_hash(user.id, &hash).await?;
+    Ok(())
+}
+
+/// Checks a sign-in attempt, with throttling per account name and per client address.
+/// Throttled attempts are refused before the password is checked.
+pub async fn authenticate(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    address: Option<IpAddr>,
+) -> Result<UserRecord, BackendError> {
+    let username = rules::normalize_username(username);
+    let throttle = state.sign_in_throttle();
+    throttle
+        .check(&username, address)
+        .map_err(|wait| BackendError::Throttled(throttled_message(wait)))?;
+    let user = state.store().user_by_username(&username).await?;
+    let hash = match &user {
+        Some(user) => user.password_hash.clone(),
+        None => dummy_hash().await?,
+    };
+    let matches = verify_password(password.to_string(), hash).await?;
+    match user {
+        Some(user) if matches && !user.disabled => {
+            throttle.clear_account(&username);
+            Ok(user)
+        }
+        _ => {
+            throttle.record_failure(&username, address);
+            Err(BackendError::Invalid(WRONG_CREDENTIALS.into()))
+        }
+    }
+}
+
+/// Creates a single-use invite link valid for `hours`.
+pub async fn create_invite(
+    state: &AppState,
+    admin: &UserRecord,
+    role: Role,
+    hours: i64,
+) -> Result<InviteView, BackendError> {
+    rules::check_invite_hours(hours).map_err(BackendError::Invalid)?;
+    let token = random_token();
+    let now = now_unix();
+    let expires_at = now + hours * 3600;
+    let id = state
+        .store()
+        .create_invite(&NewInvite {
+            token_hash: &token_hash(&token),
+            role: role.as_str(),
+            created_by: admin.id,
+            created_at: now,
+            expires_at,
+        })
+        .await?;
+    Ok(InviteView {
+        id,
+        role,
+        expires_at,
+        used_by: None,
+        link: Some(format!("{}/invite/{token}", state.public_url())),
+    })
+}
+
+/// The newest invites.
+pub async fn list_invites(state: &AppState) -> Result<Vec<InviteView>, BackendError> {
+    let rows = state.store().list_invites(100).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| InviteView {
+            id: row.id,
+            role: Role::parse(&row.role).unwrap_or(Role::Member),
+            expires_at: row.expires_at,
+            used_by: row.used_by_name,
+            link: None,
+        })
+        .collect())
+}
+
+/// What the invite page shows; a plain message when the link is unknown, used or expired.
+pub async fn invite_info(state: &AppState, token: &str) -> Result<InviteInfo, BackendError> {
+    let invite = state
+        .store()
+        .invite_by_token_hash(&token_hash(token))
+        .await?
+        .ok_or_else(invite_unusable)?;
+    if invite.used_at.is_some() || invite.expires_at <= now_unix() {
+        return Err(invite_unusable());
+    }
+    Ok(InviteInfo {
+        role: Role::parse(&invite.role).unwrap_or(Role::Member),
+        invited_by: invite.created_by_name,
+        expires_at: invite.expires_at,
+    })
+}
+
+/// Creates the invitee's account and uses up the invite, in one transaction.
+pub async fn accept_invite(
+    state: &AppState,
+    token: &str,
+    form: AccountForm,
+) -> Result<UserRecord, BackendError> {
+    invite_info(state, token).await?;
+    let hash = hash_password(form.password).await?;
+    let created = state
+        .store()
+        .accept_invite(
+            &token_hash(token),
+            &NewUser {
+                username: &form.username,
+                display_name: &form.display_name,
+                password_hash: &hash,
+                role: Role::Member,
+                created_at: now_unix(),
+            },
+            now_unix(),
+        )
+        .await
+        .map_err(|err| taken_or(err, &form.username))?;
+    created.ok_or_else(invite_unusable)
+}
+
+/// Disables or re-enables a member. Admins cannot disable themselves.
+pub async fn set_disabled(
+    state: &AppState,
+    admin: &UserRecord,
+    user_id: i64,
+    disabled: bool,
+) -> Result<(), BackendError> {
+    if admin.id == user_id && disabled {
+        return Err(BackendError::Invalid(
+            "You cannot disable your own account.".into(),
+        ));
+    }
+    if !state.store().set_user_disabled(user_id, disabled).await? {
+        return Err(BackendError::NotFound);
+    }
+    Ok(())
+}
+
+fn invite_unusable() -> BackendError {
+    BackendError::Invalid(
+        "This invite link is not valid: it was already used, has expired or was mistyped. Ask your admin for a new one."
+            .into(),
+    )
+}
+
+/// A random URL-safe token with 256 bits of entropy.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// The stored form of a token.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}

@@ -1,0 +1,85 @@
+//! The server-side domain and its infrastructure. This is the one `ssr` gate of the app crate:
+//! nothing below it is compiled into the browser.
+
+pub mod accounts;
+pub mod context;
+pub mod error;
+pub mod session;
+pub mod store;
+pub mod throttle;
+
+use std::sync::{
+    atomic::{AtomicBool, Ordering},
+    Arc,
+};
+
+pub use error::BackendError;
+use store::Store;
+use throttle::SignInThrottle;
+
+/// Everything a request handler needs, shared by all requests.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<AppStateInner>,
+}
+
+struct AppStateInner {
+    store: Store,
+    public_url: String,
+    sandbox: bool,
+    sign_in_throttle: SignInThrottle,
+    setup_done: AtomicBool,
+}
+
+impl AppState {
+    /// Builds the shared state. `public_url` has no trailing slash.
+    pub fn new(store: Store, public_url: String, sandbox: bool) -> Self {
+        Self {
+            inner: Arc::new(AppStateInner {
+                store,
+                public_url: public_url.trim_end_matches('/').to_string(),
+                sandbox,
+                sign_in_throttle: SignInThrottle::default(),
+                setup_done: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// The database.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The address people and the upstream reach Kinema at, without a trailing slash.
+    pub fn public_url(&self) -> &str {
+        &self.inner.public_url
+    }
+
+    /// True when Kinema talks to its built-in EvoLink simulator.
+    pub fn sandbox(&self) -> bool {
+        self.inner.sandbox
+    }
+
+    /// Failed sign-in bookkeeping.
+    pub fn sign_in_throttle(&self) -> &SignInThrottle {
+        &self.inner.sign_in_throttle
+    }
+
+    /// True until the first admin exists. Once false it stays false, so the database is asked only
+    /// until setup is done.
+    pub async fn needs_setup(&self) -> Result<bool, BackendError> {
+        if self.inner.setup_done.load(Ordering::Acquire) {
+            return Ok(false);
+        }
+        let has_admin = self.store().has_admin().await?;
+        if has_admin {
+            self.inner.setup_done.store(true, Ordering::Release);
+        }
+        Ok(!has_admin)
+    }
+}
+
+/// Current unix time in seconds.
+pub fn now_unix() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}

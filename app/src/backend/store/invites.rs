@@ -1,0 +1,114 @@
+//! Invite links: single use, expiring, stored as a hash of their token.
+
+use super::{on_pool, users::NewUser, Store, UserRecord};
+use crate::backend::BackendError;
+
+/// An invite row joined with the names of its creator and user.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InviteRecord {
+    pub id: i64,
+    pub role: String,
+    pub created_by_name: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_by_name: Option<String>,
+    pub used_at: Option<i64>,
+}
+
+/// An invite to create.
+pub struct NewInvite<'a> {
+    pub token_hash: &'a str,
+    pub role: &'a str,
+    pub created_by: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+const INVITE_SELECT: &str = "SELECT i.id, i.role, c.display_name AS created_by_name, i.created_at, \
+     i.expires_at, u.display_name AS used_by_name, i.used_at \
+     FROM invites i JOIN users c ON c.id = i.created_by LEFT JOIN users u ON u.id = i.used_by";
+
+impl Store {
+    /// Stores a new invite and returns its id.
+    pub async fn create_invite(&self, invite: &NewInvite<'_>) -> Result<i64, BackendError> {
+        let id: i64 = on_pool!(self, pool => sqlx::query_scalar(
+            "INSERT INTO invites (token_hash, role, created_by, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id"
+        )
+        .bind(invite.token_hash)
+        .bind(invite.role)
+        .bind(invite.created_by)
+        .bind(invite.created_at)
+        .bind(invite.expires_at)
+        .fetch_one(pool)
+        .await)?;
+        Ok(id)
+    }
+
+    /// The newest invites first.
+    pub async fn list_invites(&self, limit: i64) -> Result<Vec<InviteRecord>, BackendError> {
+        let sql = format!("{INVITE_SELECT} ORDER BY i.id DESC LIMIT $1");
+        let rows = on_pool!(self, pool => sqlx::query_as::<_, InviteRecord>(&sql)
+            .bind(limit)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
+    }
+
+    /// Finds an invite by its token hash.
+    pub async fn invite_by_token_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<InviteRecord>, BackendError> {
+        let sql = format!("{INVITE_SELECT} WHERE i.token_hash = $1");
+        let row = on_pool!(self, pool => sqlx::query_as::<_, InviteRecord>(&sql)
+            .bind(token_hash)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row)
+    }
+
+    /// In one transaction: creates the user with the invite's role and marks the invite used.
+    /// `Ok(None)` when the invite is unknown, used or expired (nothing is written then).
+    pub async fn accept_invite(
+        &self,
+        token_hash: &str,
+        user: &NewUser<'_>,
+        now: i64,
+    ) -> Result<Option<UserRecord>, BackendError> {
+        let sql_user = "INSERT INTO users (username, display_name, password_hash, role, disabled, created_at) \
+             SELECT $1, $2, $3, role, FALSE, $4 FROM invites \
+             WHERE token_hash = $5 AND used_at IS NULL AND expires_at > $4 \
+             RETURNING id, username, display_name, password_hash, role, disabled, created_at";
+        let sql_mark = "UPDATE invites SET used_by = $1, used_at = $2 \
+             WHERE token_hash = $3 AND used_at IS NULL AND expires_at > $2";
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let created = sqlx::query_as::<_, UserRecord>(sql_user)
+                .bind(user.username)
+                .bind(user.display_name)
+                .bind(user.password_hash)
+                .bind(now)
+                .bind(token_hash)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(created) = created else {
+                tx.rollback().await?;
+                return Ok(None);
+            };
+            let marked = sqlx::query(sql_mark)
+                .bind(created.id)
+                .bind(now)
+                .bind(token_hash)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if marked != 1 {
+                tx.rollback().await?;
+                return Ok(None);
+            }
+            tx.commit().await?;
+            Ok(Some(created))
+        })
+    }
+}

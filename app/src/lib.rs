@@ -1,0 +1,67 @@
+//! Kinema's app crate: the UI shared by the server (SSR) and the browser (hydrate), the server
+//! functions, the pure rules, and (behind `ssr`) the server-side domain.
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod backend;
+pub mod components;
+pub mod model;
+pub mod pages;
+pub mod rules;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+use components::frame::Frame;
+use pages::{
+    admin::AdminPage, elements::ElementsPage, history::HistoryPage, invite::InvitePage,
+    login::LoginPage, not_found::NotFound, setup::SetupPage, studio::StudioPage, usage::UsagePage,
+};
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The app: styles, title and routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/kinema.css" />
+        <Title text="Kinema" />
+        <Router>
+            <Frame>
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=StudioPage />
+                    <Route path=path!("/history") view=HistoryPage />
+                    <Route path=path!("/elements") view=ElementsPage />
+                    <Route path=path!("/usage") view=UsagePage />
+                    <Route path=path!("/admin") view=AdminPage />
+                    <Route path=path!("/login") view=LoginPage />
+                    <Route path=path!("/setup") view=SetupPage />
+                    <Route path=path!("/invite/:token") view=InvitePage />
+                </Routes>
+            </Frame>
+        </Router>
+    }
+}

@@ -1,0 +1,104 @@
+//! Serializable types that cross the wire between the browser and the server.
+
+mod error;
+
+pub use error::AppError;
+
+use serde::{Deserialize, Serialize};
+
+/// What a member may do in Kinema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    /// Manages members, invites, budgets and the EvoLink connection.
+    Admin,
+    /// Uses the studio and sees their own work.
+    Member,
+}
+
+impl Role {
+    /// The name stored in the database and used in forms.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+
+    /// Parses the stored or submitted name.
+    pub fn parse(value: &str) -> Option<Role> {
+        match value {
+            "admin" => Some(Role::Admin),
+            "member" => Some(Role::Member),
+            _ => None,
+        }
+    }
+
+    /// The label people read.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "Admin",
+            Role::Member => "Member",
+        }
+    }
+}
+
+/// The signed-in member as the browser sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+}
+
+impl UserView {
+    /// Whether this member may use the admin pages.
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+/// What every page needs to know about the visitor and the installation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// The signed-in member, if any.
+    pub user: Option<UserView>,
+    /// True until the first admin account exists.
+    pub needs_setup: bool,
+    /// True when no EvoLink key is configured and Kinema talks to its built-in simulator.
+    pub sandbox: bool,
+}
+
+/// A member as the admin pages list them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberView {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub disabled: bool,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// An invite link as the admin pages list it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteView {
+    pub id: i64,
+    pub role: Role,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// Set once someone accepted the invite.
+    pub used_by: Option<String>,
+    /// Only present right after creation: the token is stored hashed and cannot be shown again.
+    pub link: Option<String>,
+}
+
+/// What the invite page shows before the invitee accepts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteInfo {
+    pub role: Role,
+    pub invited_by: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+}

@@ -1,0 +1,159 @@
+//! Admin page: members and invite links.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::admin::{list_invites, list_members, CreateInvite, SetMemberDisabled};
+use crate::components::{error_note::ErrorNote, signed_in::SignedIn};
+use crate::model::{InviteView, MemberView};
+use crate::rules::format::utc_datetime;
+
+/// Members and invites; admins only (the server answers 403 to everyone else).
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    view! {
+        <Title text="Admin · Kinema" />
+        <SignedIn children=|user| {
+            if user.is_admin() {
+                view! { <AdminPanels /> }.into_any()
+            } else {
+                view! {
+                    <section class="card">
+                        <h1>"Admins only"</h1>
+                        <p>"This page is for admins. Ask an admin of your team if you need something changed."</p>
+                    </section>
+                }
+                    .into_any()
+            }
+        } />
+    }
+}
+
+#[component]
+fn AdminPanels() -> impl IntoView {
+    let create_invite = ServerAction::<CreateInvite>::new();
+    let set_disabled = ServerAction::<SetMemberDisabled>::new();
+    let members = Resource::new(move || set_disabled.version().get(), |_| list_members());
+    let invites = Resource::new(move || create_invite.version().get(), |_| list_invites());
+    view! {
+        <section class="card">
+            <h1>"Members"</h1>
+            <ErrorNote value=set_disabled.value() />
+            <Suspense fallback=|| view! { <p>"Loading members…"</p> }>
+                {move || Suspend::new(async move {
+                    match members.await {
+                        Ok(list) => view! { <MemberTable members=list action=set_disabled /> }.into_any(),
+                        Err(err) => view! { <p class="error">{err.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+        <section class="card">
+            <h2>"Invite someone"</h2>
+            <ActionForm action=create_invite>
+                <label>
+                    "Role"
+                    <select name="role">
+                        <option value="member" selected>"Member"</option>
+                        <option value="admin">"Admin"</option>
+                    </select>
+                </label>
+                <label>
+                    "Link works for (hours)" <input name="hours" type="number" min="1" max="720" value="72" />
+                </label>
+                <ErrorNote value=create_invite.value() />
+                <button type="submit">"Create invite link"</button>
+            </ActionForm>
+            {move || {
+                create_invite.value().get().and_then(Result::ok).and_then(|invite| invite.link).map(|link| {
+                    view! {
+                        <p class="success" role="status">
+                            "Send this link to the person you invite (it works once): "
+                            <code class="invite-link">{link}</code>
+                        </p>
+                    }
+                })
+            }}
+            <Suspense>
+                {move || Suspend::new(async move {
+                    invites.await.ok().map(|list| view! { <InviteTable invites=list /> })
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn MemberTable(
+    members: Vec<MemberView>,
+    action: ServerAction<SetMemberDisabled>,
+) -> impl IntoView {
+    view! {
+        <table>
+            <thead>
+                <tr>
+                    <th>"Name"</th>
+                    <th>"Username"</th>
+                    <th>"Role"</th>
+                    <th>"Status"</th>
+                    <th></th>
+                </tr>
+            </thead>
+            <tbody>
+                {members
+                    .into_iter()
+                    .map(|member| {
+                        let label = if member.disabled { "Enable" } else { "Disable" };
+                        let aria = format!("{label} {}", member.display_name);
+                        view! {
+                            <tr>
+                                <td>{member.display_name.clone()}</td>
+                                <td>{member.username.clone()}</td>
+                                <td>{member.role.label()}</td>
+                                <td>{if member.disabled { "Disabled" } else { "Active" }}</td>
+                                <td>
+                                    <ActionForm action>
+                                        <input type="hidden" name="user_id" value=member.id />
+                                        <input type="hidden" name="disabled" value=(!member.disabled).to_string() />
+                                        <button type="submit" class="small" aria-label=aria>
+                                            {label}
+                                        </button>
+                                    </ActionForm>
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+fn InviteTable(invites: Vec<InviteView>) -> impl IntoView {
+    view! {
+        <table>
+            <thead>
+                <tr>
+                    <th>"Role"</th>
+                    <th>"Expires"</th>
+                    <th>"Used by"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {invites
+                    .into_iter()
+                    .map(|invite| {
+                        view! {
+                            <tr>
+                                <td>{invite.role.label()}</td>
+                                <td>{utc_datetime(invite.expires_at)}</td>
+                                <td>{invite.used_by.unwrap_or_else(|| "—".into())}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}

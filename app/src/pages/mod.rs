@@ -1,0 +1,11 @@
+//! One file per page.
+
+pub mod admin;
+pub mod elements;
+pub mod history;
+pub mod invite;
+pub mod login;
+pub mod not_found;
+pub mod setup;
+pub mod studio;
+pub mod usage;

@@ -1,0 +1,4 @@
+//! Pure rules with no I/O, compiled into both the browser and the server so both say the same thing.
+
+pub mod accounts;
+pub mod format;

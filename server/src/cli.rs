@@ -1,0 +1,86 @@
+//! The command line: serve (default), and headless account commands.
+
+use std::io::BufRead;
+
+use clap::{Parser, Subcommand};
+
+use app::backend::{accounts, store::Store, AppState};
+
+use crate::config::{Config, Settings};
+
+/// Kinema: a team studio for Kling 3.0 Motion Control and Custom Elements through EvoLink.
+#[derive(Parser, Debug)]
+#[command(name = "kinema-server", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+/// What to do.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run Kinema (the default).
+    Serve,
+    /// Create an admin account without the web setup page. The password is read from
+    /// KINEMA_NEW_PASSWORD or, if unset, from the first line of standard input.
+    CreateAdmin {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: String,
+    },
+    /// Set a new password for an account. The password is read like for create-admin.
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+/// Reads the new password from `KINEMA_NEW_PASSWORD` or standard input.
+fn read_new_password() -> Result<String, String> {
+    if let Ok(password) = std::env::var("KINEMA_NEW_PASSWORD") {
+        return Ok(password);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|err| format!("cannot read the password from standard input: {err}"))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+/// Runs an account command against the configured database.
+pub async fn run_account_command(config: &Config, command: Command) -> Result<String, String> {
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|err| format!("cannot create the data directory: {err}"))?;
+    let store = Store::connect(config.database_url.expose())
+        .await
+        .map_err(|err| format!("cannot open the database: {err}"))?;
+    let state = AppState::new(store.clone(), String::new(), config.sandbox());
+    let outcome = match command {
+        Command::Serve => Ok(String::new()),
+        Command::CreateAdmin {
+            username,
+            display_name,
+        } => {
+            let password = read_new_password()?;
+            let form = accounts::AccountForm::parse(&username, &display_name, &password, &password)
+                .map_err(|err| err.to_string())?;
+            accounts::create_admin(&state, form)
+                .await
+                .map(|user| format!("Created admin '{}'.", user.username))
+                .map_err(|err| err.to_string())
+        }
+        Command::ResetPassword { username } => {
+            let password = read_new_password()?;
+            accounts::reset_password(&state, &username, &password)
+                .await
+                .map(|()| format!("Password of '{username}' changed."))
+                .map_err(|err| err.to_string())
+        }
+    };
+    store.close().await;
+    outcome
+}

@@ -1,0 +1,253 @@
+//! Typed configuration, read once at start from flags with environment fallbacks (and `.env`).
+
+use std::{fmt, net::SocketAddr, path::PathBuf};
+
+use clap::Args;
+
+/// A value that must never be printed: Debug and Display show `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself; call only where it is sent to its one rightful receiver.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// The settings as given on the command line or in the environment, before validation.
+#[derive(Args, Clone, Debug, Default)]
+pub struct Settings {
+    /// Database: `postgres://…` for PostgreSQL, `sqlite:PATH` for SQLite
+    /// [default: a SQLite file `kinema.db` in the data dir]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Directory for the SQLite database and stored media.
+    #[arg(long, env = "KINEMA_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Address and port to listen on.
+    #[arg(long, env = "KINEMA_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: String,
+    /// The address people and the upstream reach Kinema at, e.g. https://kinema.example.com
+    /// [default: http:// plus the listen address]
+    #[arg(long, env = "KINEMA_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// The team's EvoLink API key; without it Kinema runs in sandbox mode against its built-in
+    /// simulator.
+    #[arg(long, env = "EVOLINK_API_KEY", hide_env_values = true)]
+    pub evolink_api_key: Option<String>,
+    /// EvoLink API base URL.
+    #[arg(long, env = "EVOLINK_BASE_URL", default_value = "https://api.evolink.ai")]
+    pub evolink_base_url: String,
+    /// EvoLink file service base URL.
+    #[arg(
+        long,
+        env = "EVOLINK_FILES_BASE_URL",
+        default_value = "https://files-api.evolink.ai"
+    )]
+    pub evolink_files_base_url: String,
+    /// Directory with the built browser files (`pkg/`), as produced by `cargo leptos build`.
+    #[arg(long, env = "KINEMA_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+    /// Log filter, e.g. `info` or `kinema_server=debug,info`.
+    #[arg(long, env = "KINEMA_LOG", default_value = "info")]
+    pub log: String,
+}
+
+/// Validated configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: Secret,
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    /// Explicit public URL (no trailing slash); when `None` it is derived from the bound address.
+    pub public_url: Option<String>,
+    pub evolink_api_key: Option<Secret>,
+    pub evolink_base_url: String,
+    pub evolink_files_base_url: String,
+    pub site_root: PathBuf,
+    pub log: String,
+}
+
+/// A configuration value that stops start-up; its Display is one line naming the variable.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+fn invalid(variable: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        message: message.into(),
+    }
+}
+
+fn check_http_url(variable: &'static str, value: &str) -> Result<String, ConfigError> {
+    let parsed = url::Url::parse(value)
+        .map_err(|err| invalid(variable, format!("'{value}' is not a URL ({err})")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(invalid(
+            variable,
+            format!("'{value}' must be an http:// or https:// address"),
+        ));
+    }
+    Ok(value.trim_end_matches('/').to_string())
+}
+
+impl Config {
+    /// Validates the settings.
+    pub fn from_settings(settings: Settings) -> Result<Config, ConfigError> {
+        let listen: SocketAddr = settings.listen.parse().map_err(|_| {
+            invalid(
+                "KINEMA_LISTEN",
+                format!(
+                    "'{}' is not an address and port like 127.0.0.1:3000",
+                    settings.listen
+                ),
+            )
+        })?;
+        let database_url = match settings.database_url.filter(|url| !url.trim().is_empty()) {
+            Some(url) if url.starts_with("sqlite:") || app::backend::store::is_postgres_url(&url) => url,
+            Some(_) => {
+                return Err(invalid(
+                    "DATABASE_URL",
+                    "must start with postgres://, postgresql:// or sqlite:",
+                ))
+            }
+            None => format!(
+                "sqlite://{}",
+                settings.data_dir.join("kinema.db").to_string_lossy()
+            ),
+        };
+        let public_url = settings
+            .public_url
+            .filter(|url| !url.trim().is_empty())
+            .map(|url| check_http_url("KINEMA_PUBLIC_URL", &url))
+            .transpose()?;
+        let evolink_base_url = check_http_url("EVOLINK_BASE_URL", &settings.evolink_base_url)?;
+        let evolink_files_base_url =
+            check_http_url("EVOLINK_FILES_BASE_URL", &settings.evolink_files_base_url)?;
+        let evolink_api_key = settings
+            .evolink_api_key
+            .map(|key| key.trim().to_string())
+            .filter(|key| !key.is_empty())
+            .map(Secret::new);
+        if settings.data_dir.as_os_str().is_empty() {
+            return Err(invalid("KINEMA_DATA_DIR", "must not be empty"));
+        }
+        Ok(Config {
+            database_url: Secret::new(database_url),
+            data_dir: settings.data_dir,
+            listen,
+            public_url,
+            evolink_api_key,
+            evolink_base_url,
+            evolink_files_base_url,
+            site_root: settings.site_root,
+            log: settings.log,
+        })
+    }
+
+    /// True when no EvoLink key is set.
+    pub fn sandbox(&self) -> bool {
+        self.evolink_api_key.is_none()
+    }
+
+    /// The public URL, or one derived from the address actually bound.
+    pub fn public_url_for(&self, bound: SocketAddr) -> String {
+        if let Some(url) = &self.public_url {
+            return url.clone();
+        }
+        let host = if bound.ip().is_unspecified() {
+            "127.0.0.1".to_string()
+        } else if bound.is_ipv6() {
+            format!("[{}]", bound.ip())
+        } else {
+            bound.ip().to_string()
+        };
+        format!("http://{host}:{}", bound.port())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> Settings {
+        Settings {
+            data_dir: "./data".into(),
+            listen: "127.0.0.1:3000".into(),
+            evolink_base_url: "https://api.evolink.ai".into(),
+            evolink_files_base_url: "https://files-api.evolink.ai".into(),
+            site_root: "target/site".into(),
+            log: "info".into(),
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn defaults_give_sqlite_in_the_data_dir_and_sandbox() {
+        let config = Config::from_settings(settings()).unwrap();
+        assert_eq!(config.database_url.expose(), "sqlite://./data/kinema.db");
+        assert!(config.sandbox());
+        assert_eq!(
+            config.public_url_for("127.0.0.1:3000".parse().unwrap()),
+            "http://127.0.0.1:3000"
+        );
+        assert_eq!(
+            config.public_url_for("0.0.0.0:8080".parse().unwrap()),
+            "http://127.0.0.1:8080"
+        );
+    }
+
+    #[test]
+    fn invalid_values_name_their_variable() {
+        let err = Config::from_settings(Settings {
+            listen: "nonsense".into(),
+            ..settings()
+        })
+        .unwrap_err();
+        assert_eq!(err.variable, "KINEMA_LISTEN");
+        assert!(err.to_string().starts_with("invalid configuration: KINEMA_LISTEN:"));
+        let err = Config::from_settings(Settings {
+            database_url: Some("mysql://x".into()),
+            ..settings()
+        })
+        .unwrap_err();
+        assert_eq!(err.variable, "DATABASE_URL");
+        let err = Config::from_settings(Settings {
+            public_url: Some("ftp://x".into()),
+            ..settings()
+        })
+        .unwrap_err();
+        assert_eq!(err.variable, "KINEMA_PUBLIC_URL");
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let config = Config::from_settings(Settings {
+            evolink_api_key: Some("sk-very-secret".into()),
+            database_url: Some("postgres://user:pw-secret@localhost/db".into()),
+            ..settings()
+        })
+        .unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("sk-very-secret"));
+        assert!(!shown.contains("pw-secret"));
+        assert!(shown.contains("[redacted]"));
+        assert!(!config.sandbox());
+    }
+}

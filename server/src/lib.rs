@@ -1,0 +1,10 @@
+//! Kinema's server: configuration, start-up, the axum router and the routes that are not
+//! server functions.
+
+pub mod cli;
+pub mod config;
+pub mod middleware;
+pub mod routes;
+pub mod sessions;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,208 @@
+//! Request middleware: request ids and the access log, the cross-site check for mutations,
+//! resolving the signed-in user, and the page guard.
+
+use std::time::Instant;
+
+use axum::{
+    extract::{MatchedPath, Request},
+    http::{header, HeaderValue, Method, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+};
+use tower_sessions::Session;
+
+use app::backend::{
+    context::{CurrentUser, RequestId},
+    session, AppState,
+};
+use app::model::Role;
+
+/// Gives every request an id (shown to people with internal errors, sent as `x-request-id`) and
+/// logs one line per request: method, matched route, status, latency. Never the full URL.
+pub async fn request_log(mut request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let request_id = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+    request
+        .extensions_mut()
+        .insert(RequestId(request_id.clone()));
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_string())
+        .unwrap_or_else(|| route_family(request.uri().path()).to_string());
+    let mut response = next.run(request).await;
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    tracing::info!(
+        target: "kinema::access",
+        %method,
+        route = %route,
+        status = response.status().as_u16(),
+        latency_ms = started.elapsed().as_millis() as u64,
+        request_id = %request_id,
+    );
+    response
+}
+
+/// A coarse name for an unmatched path, so the log never carries ids or tokens from the URL.
+fn route_family(path: &str) -> &'static str {
+    if path.starts_with("/pkg/") {
+        "/pkg/{file}"
+    } else if path.starts_with("/invite/") {
+        "/invite/{token}"
+    } else if path.starts_with("/api/") {
+        "/api/{fn}"
+    } else {
+        "(page or file)"
+    }
+}
+
+/// Refuses state-changing requests that a browser marks as coming from another site.
+pub async fn refuse_cross_site(request: Request, next: Next) -> Response {
+    if is_safe_method(request.method()) || !looks_cross_site(&request) {
+        return next.run(request).await;
+    }
+    (
+        StatusCode::FORBIDDEN,
+        "Refused: this request came from another site.",
+    )
+        .into_response()
+}
+
+fn is_safe_method(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn looks_cross_site(request: &Request) -> bool {
+    let headers = request.headers();
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return !matches!(site, "same-origin" | "none");
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        // Not sent by a browser (browsers send Origin on every POST).
+        return false;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let origin_host = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    origin_host != Some(host) || host.is_empty()
+}
+
+/// Resolves the signed-in user from the session on every request. A disabled or deleted user's
+/// session is ended here, so disabling someone takes effect at once.
+pub async fn resolve_user(mut request: Request, next: Next) -> Response {
+    let user = match (
+        request.extensions().get::<Session>().cloned(),
+        request.extensions().get::<AppState>().cloned(),
+    ) {
+        (Some(session), Some(state)) => match session::user_id(&session).await {
+            Ok(Some(user_id)) => match state.store().user_by_id(user_id).await {
+                Ok(Some(user)) if !user.disabled => Some(user),
+                Ok(_) => {
+                    let _ = session::sign_out(&session).await;
+                    None
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, "loading the signed-in user failed");
+                    return (StatusCode::SERVICE_UNAVAILABLE, "Database unavailable; try again shortly.")
+                        .into_response();
+                }
+            },
+            _ => None,
+        },
+        _ => None,
+    };
+    request.extensions_mut().insert(CurrentUser(user));
+    next.run(request).await
+}
+
+/// Sends visitors where they belong before a page renders: to setup on first run, to sign-in
+/// when signed out; answers admin pages with 403 for members.
+pub async fn guard_pages(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    if request.method() != Method::GET || !is_page_path(&path) {
+        return next.run(request).await;
+    }
+    let Some(state) = request.extensions().get::<AppState>().cloned() else {
+        return next.run(request).await;
+    };
+    let user = request
+        .extensions()
+        .get::<CurrentUser>()
+        .and_then(|user| user.0.clone());
+    let needs_setup = match state.needs_setup().await {
+        Ok(needs) => needs,
+        Err(err) => {
+            tracing::error!(error = %err, "checking first-run setup failed");
+            return (StatusCode::SERVICE_UNAVAILABLE, "Database unavailable; try again shortly.")
+                .into_response();
+        }
+    };
+    if needs_setup {
+        return if path == "/setup" {
+            next.run(request).await
+        } else {
+            Redirect::to("/setup").into_response()
+        };
+    }
+    let public = path == "/login" || path == "/setup" || path.starts_with("/invite/");
+    match &user {
+        None if !public => {
+            let next_path = urlencode_path(&path);
+            Redirect::to(&format!("/login?next={next_path}")).into_response()
+        }
+        Some(_) if path == "/login" || path == "/setup" => Redirect::to("/").into_response(),
+        Some(user) if is_admin_path(&path) && user.role() != Role::Admin => {
+            let mut response = next.run(request).await;
+            *response.status_mut() = StatusCode::FORBIDDEN;
+            response
+        }
+        _ if path == "/setup" => Redirect::to("/login").into_response(),
+        _ => next.run(request).await,
+    }
+}
+
+fn is_page_path(path: &str) -> bool {
+    !(path.starts_with("/api/")
+        || path.starts_with("/pkg/")
+        || path == "/healthz"
+        || path == "/readyz"
+        || path.rsplit('/').next().is_some_and(|last| last.contains('.')))
+}
+
+fn is_admin_path(path: &str) -> bool {
+    path == "/admin" || path.starts_with("/admin/")
+}
+
+fn urlencode_path(path: &str) -> String {
+    url::form_urlencoded::byte_serialize(path.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_are_told_apart_from_files_and_api() {
+        assert!(is_page_path("/"));
+        assert!(is_page_path("/admin"));
+        assert!(is_page_path("/invite/abc"));
+        assert!(!is_page_path("/pkg/kinema.wasm"));
+        assert!(!is_page_path("/api/sign_in"));
+        assert!(!is_page_path("/favicon.ico"));
+        assert!(is_admin_path("/admin/members"));
+        assert!(!is_admin_path("/administrator"));
+    }
+
+    #[test]
+    fn unmatched_paths_are_logged_without_their_details() {
+        assert_eq!(route_family("/invite/secret-token"), "/invite/{token}");
+        assert_eq!(route_family("/whatever?x=1"), "(page or file)");
+    }
+}

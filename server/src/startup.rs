@@ -1,0 +1,152 @@
+//! Building the app: `Application::build` (binds the port, connects the database), then
+//! `run_until_stopped`. Tests build it on port 0 with a fresh database.
+
+use std::{future::Future, net::SocketAddr, time::Duration};
+
+use axum::{middleware::from_fn, routing::get, Extension, Router};
+use leptos::prelude::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::{net::TcpListener, task::JoinHandle};
+use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
+
+use app::backend::{store::Store, AppState, BackendError};
+use app::{shell, App};
+
+use crate::{config::Config, middleware, routes, sessions::SqlSessionStore};
+
+/// How long a session lives without activity.
+pub const SESSION_IDLE_DAYS: i64 = 14;
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "kinema_session";
+
+/// Why start-up failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot open the database: {0}")]
+    Database(#[from] BackendError),
+    #[error("cannot create the session table: {0}")]
+    Sessions(#[from] sqlx::Error),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A built, bound, not yet running Kinema.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    cleanup: JoinHandle<()>,
+}
+
+impl Application {
+    /// Connects the database (applying migrations), binds the listen address and builds the router.
+    pub async fn build(config: Config) -> Result<Application, StartupError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| StartupError::DataDir {
+            path: config.data_dir.display().to_string(),
+            source,
+        })?;
+        let store = Store::connect(config.database_url.expose()).await?;
+        let session_store = SqlSessionStore::new(&store).await?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| StartupError::Listen {
+                addr: config.listen,
+                source,
+            })?;
+        let bound = listener.local_addr().map_err(|source| StartupError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+        let public_url = config.public_url_for(bound);
+        let state = AppState::new(store, public_url.clone(), config.sandbox());
+        let cleanup = tokio::spawn(
+            session_store
+                .clone()
+                .delete_expired_periodically(Duration::from_secs(15 * 60)),
+        );
+        let sessions = SessionManagerLayer::new(session_store)
+            .with_name(SESSION_COOKIE)
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_secure(public_url.starts_with("https://"))
+            .with_expiry(Expiry::OnInactivity(time::Duration::days(SESSION_IDLE_DAYS)));
+        let leptos_options = LeptosOptions::builder()
+            .output_name("kinema")
+            .site_root(config.site_root.to_string_lossy().to_string())
+            .site_pkg_dir("pkg")
+            .site_addr(bound)
+            .build();
+        let router = build_router(leptos_options, state.clone(), sessions);
+        Ok(Application {
+            listener,
+            router,
+            state,
+            cleanup,
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// The address people reach this instance at.
+    pub fn public_url(&self) -> &str {
+        self.state.public_url()
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let Application {
+            listener,
+            router,
+            state,
+            cleanup,
+        } = self;
+        let served = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        cleanup.abort();
+        state.store().close().await;
+        served
+    }
+}
+
+fn build_router(
+    leptos_options: LeptosOptions,
+    state: AppState,
+    sessions: SessionManagerLayer<SqlSessionStore>,
+) -> Router {
+    let route_list = generate_route_list(App);
+    Router::new()
+        .route("/healthz", get(routes::health::healthz))
+        .route("/readyz", get(routes::health::readyz))
+        .leptos_routes(&leptos_options, route_list, {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .with_state(leptos_options)
+        .layer(from_fn(middleware::guard_pages))
+        .layer(from_fn(middleware::resolve_user))
+        .layer(sessions)
+        .layer(Extension(state))
+        .layer(from_fn(middleware::refuse_cross_site))
+        .layer(from_fn(middleware::request_log))
+}

@@ -1,0 +1,231 @@
+//! Test harness: builds Kinema on port 0 with a fresh database (a temporary SQLite file, or a
+//! uniquely named PostgreSQL database that is dropped afterwards) and talks to it over real HTTP.
+
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+use kinema_server::{
+    config::{Config, Settings},
+    startup::Application,
+};
+use reqwest::{redirect::Policy, Client, Response};
+use sqlx::{Connection, Executor, PgConnection};
+use tokio::sync::oneshot;
+
+/// Where the admin database for creating test databases lives.
+pub const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// Which database a test app runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// A running Kinema on a fresh database.
+pub struct TestApp {
+    pub base: String,
+    pub data_dir: tempfile::TempDir,
+    postgres_db: Option<String>,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// Default settings for tests: port 0, sandbox.
+pub fn test_settings(data_dir: &std::path::Path) -> Settings {
+    Settings {
+        data_dir: data_dir.to_path_buf(),
+        listen: "127.0.0.1:0".into(),
+        evolink_base_url: "https://api.evolink.ai".into(),
+        evolink_files_base_url: "https://files-api.evolink.ai".into(),
+        site_root: data_dir.join("site"),
+        log: "warn".into(),
+        ..Settings::default()
+    }
+}
+
+impl TestApp {
+    /// Starts Kinema on `db`.
+    pub async fn spawn(db: Db) -> TestApp {
+        Self::spawn_with(db, |_| {}).await
+    }
+
+    /// Starts Kinema on `db` after `adjust` changed the settings.
+    pub async fn spawn_with(db: Db, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let mut settings = test_settings(data_dir.path());
+        let postgres_db = match db {
+            Db::Sqlite => None,
+            Db::Postgres => {
+                let name = format!("kinema_test_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = PgConnection::connect(POSTGRES_ADMIN_URL)
+                    .await
+                    .expect("PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth)");
+                admin
+                    .execute(format!("CREATE DATABASE {name}").as_str())
+                    .await
+                    .expect("create test database");
+                settings.database_url = Some(format!("postgres://postgres@127.0.0.1:5432/{name}"));
+                Some(name)
+            }
+        };
+        adjust(&mut settings);
+        let config = Config::from_settings(settings).expect("valid test config");
+        let app = Application::build(config).await.expect("app builds");
+        let base = format!("http://{}", app.local_addr());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until_stopped(async {
+            let _ = stopped.await;
+        }));
+        TestApp {
+            base,
+            data_dir,
+            postgres_db,
+            stop: Some(stop),
+            server: Some(server),
+        }
+    }
+
+    /// A browser-like client: keeps cookies, does not follow redirects.
+    pub fn client(&self) -> Client {
+        Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client")
+    }
+
+    /// The full URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Calls a server function the way the hydrated page does (same-origin, form-encoded).
+    pub async fn call(&self, client: &Client, function: &str, form: &[(&str, &str)]) -> Response {
+        client
+            .post(self.url(&format!("/api/{function}")))
+            .header("Origin", &self.base)
+            .header("Accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Stops the server and drops the PostgreSQL database, if any.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
+        }
+        if let Some(name) = self.postgres_db.take() {
+            let mut admin = PgConnection::connect(POSTGRES_ADMIN_URL)
+                .await
+                .expect("connect to drop test database");
+            admin
+                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                .await
+                .expect("drop test database");
+        }
+    }
+}
+
+/// The value of the named cookie in the response's `Set-Cookie` headers, with its attributes.
+pub fn set_cookie(response: &Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_string)
+}
+
+/// The bare `name=value` part of a Set-Cookie header.
+pub fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap_or_default().to_string()
+}
+
+/// Waits for `condition` to hold, polling, until `deadline` passes.
+pub async fn wait_until<F, Fut>(deadline: Duration, mut condition: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let until = Instant::now() + deadline;
+    while Instant::now() < until {
+        if condition().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// A password that passes the rules.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Runs first-run setup on `client`, which ends up signed in as admin `username`.
+pub async fn setup_admin(app: &TestApp, client: &Client, username: &str) -> Response {
+    app.call(
+        client,
+        "setup_admin",
+        &[
+            ("username", username),
+            ("display_name", "Ada Admin"),
+            ("password", PASSWORD),
+            ("password_confirm", PASSWORD),
+        ],
+    )
+    .await
+}
+
+/// Creates an invite as the signed-in admin and returns its token.
+pub async fn invite(app: &TestApp, admin: &Client, role: &str) -> String {
+    let response = app
+        .call(admin, "create_invite", &[("role", role), ("hours", "72")])
+        .await;
+    assert_eq!(response.status(), 200, "create_invite");
+    let body: serde_json::Value = response.json().await.expect("invite json");
+    let link = body["link"].as_str().expect("invite link").to_string();
+    assert!(link.starts_with(&app.base), "link {link} uses the public URL");
+    link.rsplit('/').next().unwrap().to_string()
+}
+
+/// Accepts an invite on `client`, which ends up signed in as `username`.
+pub async fn accept(app: &TestApp, client: &Client, token: &str, username: &str) -> Response {
+    app.call(
+        client,
+        "accept_invite",
+        &[
+            ("token", token),
+            ("username", username),
+            ("display_name", "Mo Member"),
+            ("password", PASSWORD),
+            ("password_confirm", PASSWORD),
+        ],
+    )
+    .await
+}
+
+/// Signs in on `client`.
+pub async fn sign_in(app: &TestApp, client: &Client, username: &str, password: &str) -> Response {
+    app.call(
+        client,
+        "sign_in",
+        &[("username", username), ("password", password), ("next", "/")],
+    )
+    .await
+}
+
+/// The signed-in username according to the server, if any.
+pub async fn whoami(app: &TestApp, client: &Client) -> Option<String> {
+    let response = app.call(client, "session_info", &[]).await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.expect("session json");
+    body["user"]["username"].as_str().map(str::to_string)
+}
