@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 use components::frame::Frame;
@@ -42,7 +42,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The app: styles, title and routes.
+/// The app: styles, title and routes. Pages stream in order, so they read completely without
+/// JavaScript (out-of-order streaming needs a script to put late parts in place).
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -52,14 +53,14 @@ pub fn App() -> impl IntoView {
         <Router>
             <Frame>
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=StudioPage />
-                    <Route path=path!("/history") view=HistoryPage />
-                    <Route path=path!("/elements") view=ElementsPage />
-                    <Route path=path!("/usage") view=UsagePage />
-                    <Route path=path!("/admin") view=AdminPage />
-                    <Route path=path!("/login") view=LoginPage />
-                    <Route path=path!("/setup") view=SetupPage />
-                    <Route path=path!("/invite/:token") view=InvitePage />
+                    <Route path=path!("/") view=StudioPage ssr=SsrMode::InOrder />
+                    <Route path=path!("/history") view=HistoryPage ssr=SsrMode::InOrder />
+                    <Route path=path!("/elements") view=ElementsPage ssr=SsrMode::InOrder />
+                    <Route path=path!("/usage") view=UsagePage ssr=SsrMode::InOrder />
+                    <Route path=path!("/admin") view=AdminPage ssr=SsrMode::InOrder />
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::InOrder />
+                    <Route path=path!("/setup") view=SetupPage ssr=SsrMode::InOrder />
+                    <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::InOrder />
                 </Routes>
             </Frame>
         </Router>

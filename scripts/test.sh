@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Command two: set up this machine and run every check and test:
+# formatting, lints (server and browser feature sets), unit and integration tests on SQLite and
+# PostgreSQL, the release build, and the browser tests in Debian's Chromium against that build.
+# Ends with one line: "tests: N passed, N failed".
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
+"$ROOT/scripts/setup.sh" --test || { echo "setup failed"; exit 1; }
+
+LOG_DIR="$(mktemp -d)"
+FAILED_STEPS=()
+step() {
+  local name="$1"; shift
+  say "$name"
+  if ! "$@"; then FAILED_STEPS+=("$name"); fi
+}
+
+step "cargo fmt --check" cargo fmt --all --check
+if command -v leptosfmt >/dev/null; then
+  step "leptosfmt --check" leptosfmt --check app/src
+fi
+step "clippy (server: ssr)" cargo clippy --all-targets -p kinema-app -p kinema-server --features kinema-app/ssr -- -D warnings
+step "clippy (browser: hydrate)" cargo clippy --all-targets -p kinema-app -p kinema-frontend --features kinema-app/hydrate --target wasm32-unknown-unknown -- -D warnings
+
+say "cargo test (unit and integration; SQLite and PostgreSQL)"
+cargo test -p kinema-app -p kinema-server --features kinema-app/ssr --no-fail-fast 2>&1 | tee "$LOG_DIR/cargo-test.log"
+[[ "${PIPESTATUS[0]}" == 0 ]] || FAILED_STEPS+=("cargo test")
+
+step "release build" "$ROOT/scripts/build.sh"
+
+WASM="$KINEMA_SITE_ROOT/pkg/kinema.wasm"
+if [[ -f "$WASM" ]]; then
+  say "hydrate WASM size"
+  printf 'kinema.wasm: %s bytes raw, %s bytes gzip\n' "$(stat -c %s "$WASM")" "$(gzip -9 -c "$WASM" | wc -c)"
+fi
+
+say "browser tests (Debian's Chromium, release build)"
+export KINEMA_SERVER_BIN="$CARGO_TARGET_DIR/release/kinema-server"
+(cd end2end && node --test --test-concurrency=1 --test-reporter=spec tests/) 2>&1 | tee "$LOG_DIR/e2e.log"
+[[ "${PIPESTATUS[0]}" == 0 ]] || FAILED_STEPS+=("browser tests")
+
+cargo_passed=$(grep -Eo 'test result: [A-Za-z]+\. [0-9]+ passed' "$LOG_DIR/cargo-test.log" | awk '{s+=$4} END {print s+0}')
+cargo_failed=$(grep -Eo '[0-9]+ failed;' "$LOG_DIR/cargo-test.log" | awk '{s+=$1} END {print s+0}')
+e2e_passed=$(grep -Eo '^(ℹ|#) pass [0-9]+' "$LOG_DIR/e2e.log" | awk '{s+=$3} END {print s+0}')
+e2e_failed=$(grep -Eo '^(ℹ|#) fail [0-9]+' "$LOG_DIR/e2e.log" | awk '{s+=$3} END {print s+0}')
+passed=$((cargo_passed + e2e_passed))
+failed=$((cargo_failed + e2e_failed))
+rm -rf "$LOG_DIR"
+
+echo
+if ((${#FAILED_STEPS[@]})); then
+  echo "failed steps: ${FAILED_STEPS[*]}"
+  [[ "$failed" == 0 ]] && failed=${#FAILED_STEPS[@]}
+fi
+echo "tests: $passed passed, $failed failed"
+((${#FAILED_STEPS[@]} == 0))
