@@ -48,7 +48,11 @@ pub struct Settings {
     #[arg(long, env = "EVOLINK_API_KEY", hide_env_values = true)]
     pub evolink_api_key: Option<String>,
     /// EvoLink API base URL.
-    #[arg(long, env = "EVOLINK_BASE_URL", default_value = "https://api.evolink.ai")]
+    #[arg(
+        long,
+        env = "EVOLINK_BASE_URL",
+        default_value = "https://api.evolink.ai"
+    )]
     pub evolink_base_url: String,
     /// EvoLink file service base URL.
     #[arg(
@@ -120,7 +124,11 @@ impl Config {
             )
         })?;
         let database_url = match settings.database_url.filter(|url| !url.trim().is_empty()) {
-            Some(url) if url.starts_with("sqlite:") || app::backend::store::is_postgres_url(&url) => url,
+            Some(url)
+                if url.starts_with("sqlite:") || app::backend::store::is_postgres_url(&url) =>
+            {
+                url
+            }
             Some(_) => {
                 return Err(invalid(
                     "DATABASE_URL",
@@ -221,7 +229,9 @@ mod tests {
         })
         .unwrap_err();
         assert_eq!(err.variable, "KINEMA_LISTEN");
-        assert!(err.to_string().starts_with("invalid configuration: KINEMA_LISTEN:"));
+        assert!(err
+            .to_string()
+            .starts_with("invalid configuration: KINEMA_LISTEN:"));
         let err = Config::from_settings(Settings {
             database_url: Some("mysql://x".into()),
             ..settings()

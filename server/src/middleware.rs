@@ -110,7 +110,10 @@ pub async fn resolve_user(mut request: Request, next: Next) -> Response {
                 }
                 Err(err) => {
                     tracing::error!(error = %err, "loading the signed-in user failed");
-                    return (StatusCode::SERVICE_UNAVAILABLE, "Database unavailable; try again shortly.")
+                    return (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "Database unavailable; try again shortly.",
+                    )
                         .into_response();
                 }
             },
@@ -140,7 +143,10 @@ pub async fn guard_pages(request: Request, next: Next) -> Response {
         Ok(needs) => needs,
         Err(err) => {
             tracing::error!(error = %err, "checking first-run setup failed");
-            return (StatusCode::SERVICE_UNAVAILABLE, "Database unavailable; try again shortly.")
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Database unavailable; try again shortly.",
+            )
                 .into_response();
         }
     };
@@ -173,7 +179,10 @@ fn is_page_path(path: &str) -> bool {
         || path.starts_with("/pkg/")
         || path == "/healthz"
         || path == "/readyz"
-        || path.rsplit('/').next().is_some_and(|last| last.contains('.')))
+        || path
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.contains('.')))
 }
 
 fn is_admin_path(path: &str) -> bool {

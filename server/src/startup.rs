@@ -55,16 +55,19 @@ impl Application {
         })?;
         let store = Store::connect(config.database_url.expose()).await?;
         let session_store = SqlSessionStore::new(&store).await?;
-        let listener = TcpListener::bind(config.listen)
-            .await
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| StartupError::Listen {
+                    addr: config.listen,
+                    source,
+                })?;
+        let bound = listener
+            .local_addr()
             .map_err(|source| StartupError::Listen {
                 addr: config.listen,
                 source,
             })?;
-        let bound = listener.local_addr().map_err(|source| StartupError::Listen {
-            addr: config.listen,
-            source,
-        })?;
         let public_url = config.public_url_for(bound);
         let state = AppState::new(store, public_url.clone(), config.sandbox());
         let cleanup = tokio::spawn(
@@ -77,7 +80,9 @@ impl Application {
             .with_http_only(true)
             .with_same_site(SameSite::Lax)
             .with_secure(public_url.starts_with("https://"))
-            .with_expiry(Expiry::OnInactivity(time::Duration::days(SESSION_IDLE_DAYS)));
+            .with_expiry(Expiry::OnInactivity(time::Duration::days(
+                SESSION_IDLE_DAYS,
+            )));
         let leptos_options = LeptosOptions::builder()
             .output_name("kinema")
             .site_root(config.site_root.to_string_lossy().to_string())

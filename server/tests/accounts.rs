@@ -29,7 +29,9 @@ async fn account_lifecycle(db: Db) {
     // Invite a member, who picks a name and password.
     let token = invite(&app, &admin, "member").await;
     let member = app.client();
-    let details = app.call(&member, "invite_details", &[("token", &token)]).await;
+    let details = app
+        .call(&member, "invite_details", &[("token", &token)])
+        .await;
     assert_eq!(details.status(), 200);
     let details: serde_json::Value = details.json().await.unwrap();
     assert_eq!(details["role"], "Member");
@@ -59,7 +61,10 @@ async fn account_lifecycle(db: Db) {
         ("list_members", vec![]),
         ("list_invites", vec![]),
         ("create_invite", vec![("role", "admin"), ("hours", "1")]),
-        ("set_member_disabled", vec![("user_id", "1"), ("disabled", "true")]),
+        (
+            "set_member_disabled",
+            vec![("user_id", "1"), ("disabled", "true")],
+        ),
     ] {
         let response = app.call(&member, function, &form).await;
         assert_eq!(response.status(), 403, "{function} must be refused");
@@ -71,7 +76,12 @@ async fn account_lifecycle(db: Db) {
     assert_eq!(response.status(), 200);
 
     // The admin disables the member: the member's existing session stops working at once.
-    let members: serde_json::Value = app.call(&admin, "list_members", &[]).await.json().await.unwrap();
+    let members: serde_json::Value = app
+        .call(&admin, "list_members", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
     let moe_id = members
         .as_array()
         .unwrap()
@@ -82,7 +92,11 @@ async fn account_lifecycle(db: Db) {
         .unwrap()
         .to_string();
     let response = app
-        .call(&admin, "set_member_disabled", &[("user_id", &moe_id), ("disabled", "true")])
+        .call(
+            &admin,
+            "set_member_disabled",
+            &[("user_id", &moe_id), ("disabled", "true")],
+        )
         .await;
     assert_eq!(response.status(), 200);
     assert_eq!(whoami(&app, &member).await, None);
@@ -90,11 +104,19 @@ async fn account_lifecycle(db: Db) {
     assert_eq!(response.headers()["location"], "/login?next=%2Fhistory");
     let response = sign_in(&app, &member, "moe", PASSWORD).await;
     assert_eq!(response.status(), 422);
-    assert!(response.text().await.unwrap().contains("Wrong username or password"));
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Wrong username or password"));
 
     // The admin cannot disable themselves.
     let response = app
-        .call(&admin, "set_member_disabled", &[("user_id", "1"), ("disabled", "true")])
+        .call(
+            &admin,
+            "set_member_disabled",
+            &[("user_id", "1"), ("disabled", "true")],
+        )
         .await;
     assert_eq!(response.status(), 422);
 
@@ -143,6 +165,9 @@ async fn bad_account_input_gets_a_specific_message_and_writes_nothing() {
     assert_eq!(response.status(), 422);
     assert!(response.text().await.unwrap().contains("'ada' is taken"));
     // The failed acceptance left the invite usable.
-    assert_eq!(accept(&app, &app.client(), &token, "bea").await.status(), 200);
+    assert_eq!(
+        accept(&app, &app.client(), &token, "bea").await.status(),
+        200
+    );
     app.stop().await;
 }

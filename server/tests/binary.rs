@@ -34,14 +34,19 @@ fn invalid_configuration_stops_with_one_line_naming_the_variable() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.starts_with("invalid configuration: KINEMA_LISTEN:"), "{stderr}");
+    assert!(
+        stderr.starts_with("invalid configuration: KINEMA_LISTEN:"),
+        "{stderr}"
+    );
 
     let output = server_command(dir.path())
         .env("DATABASE_URL", "mysql://nope")
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8(output.stderr).unwrap().contains("DATABASE_URL"));
+    assert!(String::from_utf8(output.stderr)
+        .unwrap()
+        .contains("DATABASE_URL"));
 }
 
 #[test]
@@ -67,7 +72,13 @@ fn help_lists_every_setting() {
 async fn headless_admin_creation_and_password_reset() {
     let dir = tempfile::tempdir().unwrap();
     let output = server_command(dir.path())
-        .args(["create-admin", "--username", "Root", "--display-name", "Root Admin"])
+        .args([
+            "create-admin",
+            "--username",
+            "Root",
+            "--display-name",
+            "Root Admin",
+        ])
         .env("KINEMA_NEW_PASSWORD", PASSWORD)
         .output()
         .unwrap();
@@ -103,7 +114,9 @@ async fn headless_admin_creation_and_password_reset() {
     let client = app.client();
     assert_eq!(sign_in(&app, &client, "root", PASSWORD).await.status(), 422);
     assert_eq!(
-        sign_in(&app, &client, "root", "another long password").await.status(),
+        sign_in(&app, &client, "root", "another long password")
+            .await
+            .status(),
         200
     );
     assert_eq!(whoami(&app, &client).await.as_deref(), Some("root"));
@@ -149,9 +162,17 @@ fn logs_one_line_per_request_without_query_strings_and_stops_on_sigterm() {
     reader.join().unwrap();
     let mut log: Vec<String> = lines_rx.try_iter().collect();
     let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
     log.extend(stderr.lines().map(str::to_string));
-    let access: Vec<&String> = log.iter().filter(|l| l.contains("route=/healthz")).collect();
+    let access: Vec<&String> = log
+        .iter()
+        .filter(|l| l.contains("route=/healthz"))
+        .collect();
     assert_eq!(access.len(), 1, "one access line for one request: {log:#?}");
     let line = access[0];
     for field in ["method=GET", "status=200", "latency_ms=", "request_id="] {
@@ -163,7 +184,10 @@ fn logs_one_line_per_request_without_query_strings_and_stops_on_sigterm() {
     );
 }
 
-fn wait_with_deadline(child: &mut std::process::Child, deadline: Duration) -> std::process::ExitStatus {
+fn wait_with_deadline(
+    child: &mut std::process::Child,
+    deadline: Duration,
+) -> std::process::ExitStatus {
     let until = std::time::Instant::now() + deadline;
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -184,9 +208,16 @@ mod raw_http {
 
     pub fn get(url: &str) -> u16 {
         let rest = url.strip_prefix("http://").expect("http url");
-        let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap();
+        let (host, path) = rest
+            .split_once('/')
+            .map(|(h, p)| (h, format!("/{p}")))
+            .unwrap();
         let mut stream = TcpStream::connect(host).unwrap();
-        write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
         let mut response = String::new();
         stream.read_to_string(&mut response).unwrap();
         response

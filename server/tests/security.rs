@@ -12,7 +12,10 @@ async fn session_ids_rotate_and_die(db: Db) {
     let first = set_cookie(&response, SESSION_COOKIE).expect("session cookie at setup");
     assert!(first.contains("HttpOnly"), "{first}");
     assert!(first.contains("SameSite=Lax"), "{first}");
-    assert!(!first.contains("Secure"), "plain http must not set Secure: {first}");
+    assert!(
+        !first.contains("Secure"),
+        "plain http must not set Secure: {first}"
+    );
 
     // Signing in again issues a new id; the old one no longer works.
     let response = sign_in(&app, &admin, "ada", PASSWORD).await;
@@ -70,7 +73,12 @@ async fn cross_site_posts_are_refused_and_change_nothing() {
     let app = TestApp::spawn(Db::Sqlite).await;
     let admin = app.client();
     assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
-    let before: serde_json::Value = app.call(&admin, "list_invites", &[]).await.json().await.unwrap();
+    let before: serde_json::Value = app
+        .call(&admin, "list_invites", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
 
     let by_origin = admin
         .post(app.url("/api/create_invite"))
@@ -96,9 +104,18 @@ async fn cross_site_posts_are_refused_and_change_nothing() {
         .unwrap();
     assert_eq!(sign_out.status(), 403);
 
-    let after: serde_json::Value = app.call(&admin, "list_invites", &[]).await.json().await.unwrap();
+    let after: serde_json::Value = app
+        .call(&admin, "list_invites", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(before, after, "no invite was created");
-    assert_eq!(whoami(&app, &admin).await.as_deref(), Some("ada"), "still signed in");
+    assert_eq!(
+        whoami(&app, &admin).await.as_deref(),
+        Some("ada"),
+        "still signed in"
+    );
     app.stop().await;
 }
 
@@ -108,20 +125,30 @@ async fn the_eleventh_wrong_password_is_refused_without_checking() {
     let admin = app.client();
     assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
     let token = invite(&app, &admin, "member").await;
-    assert_eq!(accept(&app, &app.client(), &token, "moe").await.status(), 200);
+    assert_eq!(
+        accept(&app, &app.client(), &token, "moe").await.status(),
+        200
+    );
 
     let attacker = app.client();
     for attempt in 1..=10 {
         let response = sign_in(&app, &attacker, "moe", "wrong password!").await;
         assert_eq!(response.status(), 422, "attempt {attempt}");
-        assert!(response.text().await.unwrap().contains("Wrong username or password."));
+        assert!(response
+            .text()
+            .await
+            .unwrap()
+            .contains("Wrong username or password."));
     }
     // The 11th is refused, and so is the right password: it is not even checked.
     for password in ["wrong password!", PASSWORD] {
         let response = sign_in(&app, &attacker, "moe", password).await;
         assert_eq!(response.status(), 429);
         let text = response.text().await.unwrap();
-        assert!(text.contains("Too many failed sign-ins. Try again in 15 minutes."), "{text}");
+        assert!(
+            text.contains("Too many failed sign-ins. Try again in 15 minutes."),
+            "{text}"
+        );
     }
     // An unknown account gets the same words, so nothing tells whether an account exists.
     for _ in 0..10 {
@@ -129,7 +156,11 @@ async fn the_eleventh_wrong_password_is_refused_without_checking() {
     }
     let response = sign_in(&app, &attacker, "nobody", "wrong password!").await;
     assert_eq!(response.status(), 429);
-    assert!(response.text().await.unwrap().contains("Too many failed sign-ins."));
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Too many failed sign-ins."));
 
     // Another account from the same address still signs in.
     let other = app.client();
@@ -151,14 +182,25 @@ async fn internal_errors_show_a_request_id_and_no_details() {
     ))
     .await
     .unwrap();
-    sqlx::Executor::execute(&mut conn, "DROP TABLE invites").await.unwrap();
+    sqlx::Executor::execute(&mut conn, "DROP TABLE invites")
+        .await
+        .unwrap();
     let response = app.call(&admin, "list_invites", &[]).await;
     assert_eq!(response.status(), 500);
-    let request_id = response.headers()["x-request-id"].to_str().unwrap().to_string();
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
     let text = response.text().await.unwrap();
     assert!(text.contains(&request_id), "{text}");
-    assert!(!text.to_lowercase().contains("invites"), "no SQL details: {text}");
-    assert!(!text.to_lowercase().contains("sqlite"), "no driver details: {text}");
+    assert!(
+        !text.to_lowercase().contains("invites"),
+        "no SQL details: {text}"
+    );
+    assert!(
+        !text.to_lowercase().contains("sqlite"),
+        "no driver details: {text}"
+    );
     app.stop().await;
 }
 

@@ -8,11 +8,14 @@ use crate::model::{AppError, InviteView, MemberView};
 #[server(prefix = "/api", endpoint = "list_members")]
 pub async fn list_members() -> Result<Vec<MemberView>, AppError> {
     use crate::backend::context;
-    context::respond(async {
-        context::require_admin()?;
-        let users = context::state()?.store().list_users().await?;
-        Ok(users.iter().map(|user| user.member_view()).collect())
-    }.await)
+    context::respond(
+        async {
+            context::require_admin()?;
+            let users = context::state()?.store().list_users().await?;
+            Ok(users.iter().map(|user| user.member_view()).collect())
+        }
+        .await,
+    )
 }
 
 /// Creates a single-use invite link for the role, valid for `hours`.
@@ -20,30 +23,40 @@ pub async fn list_members() -> Result<Vec<MemberView>, AppError> {
 pub async fn create_invite(role: String, hours: i64) -> Result<InviteView, AppError> {
     use crate::backend::{accounts, context, BackendError};
     use crate::model::Role;
-    context::respond(async {
-        let admin = context::require_admin()?;
-        let role = Role::parse(&role)
-            .ok_or_else(|| BackendError::Invalid(format!("Unknown role '{role}'; choose admin or member.")))?;
-        accounts::create_invite(&context::state()?, &admin, role, hours).await
-    }.await)
+    context::respond(
+        async {
+            let admin = context::require_admin()?;
+            let role = Role::parse(&role).ok_or_else(|| {
+                BackendError::Invalid(format!("Unknown role '{role}'; choose admin or member."))
+            })?;
+            accounts::create_invite(&context::state()?, &admin, role, hours).await
+        }
+        .await,
+    )
 }
 
 /// The newest invites.
 #[server(prefix = "/api", endpoint = "list_invites")]
 pub async fn list_invites() -> Result<Vec<InviteView>, AppError> {
     use crate::backend::{accounts, context};
-    context::respond(async {
-        context::require_admin()?;
-        accounts::list_invites(&context::state()?).await
-    }.await)
+    context::respond(
+        async {
+            context::require_admin()?;
+            accounts::list_invites(&context::state()?).await
+        }
+        .await,
+    )
 }
 
 /// Disables (their sessions stop working at once) or re-enables a member.
 #[server(prefix = "/api", endpoint = "set_member_disabled")]
 pub async fn set_member_disabled(user_id: i64, disabled: bool) -> Result<(), AppError> {
     use crate::backend::{accounts, context};
-    context::respond(async {
-        let admin = context::require_admin()?;
-        accounts::set_disabled(&context::state()?, &admin, user_id, disabled).await
-    }.await)
+    context::respond(
+        async {
+            let admin = context::require_admin()?;
+            accounts::set_disabled(&context::state()?, &admin, user_id, disabled).await
+        }
+        .await,
+    )
 }

@@ -8,14 +8,17 @@ use crate::model::{AppError, InviteInfo, SessionInfo};
 #[server(prefix = "/api", endpoint = "session_info")]
 pub async fn get_session_info() -> Result<SessionInfo, AppError> {
     use crate::backend::context;
-    context::respond(async {
-        let state = context::state()?;
-        Ok(SessionInfo {
-            user: context::current_user().map(|user| user.view()),
-            needs_setup: state.needs_setup().await?,
-            sandbox: state.sandbox(),
-        })
-    }.await)
+    context::respond(
+        async {
+            let state = context::state()?;
+            Ok(SessionInfo {
+                user: context::current_user().map(|user| user.view()),
+                needs_setup: state.needs_setup().await?,
+                sandbox: state.sandbox(),
+            })
+        }
+        .await,
+    )
 }
 
 /// Creates the first admin account and signs it in. Refused once an admin exists.
@@ -27,14 +30,22 @@ pub async fn setup_admin(
     password_confirm: String,
 ) -> Result<(), AppError> {
     use crate::backend::{accounts, context, session};
-    context::respond(async {
-        let state = context::state()?;
-        let form = accounts::AccountForm::parse(&username, &display_name, &password, &password_confirm)?;
-        let admin = accounts::create_first_admin(&state, form).await?;
-        session::sign_in(&context::session()?, admin.id).await?;
-        leptos_axum::redirect("/");
-        Ok(())
-    }.await)
+    context::respond(
+        async {
+            let state = context::state()?;
+            let form = accounts::AccountForm::parse(
+                &username,
+                &display_name,
+                &password,
+                &password_confirm,
+            )?;
+            let admin = accounts::create_first_admin(&state, form).await?;
+            session::sign_in(&context::session()?, admin.id).await?;
+            leptos_axum::redirect("/");
+            Ok(())
+        }
+        .await,
+    )
 }
 
 /// Signs in with a username and password, then goes to `next` (a local path) or the studio.
@@ -45,33 +56,39 @@ pub async fn sign_in(
     next: Option<String>,
 ) -> Result<(), AppError> {
     use crate::backend::{accounts, context, session};
-    context::respond(async {
-        let state = context::state()?;
-        let user = accounts::authenticate(&state, &username, &password, context::client_address()).await?;
-        session::sign_in(&context::session()?, user.id).await?;
-        leptos_axum::redirect(&local_path_or_home(next.as_deref()));
-        Ok(())
-    }.await)
+    context::respond(
+        async {
+            let state = context::state()?;
+            let user =
+                accounts::authenticate(&state, &username, &password, context::client_address())
+                    .await?;
+            session::sign_in(&context::session()?, user.id).await?;
+            leptos_axum::redirect(&local_path_or_home(next.as_deref()));
+            Ok(())
+        }
+        .await,
+    )
 }
 
 /// Ends the session on the server.
 #[server(prefix = "/api", endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
     use crate::backend::{context, session};
-    context::respond(async {
-        session::sign_out(&context::session()?).await?;
-        leptos_axum::redirect("/login");
-        Ok(())
-    }.await)
+    context::respond(
+        async {
+            session::sign_out(&context::session()?).await?;
+            leptos_axum::redirect("/login");
+            Ok(())
+        }
+        .await,
+    )
 }
 
 /// What an invite link offers, before accepting it.
 #[server(prefix = "/api", endpoint = "invite_details")]
 pub async fn invite_details(token: String) -> Result<InviteInfo, AppError> {
     use crate::backend::{accounts, context};
-    context::respond(async {
-        accounts::invite_info(&context::state()?, &token).await
-    }.await)
+    context::respond(async { accounts::invite_info(&context::state()?, &token).await }.await)
 }
 
 /// Accepts an invite: creates the account with the invite's role and signs it in.
@@ -84,14 +101,22 @@ pub async fn accept_invite(
     password_confirm: String,
 ) -> Result<(), AppError> {
     use crate::backend::{accounts, context, session};
-    context::respond(async {
-        let state = context::state()?;
-        let form = accounts::AccountForm::parse(&username, &display_name, &password, &password_confirm)?;
-        let user = accounts::accept_invite(&state, &token, form).await?;
-        session::sign_in(&context::session()?, user.id).await?;
-        leptos_axum::redirect("/");
-        Ok(())
-    }.await)
+    context::respond(
+        async {
+            let state = context::state()?;
+            let form = accounts::AccountForm::parse(
+                &username,
+                &display_name,
+                &password,
+                &password_confirm,
+            )?;
+            let user = accounts::accept_invite(&state, &token, form).await?;
+            session::sign_in(&context::session()?, user.id).await?;
+            leptos_axum::redirect("/");
+            Ok(())
+        }
+        .await,
+    )
 }
 
 /// Only local paths are followed after sign-in, so a crafted link cannot send people elsewhere.

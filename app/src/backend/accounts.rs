@@ -116,9 +116,8 @@ pub async fn create_first_admin(
         })
         .await
         .map_err(|err| taken_or(err, &form.username))?;
-    created.ok_or_else(|| {
-        BackendError::Invalid("Kinema is already set up; sign in instead.".into())
-    })
+    created
+        .ok_or_else(|| BackendError::Invalid("Kinema is already set up; sign in instead.".into()))
 }
 
 /// Creates an admin without the first-run restriction (the headless `create-admin` command).

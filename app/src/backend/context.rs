@@ -66,9 +66,12 @@ pub fn require_admin() -> Result<UserRecord, BackendError> {
 
 /// The client's address.
 pub fn client_address() -> Option<IpAddr> {
-    parts()
-        .ok()
-        .and_then(|parts| parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()))
+    parts().ok().and_then(|parts| {
+        parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+    })
 }
 
 fn request_id() -> String {

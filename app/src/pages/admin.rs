@@ -84,10 +84,7 @@ fn AdminPanels() -> impl IntoView {
 }
 
 #[component]
-fn MemberTable(
-    members: Vec<MemberView>,
-    action: ServerAction<SetMemberDisabled>,
-) -> impl IntoView {
+fn MemberTable(members: Vec<MemberView>, action: ServerAction<SetMemberDisabled>) -> impl IntoView {
     view! {
         <table>
             <thead>

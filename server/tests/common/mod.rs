@@ -192,7 +192,10 @@ pub async fn invite(app: &TestApp, admin: &Client, role: &str) -> String {
     assert_eq!(response.status(), 200, "create_invite");
     let body: serde_json::Value = response.json().await.expect("invite json");
     let link = body["link"].as_str().expect("invite link").to_string();
-    assert!(link.starts_with(&app.base), "link {link} uses the public URL");
+    assert!(
+        link.starts_with(&app.base),
+        "link {link} uses the public URL"
+    );
     link.rsplit('/').next().unwrap().to_string()
 }
 
@@ -217,7 +220,11 @@ pub async fn sign_in(app: &TestApp, client: &Client, username: &str, password: &
     app.call(
         client,
         "sign_in",
-        &[("username", username), ("password", password), ("next", "/")],
+        &[
+            ("username", username),
+            ("password", password),
+            ("next", "/"),
+        ],
     )
     .await
 }

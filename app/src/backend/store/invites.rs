@@ -24,7 +24,8 @@ pub struct NewInvite<'a> {
     pub expires_at: i64,
 }
 
-const INVITE_SELECT: &str = "SELECT i.id, i.role, c.display_name AS created_by_name, i.created_at, \
+const INVITE_SELECT: &str =
+    "SELECT i.id, i.role, c.display_name AS created_by_name, i.created_at, \
      i.expires_at, u.display_name AS used_by_name, i.used_at \
      FROM invites i JOIN users c ON c.id = i.created_by LEFT JOIN users u ON u.id = i.used_by";
 

@@ -116,7 +116,10 @@ impl Store {
     }
 
     /// Looks a user up by normalised username.
-    pub async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>, BackendError> {
+    pub async fn user_by_username(
+        &self,
+        username: &str,
+    ) -> Result<Option<UserRecord>, BackendError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1");
         let row = on_pool!(self, pool => sqlx::query_as::<_, UserRecord>(&sql)
             .bind(username)
