@@ -12,7 +12,11 @@ where
 {
     move || {
         value.with(|value| match value {
-            Some(Err(err)) => Some(view! { <p class="error" role="alert">{err.to_string()}</p> }),
+            Some(Err(err)) => Some(view! {
+                <p class="error" role="alert">
+                    {err.to_string()}
+                </p>
+            }),
             _ => None,
         })
     }

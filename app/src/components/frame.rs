@@ -32,7 +32,10 @@ pub fn Frame(children: Children) -> impl IntoView {
                         <A href="/" attr:class="brand">
                             "Kinema"
                         </A>
-                        {user.map(|user| view! { <Nav is_admin=user.is_admin() name=user.display_name /> })}
+                        {user
+                            .map(|user| {
+                                view! { <Nav is_admin=user.is_admin() name=user.display_name /> }
+                            })}
                     </header>
                 }
             })}

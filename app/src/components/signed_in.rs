@@ -27,9 +27,7 @@ where
                         Some(user) => children(user).into_any(),
                         None => {
                             view! {
-                                <p>
-                                    "Please " <A href="/login">"sign in"</A> " to continue."
-                                </p>
+                                <p>"Please " <A href="/login">"sign in"</A> " to continue."</p>
                             }
                                 .into_any()
                         }

@@ -20,7 +20,9 @@ pub fn AdminPage() -> impl IntoView {
                 view! {
                     <section class="card">
                         <h1>"Admins only"</h1>
-                        <p>"This page is for admins. Ask an admin of your team if you need something changed."</p>
+                        <p>
+                            "This page is for admins. Ask an admin of your team if you need something changed."
+                        </p>
                     </section>
                 }
                     .into_any()
@@ -39,10 +41,14 @@ fn AdminPanels() -> impl IntoView {
         <section class="card">
             <h1>"Members"</h1>
             <ErrorNote value=set_disabled.value() />
-            <Suspense fallback=|| view! { <p>"Loading members…"</p> }>
+            <Suspense fallback=|| {
+                view! { <p>"Loading members…"</p> }
+            }>
                 {move || Suspend::new(async move {
                     match members.await {
-                        Ok(list) => view! { <MemberTable members=list action=set_disabled /> }.into_any(),
+                        Ok(list) => {
+                            view! { <MemberTable members=list action=set_disabled /> }.into_any()
+                        }
                         Err(err) => view! { <p class="error">{err.to_string()}</p> }.into_any(),
                     }
                 })}
@@ -52,27 +58,34 @@ fn AdminPanels() -> impl IntoView {
             <h2>"Invite someone"</h2>
             <ActionForm action=create_invite>
                 <label>
-                    "Role"
-                    <select name="role">
-                        <option value="member" selected>"Member"</option>
+                    "Role" <select name="role">
+                        <option value="member" selected>
+                            "Member"
+                        </option>
                         <option value="admin">"Admin"</option>
                     </select>
                 </label>
                 <label>
-                    "Link works for (hours)" <input name="hours" type="number" min="1" max="720" value="72" />
+                    "Link works for (hours)"
+                    <input name="hours" type="number" min="1" max="720" value="72" />
                 </label>
                 <ErrorNote value=create_invite.value() />
                 <button type="submit">"Create invite link"</button>
             </ActionForm>
             {move || {
-                create_invite.value().get().and_then(Result::ok).and_then(|invite| invite.link).map(|link| {
-                    view! {
-                        <p class="success" role="status">
-                            "Send this link to the person you invite (it works once): "
-                            <code class="invite-link">{link}</code>
-                        </p>
-                    }
-                })
+                create_invite
+                    .value()
+                    .get()
+                    .and_then(Result::ok)
+                    .and_then(|invite| invite.link)
+                    .map(|link| {
+                        view! {
+                            <p class="success" role="status">
+                                "Send this link to the person you invite (it works once): "
+                                <code class="invite-link">{link}</code>
+                            </p>
+                        }
+                    })
             }}
             <Suspense>
                 {move || Suspend::new(async move {
@@ -111,7 +124,11 @@ fn MemberTable(members: Vec<MemberView>, action: ServerAction<SetMemberDisabled>
                                 <td>
                                     <ActionForm action>
                                         <input type="hidden" name="user_id" value=member.id />
-                                        <input type="hidden" name="disabled" value=(!member.disabled).to_string() />
+                                        <input
+                                            type="hidden"
+                                            name="disabled"
+                                            value=(!member.disabled).to_string()
+                                        />
                                         <button type="submit" class="small" aria-label=aria>
                                             {label}
                                         </button>

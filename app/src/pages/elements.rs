@@ -14,7 +14,9 @@ pub fn ElementsPage() -> impl IntoView {
             view! {
                 <section class="card">
                     <h1>"Elements"</h1>
-                    <p>"Your team's library of reusable characters. Elements arrive with the Custom Elements release."</p>
+                    <p>
+                        "Your team's library of reusable characters. Elements arrive with the Custom Elements release."
+                    </p>
                 </section>
             }
         } />

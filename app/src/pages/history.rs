@@ -14,7 +14,9 @@ pub fn HistoryPage() -> impl IntoView {
             view! {
                 <section class="card">
                     <h1>"History"</h1>
-                    <p>"Every task you run, with its result, stays here. History arrives with the Motion Control release."</p>
+                    <p>
+                        "Every task you run, with its result, stays here. History arrives with the Motion Control release."
+                    </p>
                 </section>
             }
         } />

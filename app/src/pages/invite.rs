@@ -26,8 +26,9 @@ pub fn InvitePage() -> impl IntoView {
                         Ok(info) => {
                             view! {
                                 <p>
-                                    {info.invited_by} " invited you as " <strong>{info.role.label()}</strong>
-                                    ". The link works until " {utc_datetime(info.expires_at)} "."
+                                    {info.invited_by} " invited you as "
+                                    <strong>{info.role.label()}</strong> ". The link works until "
+                                    {utc_datetime(info.expires_at)} "."
                                 </p>
                                 <ActionForm action>
                                     <input type="hidden" name="token" value=token />
@@ -38,7 +39,14 @@ pub fn InvitePage() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
+                        Err(err) => {
+                            view! {
+                                <p class="error" role="alert">
+                                    {err.to_string()}
+                                </p>
+                            }
+                                .into_any()
+                        }
                     }
                 })}
             </Suspense>

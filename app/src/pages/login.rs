@@ -19,12 +19,15 @@ pub fn LoginPage() -> impl IntoView {
             <h1>"Sign in"</h1>
             <ActionForm action>
                 <input type="hidden" name="next" value=next />
-                <label>
-                    "Username" <input name="username" autocomplete="username" required />
-                </label>
+                <label>"Username" <input name="username" autocomplete="username" required /></label>
                 <label>
                     "Password"
-                    <input name="password" type="password" autocomplete="current-password" required />
+                    <input
+                        name="password"
+                        type="password"
+                        autocomplete="current-password"
+                        required
+                    />
                 </label>
                 <ErrorNote value=action.value() />
                 <button type="submit" disabled=move || action.pending().get()>

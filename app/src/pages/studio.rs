@@ -14,7 +14,9 @@ pub fn StudioPage() -> impl IntoView {
             view! {
                 <section class="card">
                     <h1>"Motion studio"</h1>
-                    <p>"Upload a character image and a motion video to make that character perform the motion. The studio arrives with the Motion Control release."</p>
+                    <p>
+                        "Upload a character image and a motion video to make that character perform the motion. The studio arrives with the Motion Control release."
+                    </p>
                 </section>
             }
         } />

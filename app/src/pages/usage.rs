@@ -14,7 +14,9 @@ pub fn UsagePage() -> impl IntoView {
             view! {
                 <section class="card">
                     <h1>"Usage"</h1>
-                    <p>"What you have spent, what is reserved and what budget is left. Usage arrives with the credit ledger release."</p>
+                    <p>
+                        "What you have spent, what is reserved and what budget is left. Usage arrives with the credit ledger release."
+                    </p>
                 </section>
             }
         } />
