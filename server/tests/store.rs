@@ -1,0 +1,155 @@
+//! The store API directly, on a fresh SQLite file and a fresh PostgreSQL database.
+
+mod common;
+
+use app::backend::store::{NewInvite, NewUser, Store};
+use app::model::Role;
+use sqlx::{Connection, Executor, PgConnection};
+
+use common::POSTGRES_ADMIN_URL;
+
+/// A fresh database of each kind; the PostgreSQL one is dropped by `drop_postgres`.
+async fn fresh(db: common::Db) -> (Store, Option<String>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    match db {
+        common::Db::Sqlite => {
+            let url = format!("sqlite://{}", dir.path().join("store.db").display());
+            (Store::connect(&url).await.unwrap(), None, dir)
+        }
+        common::Db::Postgres => {
+            let name = format!("kinema_store_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = PgConnection::connect(POSTGRES_ADMIN_URL).await.unwrap();
+            admin
+                .execute(format!("CREATE DATABASE {name}").as_str())
+                .await
+                .unwrap();
+            let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+            (Store::connect(&url).await.unwrap(), Some(name), dir)
+        }
+    }
+}
+
+async fn drop_postgres(store: Store, name: Option<String>) {
+    store.close().await;
+    if let Some(name) = name {
+        let mut admin = PgConnection::connect(POSTGRES_ADMIN_URL).await.unwrap();
+        admin
+            .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+            .await
+            .unwrap();
+    }
+}
+
+fn user<'a>(username: &'a str, role: Role) -> NewUser<'a> {
+    NewUser {
+        username,
+        display_name: "Someone",
+        password_hash: "not-a-real-hash",
+        role,
+        created_at: 1_000,
+    }
+}
+
+async fn store_suite(db: common::Db) {
+    let (store, name, _dir) = fresh(db).await;
+    store.check_ready().await.expect("migrated store is ready");
+    // Migrations are idempotent.
+    store.migrate().await.unwrap();
+
+    assert!(!store.has_admin().await.unwrap());
+    let admin = store
+        .create_first_admin(&user("ada", Role::Admin))
+        .await
+        .unwrap()
+        .expect("first admin created");
+    assert_eq!(admin.role(), Role::Admin);
+    assert!(!admin.disabled);
+    assert!(store.has_admin().await.unwrap());
+    assert!(
+        store
+            .create_first_admin(&user("eve", Role::Admin))
+            .await
+            .unwrap()
+            .is_none(),
+        "a second first admin is refused in the same statement"
+    );
+    assert!(store.user_by_username("eve").await.unwrap().is_none());
+
+    // Unique usernames are reported as such, not by string matching.
+    let err = store
+        .create_user(&user("ada", Role::Member))
+        .await
+        .unwrap_err();
+    assert!(err.is_unique_violation(), "{err}");
+
+    // Invites: valid once, never after expiry.
+    for (hash, expires_at) in [("live", 5_000), ("stale", 1_500)] {
+        store
+            .create_invite(&NewInvite {
+                token_hash: hash,
+                role: "member",
+                created_by: admin.id,
+                created_at: 1_000,
+                expires_at,
+            })
+            .await
+            .unwrap();
+    }
+    let now = 2_000;
+    assert!(store
+        .accept_invite("stale", &user("late", Role::Member), now)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(
+        store.user_by_username("late").await.unwrap().is_none(),
+        "nothing half-written"
+    );
+    let member = store
+        .accept_invite("live", &user("moe", Role::Admin), now)
+        .await
+        .unwrap()
+        .expect("live invite accepted");
+    assert_eq!(member.role(), Role::Member, "the invite decides the role");
+    assert!(store
+        .accept_invite("live", &user("moe2", Role::Member), now)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store.user_by_username("moe2").await.unwrap().is_none());
+    let invites = store.list_invites(10).await.unwrap();
+    assert_eq!(invites.len(), 2);
+    let used = invites.iter().find(|i| i.used_at.is_some()).unwrap();
+    assert_eq!(used.used_by_name.as_deref(), Some("Someone"));
+
+    // Disabling and password changes.
+    assert!(store.set_user_disabled(member.id, true).await.unwrap());
+    assert!(store.user_by_id(member.id).await.unwrap().unwrap().disabled);
+    assert!(!store.set_user_disabled(9_999, true).await.unwrap());
+    assert!(store
+        .set_password_hash(member.id, "new-hash")
+        .await
+        .unwrap());
+    assert_eq!(
+        store
+            .user_by_id(member.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash,
+        "new-hash"
+    );
+    assert_eq!(store.list_users().await.unwrap().len(), 2);
+
+    drop_postgres(store, name).await;
+}
+
+#[tokio::test]
+async fn store_on_sqlite() {
+    store_suite(common::Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn store_on_postgres() {
+    store_suite(common::Db::Postgres).await;
+}
