@@ -2,3 +2,5 @@
 
 pub mod accounts;
 pub mod format;
+pub mod motion_inputs;
+pub mod pricing;

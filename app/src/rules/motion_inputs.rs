@@ -1,0 +1,237 @@
+//! Limits on the motion studio's inputs (`upstream-api.md` §8), with messages that name the
+//! limit and the actual value. The browser checks with these before uploading; the server checks
+//! again with the same functions, and its word is final.
+
+use serde::{Deserialize, Serialize};
+
+use super::pricing::Orientation;
+
+/// Largest character image.
+pub const IMAGE_MAX_BYTES: u64 = 10 * 1024 * 1024;
+/// Smallest side of a character image.
+pub const IMAGE_MIN_SIDE: u32 = 300;
+/// Most extreme aspect ratio either way (2.5:1 or 1:2.5).
+pub const ASPECT_MAX: f64 = 2.5;
+/// Largest motion video.
+pub const VIDEO_MAX_BYTES: u64 = 100 * 1024 * 1024;
+/// Side limits of a motion video.
+pub const VIDEO_MIN_SIDE: u32 = 340;
+pub const VIDEO_MAX_SIDE: u32 = 3850;
+/// Shortest motion video.
+pub const VIDEO_MIN_MS: u64 = 3_000;
+/// Longest prompt.
+pub const PROMPT_MAX_CHARS: usize = 2500;
+
+/// Image formats, as decided from the bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ImageFormat {
+    Jpeg,
+    Png,
+    Other,
+}
+
+/// Video containers, as decided from the bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum VideoFormat {
+    Mp4,
+    Mov,
+    Webm,
+    Other,
+}
+
+/// What is known about a character image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageFacts {
+    pub format: ImageFormat,
+    pub bytes: u64,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// What is known about a motion video (width and height as displayed, after rotation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VideoFacts {
+    pub format: VideoFormat,
+    pub bytes: u64,
+    pub width: u32,
+    pub height: u32,
+    pub duration_ms: u64,
+}
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+fn seconds(ms: u64) -> String {
+    format!("{:.1} s", ms as f64 / 1000.0)
+}
+
+fn aspect_problem(what: &str, width: u32, height: u32) -> Option<String> {
+    let (long, short) = (width.max(height) as f64, width.min(height).max(1) as f64);
+    (long / short > ASPECT_MAX).then(|| {
+        format!(
+            "{what} is {width}×{height} px (aspect {:.2}:1); it must be between 1:2.5 and 2.5:1.",
+            long / short
+        )
+    })
+}
+
+/// Every problem with a character image; empty when it is acceptable.
+pub fn check_image(facts: &ImageFacts) -> Vec<String> {
+    let mut problems = Vec::new();
+    if facts.format == ImageFormat::Other {
+        problems.push("Character image must be a JPG or PNG file.".to_string());
+        return problems;
+    }
+    if facts.bytes > IMAGE_MAX_BYTES {
+        problems.push(format!(
+            "Character image is {}; it must be at most 10 MB.",
+            megabytes(facts.bytes)
+        ));
+    }
+    if facts.width < IMAGE_MIN_SIDE || facts.height < IMAGE_MIN_SIDE {
+        problems.push(format!(
+            "Character image is {}×{} px; both sides must be at least {IMAGE_MIN_SIDE} px.",
+            facts.width, facts.height
+        ));
+    }
+    problems.extend(aspect_problem("Character image", facts.width, facts.height));
+    problems
+}
+
+/// Every problem with a motion video for the chosen orientation; empty when it is acceptable.
+pub fn check_video(facts: &VideoFacts, orientation: Orientation) -> Vec<String> {
+    let mut problems = Vec::new();
+    if !matches!(facts.format, VideoFormat::Mp4 | VideoFormat::Mov) {
+        problems.push("Motion video must be an MP4 or MOV file.".to_string());
+        return problems;
+    }
+    if facts.bytes > VIDEO_MAX_BYTES {
+        problems.push(format!(
+            "Motion video is {}; it must be at most 100 MB.",
+            megabytes(facts.bytes)
+        ));
+    }
+    for (side, value) in [("wide", facts.width), ("high", facts.height)] {
+        if !(VIDEO_MIN_SIDE..=VIDEO_MAX_SIDE).contains(&value) {
+            problems.push(format!(
+                "Motion video is {value} px {side}; each side must be {VIDEO_MIN_SIDE}–{VIDEO_MAX_SIDE} px."
+            ));
+        }
+    }
+    if facts.duration_ms < VIDEO_MIN_MS {
+        problems.push(format!(
+            "Video is {}; it must be at least 3 s.",
+            seconds(facts.duration_ms)
+        ));
+    }
+    let max_ms = u64::from(orientation.max_seconds()) * 1000;
+    if facts.duration_ms > max_ms {
+        let hint = match orientation {
+            Orientation::Image => {
+                " with \"Match image\"; choose \"Match video\" (up to 30 s) or trim it"
+            }
+            Orientation::Video => "",
+        };
+        problems.push(format!(
+            "Video is {}; it must be at most {} s{hint}.",
+            seconds(facts.duration_ms),
+            orientation.max_seconds()
+        ));
+    }
+    problems
+}
+
+/// A problem with the prompt, if any.
+pub fn check_prompt(prompt: &str) -> Option<String> {
+    let count = prompt.chars().count();
+    (count > PROMPT_MAX_CHARS)
+        .then(|| format!("Prompt is {count} characters; it must be at most {PROMPT_MAX_CHARS}."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(width: u32, height: u32) -> ImageFacts {
+        ImageFacts {
+            format: ImageFormat::Png,
+            bytes: 200_000,
+            width,
+            height,
+        }
+    }
+
+    fn video(width: u32, height: u32, duration_ms: u64) -> VideoFacts {
+        VideoFacts {
+            format: VideoFormat::Mp4,
+            bytes: 2_000_000,
+            width,
+            height,
+            duration_ms,
+        }
+    }
+
+    #[test]
+    fn images_are_checked_for_type_size_sides_and_aspect() {
+        assert!(check_image(&image(768, 1024)).is_empty());
+        assert_eq!(
+            check_image(&image(200, 400)),
+            vec!["Character image is 200×400 px; both sides must be at least 300 px."]
+        );
+        assert!(check_image(&image(300, 1000))[0].contains("aspect 3.33:1"));
+        assert!(check_image(&ImageFacts {
+            bytes: 11 * 1024 * 1024,
+            ..image(800, 800)
+        })[0]
+            .contains("11.0 MB"));
+        assert_eq!(
+            check_image(&ImageFacts {
+                format: ImageFormat::Other,
+                ..image(800, 800)
+            }),
+            vec!["Character image must be a JPG or PNG file."]
+        );
+    }
+
+    #[test]
+    fn videos_are_checked_against_the_orientation() {
+        assert!(check_video(&video(720, 1280, 8_000), Orientation::Image).is_empty());
+        assert_eq!(
+            check_video(&video(720, 1280, 2_000), Orientation::Video),
+            vec!["Video is 2.0 s; it must be at least 3 s."]
+        );
+        let long = check_video(&video(720, 1280, 12_000), Orientation::Image);
+        assert_eq!(long.len(), 1);
+        assert!(
+            long[0].starts_with("Video is 12.0 s; it must be at most 10 s with \"Match image\"")
+        );
+        assert!(check_video(&video(720, 1280, 12_000), Orientation::Video).is_empty());
+        assert!(
+            check_video(&video(720, 1280, 31_000), Orientation::Video)[0].contains("at most 30 s")
+        );
+        assert_eq!(
+            check_video(&video(320, 640, 5_000), Orientation::Video),
+            vec!["Motion video is 320 px wide; each side must be 340–3850 px."]
+        );
+        assert_eq!(
+            check_video(
+                &VideoFacts {
+                    format: VideoFormat::Webm,
+                    ..video(720, 720, 5_000)
+                },
+                Orientation::Video
+            ),
+            vec!["Motion video must be an MP4 or MOV file."]
+        );
+    }
+
+    #[test]
+    fn prompts_have_a_length_limit() {
+        assert_eq!(check_prompt(&"a".repeat(2500)), None);
+        assert_eq!(
+            check_prompt(&"a".repeat(2501)).as_deref(),
+            Some("Prompt is 2501 characters; it must be at most 2500.")
+        );
+    }
+}

@@ -1,0 +1,123 @@
+//! The one price table and the cost rules (`upstream-api.md` §7). Money is integer
+//! micro-credits (1 credit = 1 000 000), never floating point.
+
+use serde::{Deserialize, Serialize};
+
+/// Micro-credits in one credit.
+pub const MICRO_PER_CREDIT: i64 = 1_000_000;
+
+/// Output quality of a motion-control task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Quality {
+    /// 720p (Kling "std"), the default.
+    P720,
+    /// 1080p (Kling "pro").
+    P1080,
+}
+
+impl Quality {
+    /// The upstream's value for `quality`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Quality::P720 => "720p",
+            Quality::P1080 => "1080p",
+        }
+    }
+
+    /// Price per output second in micro-credits: 8.1648 and 10.88368 credits.
+    pub fn micro_credits_per_second(self) -> i64 {
+        match self {
+            Quality::P720 => 8_164_800,
+            Quality::P1080 => 10_883_680,
+        }
+    }
+}
+
+/// Which way the character faces, and so how long the output may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Orientation {
+    /// "Match image": output (and reference video) at most 10 s.
+    Image,
+    /// "Match video": output (and reference video) at most 30 s.
+    Video,
+}
+
+impl Orientation {
+    /// The upstream's value for `character_orientation`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Orientation::Image => "image",
+            Orientation::Video => "video",
+        }
+    }
+
+    /// The longest reference video (and output) this orientation allows, in seconds.
+    pub fn max_seconds(self) -> u32 {
+        match self {
+            Orientation::Image => 10,
+            Orientation::Video => 30,
+        }
+    }
+}
+
+/// A custom element costs one credit per creation.
+pub const ELEMENT_MICRO_CREDITS: i64 = MICRO_PER_CREDIT;
+
+/// Billed output seconds: the duration rounded to the nearest second (halves round up),
+/// capped by the orientation.
+pub fn billed_seconds(duration_ms: u64, orientation: Orientation) -> u32 {
+    let rounded = (duration_ms + 500) / 1000;
+    rounded.min(u64::from(orientation.max_seconds())) as u32
+}
+
+/// The cost of a motion-control task whose output lasts `duration_ms`.
+pub fn motion_cost(quality: Quality, orientation: Orientation, duration_ms: u64) -> i64 {
+    i64::from(billed_seconds(duration_ms, orientation)) * quality.micro_credits_per_second()
+}
+
+/// Formats micro-credits with two decimals, rounding half away from zero: `40824000` → `40.82`.
+pub fn format_credits(micro: i64) -> String {
+    let hundredths = (micro.abs() + 5_000) / 10_000;
+    let sign = if micro < 0 && hundredths > 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", hundredths / 100, hundredths % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_examples_cost_what_the_docs_say() {
+        // 8 s at 720p = 65.3184 credits; 8 s at 1080p = 87.06944 credits.
+        assert_eq!(
+            motion_cost(Quality::P720, Orientation::Video, 8_000),
+            65_318_400
+        );
+        assert_eq!(
+            motion_cost(Quality::P1080, Orientation::Video, 8_000),
+            87_069_440
+        );
+        // 5 s at 720p = 40.824 credits, shown as 40.82.
+        assert_eq!(
+            format_credits(motion_cost(Quality::P720, Orientation::Image, 5_000)),
+            "40.82"
+        );
+    }
+
+    #[test]
+    fn seconds_round_to_nearest_and_are_capped_by_orientation() {
+        assert_eq!(billed_seconds(4_499, Orientation::Image), 4);
+        assert_eq!(billed_seconds(4_500, Orientation::Image), 5);
+        assert_eq!(billed_seconds(12_000, Orientation::Image), 10);
+        assert_eq!(billed_seconds(12_000, Orientation::Video), 12);
+        assert_eq!(billed_seconds(31_000, Orientation::Video), 30);
+    }
+
+    #[test]
+    fn credits_format_with_two_decimals() {
+        assert_eq!(format_credits(0), "0.00");
+        assert_eq!(format_credits(ELEMENT_MICRO_CREDITS), "1.00");
+        assert_eq!(format_credits(87_069_440), "87.07");
+        assert_eq!(format_credits(-1_005_000), "-1.01");
+    }
+}
