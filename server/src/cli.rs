@@ -58,7 +58,7 @@ pub async fn run_account_command(config: &Config, command: Command) -> Result<St
     let store = Store::connect(config.database_url.expose())
         .await
         .map_err(|err| format!("cannot open the database: {err}"))?;
-    let state = AppState::new(store.clone(), String::new(), config.sandbox());
+    let state = AppState::new(store.clone(), String::new(), config.sandbox(), None);
     let outcome = match command {
         Command::Serve => Ok(String::new()),
         Command::CreateAdmin {

@@ -61,6 +61,9 @@ pub struct Settings {
         default_value = "https://files-api.evolink.ai"
     )]
     pub evolink_files_base_url: String,
+    /// Seconds a sandbox task takes from submit to its final state.
+    #[arg(long, env = "KINEMA_SANDBOX_TASK_SECONDS", default_value_t = 20.0)]
+    pub sandbox_task_seconds: f64,
     /// Directory with the built browser files (`pkg/`), as produced by `cargo leptos build`.
     #[arg(long, env = "KINEMA_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
@@ -80,6 +83,7 @@ pub struct Config {
     pub evolink_api_key: Option<Secret>,
     pub evolink_base_url: String,
     pub evolink_files_base_url: String,
+    pub sandbox_task_seconds: f64,
     pub site_root: PathBuf,
     pub log: String,
 }
@@ -153,6 +157,12 @@ impl Config {
             .map(|key| key.trim().to_string())
             .filter(|key| !key.is_empty())
             .map(Secret::new);
+        if !(settings.sandbox_task_seconds.is_finite() && settings.sandbox_task_seconds >= 0.0) {
+            return Err(invalid(
+                "KINEMA_SANDBOX_TASK_SECONDS",
+                "must be a number of seconds, 0 or more",
+            ));
+        }
         if settings.data_dir.as_os_str().is_empty() {
             return Err(invalid("KINEMA_DATA_DIR", "must not be empty"));
         }
@@ -164,6 +174,7 @@ impl Config {
             evolink_api_key,
             evolink_base_url,
             evolink_files_base_url,
+            sandbox_task_seconds: settings.sandbox_task_seconds,
             site_root: settings.site_root,
             log: settings.log,
         })
@@ -202,6 +213,7 @@ mod tests {
             evolink_files_base_url: "https://files-api.evolink.ai".into(),
             site_root: "target/site".into(),
             log: "info".into(),
+            sandbox_task_seconds: 20.0,
             ..Settings::default()
         }
     }

@@ -6,5 +6,6 @@ pub mod config;
 pub mod middleware;
 pub mod routes;
 pub mod sessions;
+pub mod simulator;
 pub mod startup;
 pub mod telemetry;

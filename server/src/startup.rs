@@ -9,10 +9,19 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::{net::TcpListener, task::JoinHandle};
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 
-use app::backend::{store::Store, AppState, BackendError};
+use app::backend::{
+    evolink::{ApiKey, ClientSettings, EvoLinkClient, EvoLinkError},
+    store::Store,
+    AppState, BackendError,
+};
 use app::{shell, App};
 
-use crate::{config::Config, middleware, routes, sessions::SqlSessionStore};
+use crate::{
+    config::Config,
+    middleware, routes,
+    sessions::SqlSessionStore,
+    simulator::{RunningSimulator, SimulatorConfig},
+};
 
 /// How long a session lives without activity.
 pub const SESSION_IDLE_DAYS: i64 = 14;
@@ -31,6 +40,10 @@ pub enum StartupError {
     Database(#[from] BackendError),
     #[error("cannot create the session table: {0}")]
     Sessions(#[from] sqlx::Error),
+    #[error("cannot set up the EvoLink client: {0}")]
+    EvoLink(#[from] EvoLinkError),
+    #[error("cannot start the sandbox simulator: {0}")]
+    Simulator(std::io::Error),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -44,6 +57,7 @@ pub struct Application {
     router: Router,
     state: AppState,
     cleanup: JoinHandle<()>,
+    simulator: Option<RunningSimulator>,
 }
 
 impl Application {
@@ -69,7 +83,8 @@ impl Application {
                 source,
             })?;
         let public_url = config.public_url_for(bound);
-        let state = AppState::new(store, public_url.clone(), config.sandbox());
+        let (evolink, simulator) = connect_evolink(&config).await?;
+        let state = AppState::new(store, public_url.clone(), config.sandbox(), Some(evolink));
         let cleanup = tokio::spawn(
             session_store
                 .clone()
@@ -95,7 +110,13 @@ impl Application {
             router,
             state,
             cleanup,
+            simulator,
         })
+    }
+
+    /// The in-process simulator's address in sandbox mode; `None` when a key is set.
+    pub fn sandbox_simulator_url(&self) -> Option<&str> {
+        self.simulator.as_ref().map(|sim| sim.base_url.as_str())
     }
 
     /// The bound address.
@@ -120,6 +141,7 @@ impl Application {
             router,
             state,
             cleanup,
+            simulator,
         } = self;
         let served = axum::serve(
             listener,
@@ -128,9 +150,37 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         cleanup.abort();
+        if let Some(simulator) = simulator {
+            simulator.stop().await;
+        }
         state.store().close().await;
         served
     }
+}
+
+/// The EvoLink client: for the team's key, or (sandbox) for a simulator started in-process on a
+/// loopback port with a random key, reached over real HTTP like the real service.
+async fn connect_evolink(
+    config: &Config,
+) -> Result<(EvoLinkClient, Option<RunningSimulator>), StartupError> {
+    if let Some(key) = &config.evolink_api_key {
+        let settings = ClientSettings::new(
+            &config.evolink_base_url,
+            &config.evolink_files_base_url,
+            ApiKey::new(key.expose()),
+        );
+        return Ok((EvoLinkClient::new(settings)?, None));
+    }
+    let key = app::backend::accounts::random_token();
+    let sim_config = SimulatorConfig::new(
+        key.clone(),
+        Duration::from_secs_f64(config.sandbox_task_seconds),
+    );
+    let simulator = RunningSimulator::start(sim_config, ([127, 0, 0, 1], 0).into())
+        .await
+        .map_err(StartupError::Simulator)?;
+    let settings = ClientSettings::new(&simulator.base_url, &simulator.base_url, ApiKey::new(key));
+    Ok((EvoLinkClient::new(settings)?, Some(simulator)))
 }
 
 fn build_router(

@@ -60,3 +60,16 @@ pub async fn set_member_disabled(user_id: i64, disabled: bool) -> Result<(), App
         .await,
     )
 }
+
+/// Checks the EvoLink connection and reads the team's balance.
+#[server(prefix = "/api", endpoint = "check_evolink")]
+pub async fn check_evolink() -> Result<crate::model::EvoLinkStatus, AppError> {
+    use crate::backend::{connection, context};
+    context::respond(
+        async {
+            context::require_admin()?;
+            Ok(connection::check(&context::state()?).await)
+        }
+        .await,
+    )
+}

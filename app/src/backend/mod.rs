@@ -2,8 +2,10 @@
 //! nothing below it is compiled into the browser.
 
 pub mod accounts;
+pub mod connection;
 pub mod context;
 pub mod error;
+pub mod evolink;
 pub mod session;
 pub mod store;
 pub mod throttle;
@@ -14,6 +16,7 @@ use std::sync::{
 };
 
 pub use error::BackendError;
+use evolink::EvoLinkClient;
 use store::Store;
 use throttle::SignInThrottle;
 
@@ -29,11 +32,18 @@ struct AppStateInner {
     sandbox: bool,
     sign_in_throttle: SignInThrottle,
     setup_done: AtomicBool,
+    evolink: Option<EvoLinkClient>,
 }
 
 impl AppState {
-    /// Builds the shared state. `public_url` has no trailing slash.
-    pub fn new(store: Store, public_url: String, sandbox: bool) -> Self {
+    /// Builds the shared state. `public_url` has no trailing slash; `evolink` is the client for the
+    /// team's key or for the sandbox simulator (`None` for the headless account commands).
+    pub fn new(
+        store: Store,
+        public_url: String,
+        sandbox: bool,
+        evolink: Option<EvoLinkClient>,
+    ) -> Self {
         Self {
             inner: Arc::new(AppStateInner {
                 store,
@@ -41,8 +51,17 @@ impl AppState {
                 sandbox,
                 sign_in_throttle: SignInThrottle::default(),
                 setup_done: AtomicBool::new(false),
+                evolink,
             }),
         }
+    }
+
+    /// The EvoLink client.
+    pub fn evolink(&self) -> Result<&EvoLinkClient, BackendError> {
+        self.inner
+            .evolink
+            .as_ref()
+            .ok_or_else(|| BackendError::Internal("no EvoLink client configured".into()))
     }
 
     /// The database.

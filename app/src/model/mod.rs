@@ -102,3 +102,20 @@ pub struct InviteInfo {
     /// Unix seconds.
     pub expires_at: i64,
 }
+
+/// The result of "Check EvoLink connection".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvoLinkStatus {
+    /// True when Kinema talks to its built-in simulator.
+    pub sandbox: bool,
+    /// True when EvoLink answered and accepted the key.
+    pub ok: bool,
+    /// What was found, in plain words.
+    pub message: String,
+    /// Remaining credits of the API key.
+    pub token_remaining: Option<f64>,
+    /// True when the key has no limit of its own.
+    pub token_unlimited: bool,
+    /// Remaining credits of the EvoLink account.
+    pub account_remaining: Option<f64>,
+}

@@ -3,10 +3,13 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::admin::{list_invites, list_members, CreateInvite, SetMemberDisabled};
+use crate::api::admin::{
+    list_invites, list_members, CheckEvolink, CreateInvite, SetMemberDisabled,
+};
 use crate::components::{error_note::ErrorNote, signed_in::SignedIn};
-use crate::model::{InviteView, MemberView};
+use crate::model::{EvoLinkStatus, InviteView, MemberView};
 use crate::rules::format::utc_datetime;
+use crate::rules::pricing::format_credits;
 
 /// Members and invites; admins only (the server answers 403 to everyone else).
 #[component]
@@ -93,6 +96,7 @@ fn AdminPanels() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+        <ConnectionPanel />
     }
 }
 
@@ -169,5 +173,57 @@ fn InviteTable(invites: Vec<InviteView>) -> impl IntoView {
                     .collect_view()}
             </tbody>
         </table>
+    }
+}
+
+#[component]
+fn ConnectionPanel() -> impl IntoView {
+    let check = ServerAction::<CheckEvolink>::new();
+    view! {
+        <section class="card">
+            <h2>"EvoLink connection"</h2>
+            <p class="hint">"Asks EvoLink for the team's balance; this spends no credits."</p>
+            <ActionForm action=check>
+                <button type="submit" disabled=move || check.pending().get()>
+                    "Check EvoLink connection"
+                </button>
+            </ActionForm>
+            <ErrorNote value=check.value() />
+            {move || {
+                check
+                    .value()
+                    .get()
+                    .and_then(Result::ok)
+                    .map(|status| view! { <ConnectionResult status /> })
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn ConnectionResult(status: EvoLinkStatus) -> impl IntoView {
+    let class = if status.ok { "success" } else { "error" };
+    let credits = |value: Option<f64>| {
+        value
+            .map(|v| format_credits((v * 1_000_000.0).round() as i64))
+            .unwrap_or_else(|| "unknown".into())
+    };
+    let token = if status.token_unlimited {
+        "no limit".to_string()
+    } else {
+        credits(status.token_remaining)
+    };
+    let account = credits(status.account_remaining);
+    let ok = status.ok;
+    view! {
+        <div class=class role="status">
+            <p>{status.message}</p>
+            <Show when=move || ok>
+                <p>
+                    "Key balance: " {token.clone()} " credits · Account balance: "
+                    {account.clone()} " credits"
+                </p>
+            </Show>
+        </div>
     }
 }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod fixtures;
+
 use std::time::{Duration, Instant};
 
 use kinema_server::{
@@ -27,6 +29,8 @@ pub enum Db {
 pub struct TestApp {
     pub base: String,
     pub data_dir: tempfile::TempDir,
+    /// The in-process simulator's address in sandbox mode.
+    pub sandbox_url: Option<String>,
     postgres_db: Option<String>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -41,6 +45,7 @@ pub fn test_settings(data_dir: &std::path::Path) -> Settings {
         evolink_files_base_url: "https://files-api.evolink.ai".into(),
         site_root: data_dir.join("site"),
         log: "warn".into(),
+        sandbox_task_seconds: 1.0,
         ..Settings::default()
     }
 }
@@ -74,6 +79,7 @@ impl TestApp {
         let config = Config::from_settings(settings).expect("valid test config");
         let app = Application::build(config).await.expect("app builds");
         let base = format!("http://{}", app.local_addr());
+        let sandbox_url = app.sandbox_simulator_url().map(str::to_string);
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until_stopped(async {
             let _ = stopped.await;
@@ -81,6 +87,7 @@ impl TestApp {
         TestApp {
             base,
             data_dir,
+            sandbox_url,
             postgres_db,
             stop: Some(stop),
             server: Some(server),

@@ -1,0 +1,168 @@
+//! Every way an EvoLink call can fail, in plain words with what to do.
+
+use super::wire::ErrorBody;
+
+/// A failed EvoLink call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EvoLinkError {
+    /// 400: the upstream refused the input; its own message is kept.
+    #[error("EvoLink refused the request: {message}")]
+    InvalidInput {
+        message: String,
+        param: Option<String>,
+    },
+    /// 401: the key is wrong or expired.
+    #[error("EvoLink rejected the API key")]
+    InvalidKey,
+    /// 402: not enough credits on the EvoLink account.
+    #[error("EvoLink balance too low: {message}")]
+    InsufficientBalance { message: String },
+    /// 403 `model_access_denied`: this key may not use the model.
+    #[error("EvoLink key may not use this model: {message}")]
+    ModelNotAllowed { message: String },
+    /// 403 `permission_denied`: the task belongs to another account.
+    #[error("EvoLink denied access: {message}")]
+    PermissionDenied { message: String },
+    /// 404 `task_not_found` (or 400 `invalid_task_id`).
+    #[error("EvoLink does not know this task")]
+    TaskNotFound,
+    /// 413: the request body is too large.
+    #[error("EvoLink says the request is too large")]
+    TooLarge,
+    /// 429: rate limited.
+    #[error("EvoLink is rate limiting this key")]
+    RateLimited,
+    /// 5xx: the upstream is failing.
+    #[error("EvoLink is unavailable (HTTP {status}): {message}")]
+    Unavailable { status: u16, message: String },
+    /// The request never got an answer and may have been received: a create may exist upstream.
+    #[error("no answer from EvoLink; the request may or may not have been received ({detail})")]
+    OutcomeUnknown { detail: String },
+    /// EvoLink could not be reached at all.
+    #[error("EvoLink could not be reached ({detail})")]
+    Unreachable { detail: String },
+    /// An answer that could not be read.
+    #[error("EvoLink sent an answer Kinema cannot read ({detail})")]
+    Malformed { detail: String },
+}
+
+impl EvoLinkError {
+    /// Maps an HTTP error answer to its typed error.
+    pub fn from_response(status: u16, body: &str) -> EvoLinkError {
+        let error = serde_json::from_str::<ErrorBody>(body)
+            .ok()
+            .and_then(|b| b.error)
+            .unwrap_or_default();
+        let code = error.code_text().unwrap_or_default();
+        let message = error
+            .message
+            .clone()
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| format!("HTTP {status}"));
+        match status {
+            400 if code == "invalid_task_id" => EvoLinkError::TaskNotFound,
+            400 | 422 => EvoLinkError::InvalidInput {
+                message,
+                param: error.param,
+            },
+            401 => EvoLinkError::InvalidKey,
+            402 => EvoLinkError::InsufficientBalance { message },
+            403 if code == "permission_denied" => EvoLinkError::PermissionDenied { message },
+            403 => EvoLinkError::ModelNotAllowed { message },
+            404 => EvoLinkError::TaskNotFound,
+            413 => EvoLinkError::TooLarge,
+            429 => EvoLinkError::RateLimited,
+            _ => EvoLinkError::Unavailable { status, message },
+        }
+    }
+
+    /// True when a read may be tried again.
+    pub fn is_retryable_read(&self) -> bool {
+        matches!(
+            self,
+            EvoLinkError::RateLimited
+                | EvoLinkError::Unavailable { .. }
+                | EvoLinkError::Unreachable { .. }
+                | EvoLinkError::OutcomeUnknown { .. }
+                | EvoLinkError::Malformed { .. }
+        )
+    }
+
+    /// What to tell a person, and what they can do about it. Never contains the key.
+    pub fn user_message(&self) -> String {
+        match self {
+            EvoLinkError::InvalidInput { message, .. } => {
+                format!("EvoLink refused the input: {message} Fix the input and try again.")
+            }
+            EvoLinkError::InvalidKey => {
+                "EvoLink rejected the team's API key. An admin needs to set a valid EVOLINK_API_KEY.".into()
+            }
+            EvoLinkError::InsufficientBalance { .. } => {
+                "The team's EvoLink balance is too low. An admin needs to top up the EvoLink account.".into()
+            }
+            EvoLinkError::ModelNotAllowed { .. } => {
+                "The team's EvoLink key may not use this model. An admin needs to enable it in the EvoLink dashboard.".into()
+            }
+            EvoLinkError::PermissionDenied { .. } => {
+                "EvoLink says this task belongs to another account.".into()
+            }
+            EvoLinkError::TaskNotFound => "EvoLink no longer knows this task.".into(),
+            EvoLinkError::TooLarge => "The request was too large for EvoLink. Use smaller files.".into(),
+            EvoLinkError::RateLimited => {
+                "EvoLink is limiting how fast the team can submit. Wait a minute and try again.".into()
+            }
+            EvoLinkError::Unavailable { .. } | EvoLinkError::Unreachable { .. } => {
+                "EvoLink is not available right now. Try again in a few minutes.".into()
+            }
+            EvoLinkError::OutcomeUnknown { .. } => {
+                "EvoLink did not answer in time, so Kinema cannot tell whether the task was accepted. It was not sent again, to avoid paying twice.".into()
+            }
+            EvoLinkError::Malformed { .. } => {
+                "EvoLink sent an answer Kinema could not read. Try again in a few minutes.".into()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_error_bodies_map_to_their_types() {
+        let body =
+            |code: &str| format!(r#"{{"error":{{"code":"{code}","message":"m","type":"t"}}}}"#);
+        assert!(matches!(
+            EvoLinkError::from_response(400, &body("invalid_request")),
+            EvoLinkError::InvalidInput { .. }
+        ));
+        assert_eq!(
+            EvoLinkError::from_response(400, &body("invalid_task_id")),
+            EvoLinkError::TaskNotFound
+        );
+        assert_eq!(
+            EvoLinkError::from_response(401, &body("unauthorized")),
+            EvoLinkError::InvalidKey
+        );
+        assert!(matches!(
+            EvoLinkError::from_response(403, &body("model_access_denied")),
+            EvoLinkError::ModelNotAllowed { .. }
+        ));
+        assert!(matches!(
+            EvoLinkError::from_response(403, &body("permission_denied")),
+            EvoLinkError::PermissionDenied { .. }
+        ));
+        // Legacy form: the code is the integer status.
+        assert_eq!(
+            EvoLinkError::from_response(
+                429,
+                r#"{"error":{"code":429,"message":"slow down","fallback_suggestion":"retry after 60 seconds"}}"#
+            ),
+            EvoLinkError::RateLimited
+        );
+        assert!(matches!(
+            EvoLinkError::from_response(502, "not json"),
+            EvoLinkError::Unavailable { status: 502, .. }
+        ));
+    }
+}

@@ -1,0 +1,10 @@
+//! The EvoLink HTTP client: typed requests and responses, retry rules and one error type.
+
+mod client;
+mod error;
+mod task;
+pub mod wire;
+
+pub use client::{ApiKey, ClientSettings, EvoLinkClient, RetryPolicy, UploadedFile};
+pub use error::EvoLinkError;
+pub use task::{Balance, TaskFailure, TaskStatus, UpstreamTask};

@@ -1,0 +1,150 @@
+//! A faithful EvoLink simulator: a real HTTP server speaking the upstream contract
+//! (`shared/upstream-api.md`) for both models, task queries, credits and the file service, with
+//! fault injection for tests. Runs as the `evolink-sim` binary or in-process (sandbox mode).
+//! Unlike the real service it accepts loopback input and callback URLs, since tests run on one
+//! machine.
+
+mod api;
+mod callbacks;
+mod control;
+mod files;
+mod media;
+mod state;
+mod validate;
+
+use std::{net::SocketAddr, time::Duration};
+
+use axum::{
+    extract::DefaultBodyLimit,
+    routing::{get, post},
+    Router,
+};
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+
+use state::SimState;
+pub use state::{Faults, SimStats};
+
+/// How the simulator behaves.
+#[derive(Clone, Debug)]
+pub struct SimulatorConfig {
+    /// The only key it accepts.
+    pub api_key: String,
+    /// Time from create to the final state.
+    pub task_duration: Duration,
+    /// How long result URLs work after completion.
+    pub result_ttl: Duration,
+    /// How long uploaded files are served.
+    pub file_ttl: Duration,
+    /// Credits on the simulated account at start.
+    pub starting_balance: f64,
+    /// Per-attempt callback timeout.
+    pub callback_timeout: Duration,
+    /// Pauses before the callback retries.
+    pub callback_retry_delays: Vec<Duration>,
+}
+
+impl SimulatorConfig {
+    /// The documented behaviour, with the given key and task duration.
+    pub fn new(api_key: impl Into<String>, task_duration: Duration) -> SimulatorConfig {
+        SimulatorConfig {
+            api_key: api_key.into(),
+            task_duration,
+            result_ttl: Duration::from_secs(24 * 3600),
+            file_ttl: Duration::from_secs(72 * 3600),
+            starting_balance: 10_000.0,
+            callback_timeout: Duration::from_secs(10),
+            callback_retry_delays: vec![
+                Duration::from_secs(1),
+                Duration::from_secs(2),
+                Duration::from_secs(4),
+            ],
+        }
+    }
+}
+
+/// A running simulator.
+pub struct RunningSimulator {
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// `http://addr`, the base URL of both the API and the file service.
+    pub base_url: String,
+    state: SimState,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+}
+
+impl RunningSimulator {
+    /// Binds `listen` and serves until stopped or dropped.
+    pub async fn start(
+        config: SimulatorConfig,
+        listen: SocketAddr,
+    ) -> std::io::Result<RunningSimulator> {
+        let listener = TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        let base_url = format!("http://{addr}");
+        let state = SimState::new(config, base_url.clone());
+        let router = router(state.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok(RunningSimulator {
+            addr,
+            base_url,
+            state,
+            stop: Some(stop),
+            server: Some(server),
+        })
+    }
+
+    /// Counters and the last bodies seen.
+    pub fn stats(&self) -> SimStats {
+        self.state.stats()
+    }
+
+    /// Replaces the active faults.
+    pub fn set_faults(&self, faults: Faults) {
+        self.state.set_faults(faults);
+    }
+
+    /// Stops serving.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+}
+
+impl Drop for RunningSimulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+fn router(state: SimState) -> Router {
+    Router::new()
+        .route("/v1/videos/generations", post(api::create))
+        .route("/v1/tasks/{task_id}", get(api::get_task))
+        .route("/v1/credits", get(api::credits))
+        .route("/api/v1/files/upload/stream", post(files::upload_stream))
+        .route("/api/v1/files/quota", get(files::quota))
+        .route("/files/{*path}", get(files::serve_file))
+        .route("/results/{file}", get(files::serve_result))
+        .route(
+            "/__sim/faults",
+            post(control::set_faults).get(control::get_faults),
+        )
+        .route("/__sim/stats", get(control::stats))
+        .route("/__sim/expire-results", post(control::expire_results))
+        .layer(DefaultBodyLimit::max(110 * 1024 * 1024))
+        .with_state(state)
+}

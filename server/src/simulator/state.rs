@@ -1,0 +1,215 @@
+//! The simulator's memory: tasks, files, results, faults and counters.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, MutexGuard},
+    time::{Duration, Instant},
+};
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::SimulatorConfig;
+
+/// Faults to inject, set through `POST /__sim/faults` or [`super::RunningSimulator::set_faults`].
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Faults {
+    /// Answer the next N creates with `fail_create_status` and `fail_create_body`.
+    pub fail_next_creates: u32,
+    pub fail_create_status: u16,
+    pub fail_create_body: Option<Value>,
+    /// The next N created tasks fail with this task error code (and message).
+    pub fail_next_tasks: u32,
+    pub task_error_code: Option<String>,
+    pub task_error_message: Option<String>,
+    /// Create the task, then wait this long before answering (a client timeout then leaves the
+    /// outcome unknown).
+    pub create_delay_ms: u64,
+    /// Answer the next N reads (task query, credits) with `read_error_status` (429 or 5xx).
+    pub read_error_burst: u32,
+    pub read_error_status: u16,
+    /// Answer the next N API calls with broken JSON.
+    pub malformed_next: u32,
+    /// Delay every API answer by this much.
+    pub slow_ms: u64,
+    /// Send no callbacks.
+    pub drop_callbacks: bool,
+    /// Deliver every callback twice.
+    pub duplicate_callbacks: bool,
+    /// Where a completed element's id is put: `result_data` (default), `elements`, `results`.
+    pub element_id_location: Option<String>,
+}
+
+/// Counters for tests.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SimStats {
+    /// Create calls that reached the handler (accepted or not).
+    pub creates: u64,
+    /// Tasks created.
+    pub tasks_created: u64,
+    pub task_queries: u64,
+    pub credits_queries: u64,
+    pub uploads: u64,
+    pub callback_attempts: u64,
+    pub callbacks_delivered: u64,
+    /// Seconds after the first attempt at which each callback attempt was made, per task.
+    pub callback_attempt_offsets_ms: HashMap<String, Vec<u64>>,
+    pub last_create_body: Option<Value>,
+    pub balance_used: f64,
+}
+
+/// Where a simulated task stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    Completed,
+    Failed { code: String, message: String },
+}
+
+/// A simulated task.
+#[derive(Clone, Debug)]
+pub struct SimTask {
+    pub id: String,
+    pub model: String,
+    pub created_unix: i64,
+    pub started: Instant,
+    pub finished: bool,
+    pub outcome: Outcome,
+    pub callback_url: Option<String>,
+    pub credits_reserved: f64,
+    pub billing_rule: &'static str,
+    pub video_duration: Option<u32>,
+    pub estimated_time: u64,
+    pub element_id: Option<String>,
+    pub element_id_location: String,
+}
+
+/// A stored file or result.
+#[derive(Clone, Debug)]
+pub struct StoredBlob {
+    pub bytes: Bytes,
+    pub content_type: String,
+    pub expires_at: Instant,
+}
+
+pub struct SimData {
+    pub tasks: HashMap<String, SimTask>,
+    pub files: HashMap<String, StoredBlob>,
+    pub results: HashMap<String, StoredBlob>,
+    pub faults: Faults,
+    pub stats: SimStats,
+}
+
+/// Shared simulator state.
+#[derive(Clone)]
+pub struct SimState {
+    pub config: Arc<SimulatorConfig>,
+    pub base_url: Arc<str>,
+    pub http: reqwest::Client,
+    data: Arc<Mutex<SimData>>,
+}
+
+impl SimState {
+    pub fn new(config: SimulatorConfig, base_url: String) -> SimState {
+        SimState {
+            config: Arc::new(config),
+            base_url: base_url.into(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("HTTP client"),
+            data: Arc::new(Mutex::new(SimData {
+                tasks: HashMap::new(),
+                files: HashMap::new(),
+                results: HashMap::new(),
+                faults: Faults::default(),
+                stats: SimStats::default(),
+            })),
+        }
+    }
+
+    pub fn data(&self) -> MutexGuard<'_, SimData> {
+        self.data.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn stats(&self) -> SimStats {
+        self.data().stats.clone()
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        self.data().faults = faults;
+    }
+
+    /// Remaining credits.
+    pub fn remaining(&self) -> f64 {
+        self.config.starting_balance - self.data().stats.balance_used
+    }
+}
+
+/// The documented error body.
+pub fn error_body(code: &str, message: &str, kind: &str, param: Option<&str>) -> Value {
+    let mut error = json!({ "code": code, "message": message, "type": kind });
+    if let Some(param) = param {
+        error["param"] = json!(param);
+    }
+    json!({ "error": error })
+}
+
+/// The documented body for an HTTP status, as the docs show it.
+pub fn documented_error(status: u16) -> Value {
+    match status {
+        400 => error_body(
+            "invalid_request",
+            "Invalid request parameters",
+            "invalid_request_error",
+            None,
+        ),
+        401 => error_body(
+            "unauthorized",
+            "Invalid or expired token",
+            "authentication_error",
+            None,
+        ),
+        402 => error_body(
+            "insufficient_quota",
+            "Insufficient quota. Please top up your account.",
+            "insufficient_quota",
+            None,
+        ),
+        403 => error_body(
+            "model_access_denied",
+            "Token does not have access to model: kling-v3-motion-control",
+            "invalid_request_error",
+            None,
+        ),
+        404 => error_body(
+            "task_not_found",
+            "Task not found",
+            "invalid_request_error",
+            None,
+        ),
+        413 => {
+            json!({ "error": { "code": 413, "message": "Request body too large", "type": "request_too_large_error" } })
+        }
+        429 => error_body(
+            "rate_limit_exceeded",
+            "Too many requests, please try again later",
+            "rate_limit_error",
+            None,
+        ),
+        502 => error_body(
+            "upstream_error",
+            "Upstream AI service unavailable",
+            "upstream_error",
+            None,
+        ),
+        503 => error_body(
+            "service_unavailable",
+            "No available channel for the requested model",
+            "api_error",
+            None,
+        ),
+        _ => error_body("internal_error", "Internal server error", "api_error", None),
+    }
+}
