@@ -44,6 +44,10 @@ test('first-run setup, navigation and sign-out on the hydrated release build', a
   await page.getByRole('link', { name: 'Admin' }).click();
   await page.getByRole('heading', { name: 'Members' }).waitFor();
   await page.getByRole('cell', { name: 'Ada Admin', exact: true }).waitFor();
+  // In sandbox mode the connection check reaches the in-process simulator.
+  await page.getByRole('button', { name: 'Check EvoLink connection' }).click();
+  await page.getByText('Connected to the built-in EvoLink simulator').waitFor();
+  await page.getByText('Account balance: 10000.00 credits').waitFor();
   assert.equal(await page.evaluate(() => window.__kinemaMarker), 'still here');
 
   await page.getByRole('button', { name: 'Sign out' }).click();
