@@ -602,6 +602,58 @@ async fn failed_inputs_and_injected_failures_fail_the_task_with_documented_codes
         .await
         .unwrap();
     assert_eq!(reqwest::get(&done.results[0]).await.unwrap().status(), 403);
+
+    // An input that cannot be fetched fails the task too.
+    let mut request = motion(&rig, "720p", "image");
+    request.video_urls = vec![format!("{}/files/uploads/missing.mp4", rig.sim.base_url)];
+    let done = until_final(
+        &rig.client,
+        &rig.client.create_motion(&request).await.unwrap().id,
+    )
+    .await;
+    assert_eq!(done.failure.unwrap().code, "invalid_parameters");
+
+    // Uploaded files expire, after which tasks cannot fetch them.
+    reqwest::Client::new()
+        .post(format!("{}/__sim/expire-files", rig.sim.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reqwest::get(&rig.image_url).await.unwrap().status(), 403);
+    let done = until_final(
+        &rig.client,
+        &rig.client
+            .create_motion(&motion(&rig, "720p", "image"))
+            .await
+            .unwrap()
+            .id,
+    )
+    .await;
+    assert_eq!(done.failure.unwrap().code, "image_processing_error");
+    rig.sim.stop().await;
+}
+
+#[tokio::test]
+async fn slow_answers_time_out_reads_which_then_report_unreachable() {
+    let rig = rig(0.2).await;
+    rig.sim.set_faults(Faults {
+        slow_ms: 400,
+        ..Faults::default()
+    });
+    let mut hasty = settings(&rig.sim.base_url, KEY);
+    hasty.request_timeout = Duration::from_millis(100);
+    hasty.retry.attempts = 2;
+    let hasty = EvoLinkClient::new(hasty).unwrap();
+    let before = rig.sim.stats().credits_queries;
+    let err = hasty.credits().await.unwrap_err();
+    assert!(matches!(err, EvoLinkError::Unreachable { .. }), "{err:?}");
+    assert_eq!(
+        rig.sim.stats().credits_queries,
+        before + 2,
+        "read tried twice"
+    );
+    // A patient client gets the slow answer.
+    assert!(rig.client.credits().await.is_ok());
     rig.sim.stop().await;
 }
 

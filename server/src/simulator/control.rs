@@ -30,3 +30,12 @@ pub async fn expire_results(State(state): State<SimState>) -> StatusCode {
     }
     StatusCode::NO_CONTENT
 }
+
+/// `POST /__sim/expire-files`: every uploaded file stops being served now.
+pub async fn expire_files(State(state): State<SimState>) -> StatusCode {
+    let now = Instant::now();
+    for blob in state.data().files.values_mut() {
+        blob.expires_at = now;
+    }
+    StatusCode::NO_CONTENT
+}

@@ -145,6 +145,7 @@ fn router(state: SimState) -> Router {
         )
         .route("/__sim/stats", get(control::stats))
         .route("/__sim/expire-results", post(control::expire_results))
+        .route("/__sim/expire-files", post(control::expire_files))
         .layer(DefaultBodyLimit::max(110 * 1024 * 1024))
         .with_state(state)
 }
