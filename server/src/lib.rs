@@ -6,6 +6,7 @@ pub mod config;
 pub mod middleware;
 pub mod routes;
 pub mod sessions;
+pub mod signals;
 pub mod simulator;
 pub mod startup;
 pub mod telemetry;

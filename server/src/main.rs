@@ -5,6 +5,7 @@ use clap::Parser;
 use kinema_server::{
     cli::{run_account_command, Cli, Command},
     config::Config,
+    signals::stop_signal,
     startup::Application,
     telemetry,
 };
@@ -41,34 +42,12 @@ async fn serve(config: Config) {
             std::process::exit(1);
         }
     };
+    let stop = stop_signal();
     tracing::info!(address = %app.local_addr(), "listening");
     println!("Kinema is running at {}", app.public_url());
-    if let Err(err) = app.run_until_stopped(shutdown_signal()).await {
+    if let Err(err) = app.run_until_stopped(stop).await {
         eprintln!("error: {err}");
         std::process::exit(1);
     }
     tracing::info!("stopped");
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down");
 }

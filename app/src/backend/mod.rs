@@ -6,6 +6,7 @@ pub mod connection;
 pub mod context;
 pub mod error;
 pub mod evolink;
+pub mod media;
 pub mod session;
 pub mod store;
 pub mod throttle;

@@ -234,4 +234,58 @@ mod tests {
             Some("Prompt is 2501 characters; it must be at most 2500.")
         );
     }
+
+    /// The facts the server probes from the committed fixtures, judged here as pure Rust: the
+    /// browser reaches the same verdicts from the same facts.
+    #[test]
+    fn fixture_facts_get_the_same_verdicts_as_on_the_server() {
+        let png = |w, h| ImageFacts {
+            format: ImageFormat::Png,
+            bytes: 20_000,
+            width: w,
+            height: h,
+        };
+        let jpg = |w, h| ImageFacts {
+            format: ImageFormat::Jpeg,
+            bytes: 20_000,
+            width: w,
+            height: h,
+        };
+        assert!(check_image(&jpg(768, 1024)).is_empty()); // valid.jpg
+        assert!(check_image(&png(600, 800)).is_empty()); // valid.png
+        assert_eq!(check_image(&png(200, 200)).len(), 1); // too-small.png
+        assert!(check_image(&jpg(300, 900))[0].contains("aspect 3.00:1")); // bad-aspect.jpg
+        let mp4 = |w, h, ms| VideoFacts {
+            format: VideoFormat::Mp4,
+            bytes: 15_000,
+            width: w,
+            height: h,
+            duration_ms: ms,
+        };
+        for ok in [
+            mp4(360, 640, 5_000),
+            mp4(360, 640, 6_000),
+            mp4(360, 640, 4_000),
+        ] {
+            assert!(check_video(&ok, Orientation::Image).is_empty());
+        }
+        let mov = VideoFacts {
+            format: VideoFormat::Mov,
+            ..mp4(640, 360, 4_000)
+        };
+        assert!(check_video(&mov, Orientation::Image).is_empty()); // valid.mov
+        assert_eq!(
+            check_video(&mp4(360, 640, 2_000), Orientation::Video),
+            vec!["Video is 2.0 s; it must be at least 3 s."]
+        ); // too-short.mp4
+        assert_eq!(
+            check_video(&mp4(360, 640, 12_000), Orientation::Image).len(),
+            1
+        );
+        assert!(check_video(&mp4(360, 640, 12_000), Orientation::Video).is_empty());
+        assert_eq!(
+            check_video(&mp4(320, 240, 4_000), Orientation::Video).len(),
+            2
+        ); // too-small.mp4
+    }
 }

@@ -4,7 +4,10 @@ use std::{net::SocketAddr, time::Duration};
 
 use clap::Parser;
 
-use kinema_server::simulator::{RunningSimulator, SimulatorConfig};
+use kinema_server::{
+    signals::stop_signal,
+    simulator::{RunningSimulator, SimulatorConfig},
+};
 
 /// A faithful EvoLink simulator (API and file service on one address) with fault injection at
 /// /__sim/faults, counters at /__sim/stats and early link expiry at /__sim/expire-results.
@@ -46,7 +49,9 @@ async fn main() {
             std::process::exit(1);
         }
     };
+    // Listen for signals before announcing the address, so a stop right after start is clean.
+    let stop = stop_signal();
     println!("EvoLink simulator listening at {}", sim.base_url);
-    let _ = tokio::signal::ctrl_c().await;
+    stop.await;
     sim.stop().await;
 }
