@@ -4,7 +4,7 @@ use std::io::BufRead;
 
 use clap::{Parser, Subcommand};
 
-use app::backend::{accounts, store::Store, AppState};
+use app::backend::{accounts, storage::Storage, store::Store, AppState};
 
 use crate::config::{Config, Settings};
 
@@ -58,7 +58,13 @@ pub async fn run_account_command(config: &Config, command: Command) -> Result<St
     let store = Store::connect(config.database_url.expose())
         .await
         .map_err(|err| format!("cannot open the database: {err}"))?;
-    let state = AppState::new(store.clone(), String::new(), config.sandbox(), None);
+    let state = AppState::new(
+        store.clone(),
+        String::new(),
+        config.sandbox(),
+        None,
+        Storage::new(&config.data_dir).map_err(|err| err.to_string())?,
+    );
     let outcome = match command {
         Command::Serve => Ok(String::new()),
         Command::CreateAdmin {

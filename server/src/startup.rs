@@ -3,7 +3,11 @@
 
 use std::{future::Future, net::SocketAddr, time::Duration};
 
-use axum::{middleware::from_fn, routing::get, Extension, Router};
+use axum::{
+    middleware::from_fn,
+    routing::{get, post},
+    Extension, Router,
+};
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::{net::TcpListener, task::JoinHandle};
@@ -11,6 +15,7 @@ use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 
 use app::backend::{
     evolink::{ApiKey, ClientSettings, EvoLinkClient, EvoLinkError},
+    storage::Storage,
     store::Store,
     AppState, BackendError,
 };
@@ -84,7 +89,14 @@ impl Application {
             })?;
         let public_url = config.public_url_for(bound);
         let (evolink, simulator) = connect_evolink(&config).await?;
-        let state = AppState::new(store, public_url.clone(), config.sandbox(), Some(evolink));
+        let storage = Storage::new(&config.data_dir)?;
+        let state = AppState::new(
+            store,
+            public_url.clone(),
+            config.sandbox(),
+            Some(evolink),
+            storage,
+        );
         let cleanup = tokio::spawn(
             session_store
                 .clone()
@@ -192,6 +204,8 @@ fn build_router(
     Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
+        .route("/api/uploads", post(routes::uploads::upload))
+        .route("/api/uploads/{id}/file", get(routes::uploads::file))
         .leptos_routes(&leptos_options, route_list, {
             let options = leptos_options.clone();
             move || shell(options.clone())

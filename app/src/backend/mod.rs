@@ -8,8 +8,10 @@ pub mod error;
 pub mod evolink;
 pub mod media;
 pub mod session;
+pub mod storage;
 pub mod store;
 pub mod throttle;
+pub mod uploads;
 
 use std::sync::{
     atomic::{AtomicBool, Ordering},
@@ -18,6 +20,7 @@ use std::sync::{
 
 pub use error::BackendError;
 use evolink::EvoLinkClient;
+use storage::Storage;
 use store::Store;
 use throttle::SignInThrottle;
 
@@ -34,6 +37,7 @@ struct AppStateInner {
     sign_in_throttle: SignInThrottle,
     setup_done: AtomicBool,
     evolink: Option<EvoLinkClient>,
+    storage: Storage,
 }
 
 impl AppState {
@@ -44,6 +48,7 @@ impl AppState {
         public_url: String,
         sandbox: bool,
         evolink: Option<EvoLinkClient>,
+        storage: Storage,
     ) -> Self {
         Self {
             inner: Arc::new(AppStateInner {
@@ -53,8 +58,14 @@ impl AppState {
                 sign_in_throttle: SignInThrottle::default(),
                 setup_done: AtomicBool::new(false),
                 evolink,
+                storage,
             }),
         }
+    }
+
+    /// Stored media.
+    pub fn storage(&self) -> &Storage {
+        &self.inner.storage
     }
 
     /// The EvoLink client.

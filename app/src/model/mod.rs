@@ -119,3 +119,48 @@ pub struct EvoLinkStatus {
     /// Remaining credits of the EvoLink account.
     pub account_remaining: Option<f64>,
 }
+
+/// What an upload is for; decides its size limit and the kind of media it must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UploadPurpose {
+    /// The character image of a motion task.
+    CharacterImage,
+    /// The motion reference video of a motion task.
+    MotionVideo,
+}
+
+impl UploadPurpose {
+    /// The name used in the upload URL.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UploadPurpose::CharacterImage => "character_image",
+            UploadPurpose::MotionVideo => "motion_video",
+        }
+    }
+
+    /// Parses the name used in the upload URL.
+    pub fn parse(value: &str) -> Option<UploadPurpose> {
+        match value {
+            "character_image" => Some(UploadPurpose::CharacterImage),
+            "motion_video" => Some(UploadPurpose::MotionVideo),
+            _ => None,
+        }
+    }
+}
+
+/// A stored upload and the facts the server probed from its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadView {
+    pub id: String,
+    /// `image` or `video`.
+    pub kind: String,
+    /// `jpeg`, `png`, `mp4` or `mov`.
+    pub format: String,
+    pub name: String,
+    pub bytes: u64,
+    /// Display width (after rotation).
+    pub width: u32,
+    /// Display height (after rotation).
+    pub height: u32,
+    pub duration_ms: Option<u64>,
+}

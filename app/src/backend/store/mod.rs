@@ -2,9 +2,11 @@
 //! placeholders; [`on_pool!`] runs the same statement on whichever backend is active.
 
 mod invites;
+mod uploads;
 mod users;
 
 pub use invites::{InviteRecord, NewInvite};
+pub use uploads::UploadRecord;
 pub use users::{NewUser, UserRecord};
 
 use std::{str::FromStr, time::Duration};

@@ -1,0 +1,88 @@
+//! Uploaded inputs, always read together with their owner.
+
+use super::{on_pool, Store};
+use crate::backend::BackendError;
+use crate::model::UploadView;
+
+/// An upload row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UploadRecord {
+    pub id: String,
+    pub owner_id: i64,
+    pub kind: String,
+    pub format: String,
+    pub original_name: String,
+    pub bytes: i64,
+    pub width: i64,
+    pub height: i64,
+    pub duration_ms: Option<i64>,
+    pub storage_key: String,
+    pub created_at: i64,
+}
+
+impl UploadRecord {
+    /// What the owner's browser sees.
+    pub fn view(&self) -> UploadView {
+        UploadView {
+            id: self.id.clone(),
+            kind: self.kind.clone(),
+            format: self.format.clone(),
+            name: self.original_name.clone(),
+            bytes: self.bytes.max(0) as u64,
+            width: self.width.max(0) as u32,
+            height: self.height.max(0) as u32,
+            duration_ms: self.duration_ms.map(|d| d.max(0) as u64),
+        }
+    }
+}
+
+const UPLOAD_COLUMNS: &str = "id, owner_id, kind, format, original_name, bytes, width, height, \
+     duration_ms, storage_key, created_at";
+
+impl Store {
+    /// Records a stored upload.
+    pub async fn insert_upload(&self, upload: &UploadRecord) -> Result<(), BackendError> {
+        let sql = format!(
+            "INSERT INTO uploads ({UPLOAD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        );
+        on_pool!(self, pool => sqlx::query(&sql)
+            .bind(&upload.id)
+            .bind(upload.owner_id)
+            .bind(&upload.kind)
+            .bind(&upload.format)
+            .bind(&upload.original_name)
+            .bind(upload.bytes)
+            .bind(upload.width)
+            .bind(upload.height)
+            .bind(upload.duration_ms)
+            .bind(&upload.storage_key)
+            .bind(upload.created_at)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// The upload, only if `owner_id` owns it.
+    pub async fn upload_of_owner(
+        &self,
+        id: &str,
+        owner_id: i64,
+    ) -> Result<Option<UploadRecord>, BackendError> {
+        let sql = format!("SELECT {UPLOAD_COLUMNS} FROM uploads WHERE id = $1 AND owner_id = $2");
+        let row = on_pool!(self, pool => sqlx::query_as::<_, UploadRecord>(&sql)
+            .bind(id)
+            .bind(owner_id)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row)
+    }
+
+    /// How many uploads exist (tests use it to prove nothing was written).
+    pub async fn count_uploads(&self) -> Result<i64, BackendError> {
+        let count = on_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM uploads")
+            .fetch_one(pool)
+            .await)?;
+        Ok(count)
+    }
+}

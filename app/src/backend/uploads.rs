@@ -1,0 +1,193 @@
+//! Receiving an upload: streamed to a temporary file with the size limit enforced while reading,
+//! typed and probed from its bytes, checked with the shared rules, then stored and recorded.
+//! Any failure or a cancelled request leaves no file and no row.
+
+use std::path::PathBuf;
+
+use futures_util::{Stream, StreamExt};
+use tokio::io::AsyncWriteExt;
+
+use super::{
+    media::{probe_file, Probed},
+    now_unix,
+    store::{UploadRecord, UserRecord},
+    AppState, BackendError,
+};
+use crate::model::{UploadPurpose, UploadView};
+use crate::rules::{
+    motion_inputs::{
+        check_image, check_video, ImageFormat, VideoFormat, IMAGE_MAX_BYTES, VIDEO_MAX_BYTES,
+    },
+    pricing::Orientation,
+};
+
+/// Why an upload was not kept.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    /// Over the size limit (HTTP 413).
+    #[error("{0}")]
+    TooLarge(String),
+    /// Not acceptable media (HTTP 422).
+    #[error("{0}")]
+    Refused(String),
+    /// The request body broke off.
+    #[error("the upload was interrupted")]
+    Interrupted,
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
+fn label(purpose: UploadPurpose) -> &'static str {
+    match purpose {
+        UploadPurpose::CharacterImage => "Character image",
+        UploadPurpose::MotionVideo => "Motion video",
+    }
+}
+
+/// The largest accepted size for the purpose.
+pub fn max_bytes(purpose: UploadPurpose) -> u64 {
+    match purpose {
+        UploadPurpose::CharacterImage => IMAGE_MAX_BYTES,
+        UploadPurpose::MotionVideo => VIDEO_MAX_BYTES,
+    }
+}
+
+fn too_large(purpose: UploadPurpose, size: Option<u64>) -> UploadError {
+    let limit = max_bytes(purpose) / (1024 * 1024);
+    let actual = match size {
+        Some(size) => format!("is {:.1} MB", size as f64 / (1024.0 * 1024.0)),
+        None => format!("is larger than {limit} MB"),
+    };
+    UploadError::TooLarge(format!(
+        "{} {actual}; it must be at most {limit} MB.",
+        label(purpose)
+    ))
+}
+
+/// Refuses a declared length over the limit before reading anything.
+pub fn check_declared_length(
+    purpose: UploadPurpose,
+    length: Option<u64>,
+) -> Result<(), UploadError> {
+    match length {
+        Some(length) if length > max_bytes(purpose) => Err(too_large(purpose, Some(length))),
+        _ => Ok(()),
+    }
+}
+
+/// Receives, checks, stores and records an upload for `owner`.
+pub async fn receive<S, E>(
+    state: &AppState,
+    owner: &UserRecord,
+    purpose: UploadPurpose,
+    name: &str,
+    mut body: S,
+) -> Result<UploadView, UploadError>
+where
+    S: Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+{
+    let storage = state.storage();
+    let temp = storage.temp_file();
+    let mut file = tokio::fs::File::create(temp.path())
+        .await
+        .map_err(|err| BackendError::Internal(format!("cannot create a temporary file: {err}")))?;
+    let limit = max_bytes(purpose);
+    let mut received: u64 = 0;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|_| UploadError::Interrupted)?;
+        received += chunk.len() as u64;
+        if received > limit {
+            return Err(too_large(purpose, None));
+        }
+        file.write_all(&chunk)
+            .await
+            .map_err(|err| BackendError::Internal(format!("cannot write the upload: {err}")))?;
+    }
+    file.flush()
+        .await
+        .map_err(|err| BackendError::Internal(format!("cannot write the upload: {err}")))?;
+    drop(file);
+    if received == 0 {
+        return Err(UploadError::Refused(format!(
+            "{} is empty.",
+            label(purpose)
+        )));
+    }
+    let path: PathBuf = temp.path().to_path_buf();
+    let probed = tokio::task::spawn_blocking(move || probe_file(&path))
+        .await
+        .map_err(|err| BackendError::Internal(format!("probe task failed: {err}")))?
+        .map_err(|err| UploadError::Refused(err.0))?;
+    let (kind, format, width, height, duration_ms, problems) = match (purpose, probed) {
+        (UploadPurpose::CharacterImage, Probed::Image(facts)) => (
+            "image",
+            if facts.format == ImageFormat::Png {
+                "png"
+            } else {
+                "jpeg"
+            },
+            facts.width,
+            facts.height,
+            None,
+            check_image(&facts),
+        ),
+        (UploadPurpose::MotionVideo, Probed::Video(facts)) => (
+            "video",
+            if facts.format == VideoFormat::Mov {
+                "mov"
+            } else {
+                "mp4"
+            },
+            facts.width,
+            facts.height,
+            Some(facts.duration_ms),
+            // The orientation is chosen later; the longest it allows is checked here, the
+            // chosen one again at submit.
+            check_video(&facts, Orientation::Video),
+        ),
+        (UploadPurpose::CharacterImage, Probed::Video(_)) => {
+            return Err(UploadError::Refused(
+                "This file is a video; the character image must be a JPG or PNG file.".into(),
+            ))
+        }
+        (UploadPurpose::MotionVideo, Probed::Image(_)) => {
+            return Err(UploadError::Refused(
+                "This file is an image; the motion video must be an MP4 or MOV file.".into(),
+            ))
+        }
+    };
+    if !problems.is_empty() {
+        return Err(UploadError::Refused(problems.join(" ")));
+    }
+    let id = super::accounts::random_token()[..32].to_string();
+    let record = UploadRecord {
+        id: id.clone(),
+        owner_id: owner.id,
+        kind: kind.into(),
+        format: format.into(),
+        original_name: clean_name(name),
+        bytes: received as i64,
+        width: i64::from(width),
+        height: i64::from(height),
+        duration_ms: duration_ms.map(|d| d as i64),
+        storage_key: format!("upload-{id}"),
+        created_at: now_unix(),
+    };
+    storage.keep_as(temp, &record.storage_key)?;
+    if let Err(err) = state.store().insert_upload(&record).await {
+        let _ = storage.delete(&record.storage_key);
+        return Err(err.into());
+    }
+    Ok(record.view())
+}
+
+/// A display name for the file: its last path part, control characters removed, at most 120 chars.
+fn clean_name(name: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = last.chars().filter(|c| !c.is_control()).take(120).collect();
+    if cleaned.trim().is_empty() {
+        "upload".into()
+    } else {
+        cleaned
+    }
+}

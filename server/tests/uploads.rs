@@ -1,0 +1,331 @@
+//! The upload route: streaming into storage, type and facts from the bytes, the shared rules,
+//! size limits while reading, nothing left behind on refusal or cancellation, owner-only reads.
+
+mod common;
+
+use std::{io::Write, path::PathBuf, time::Duration};
+
+use common::{accept, cookie_pair, invite, set_cookie, setup_admin, wait_until, Db, TestApp};
+use kinema_server::startup::SESSION_COOKIE;
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/media")
+        .join(name);
+    std::fs::read(path).unwrap()
+}
+
+async fn upload(
+    app: &TestApp,
+    client: &reqwest::Client,
+    purpose: &str,
+    name: &str,
+) -> reqwest::Response {
+    client
+        .post(app.url(&format!("/api/uploads?purpose={purpose}&name={name}")))
+        .header("Origin", &app.base)
+        .body(fixture(name))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Files left in the media folders, and upload rows.
+async fn leftovers(app: &TestApp) -> (usize, usize, i64) {
+    let media = app.data_dir.path().join("media");
+    let count = |dir: &str| {
+        std::fs::read_dir(media.join(dir))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    };
+    let db = format!(
+        "sqlite://{}",
+        app.data_dir.path().join("kinema.db").display()
+    );
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&db)
+        .await
+        .unwrap();
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM uploads")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    (count("tmp"), count("objects"), rows)
+}
+
+#[tokio::test]
+async fn valid_files_are_stored_with_their_probed_facts_and_served_to_their_owner() {
+    let app = TestApp::spawn(Db::Sqlite).await;
+    let admin = app.client();
+    assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
+    for (purpose, name, kind, width, height, duration) in [
+        ("character_image", "valid.jpg", "image", 768, 1024, None),
+        ("character_image", "valid.png", "image", 600, 800, None),
+        (
+            "motion_video",
+            "valid-index-at-end.mp4",
+            "video",
+            360,
+            640,
+            Some(5_000),
+        ),
+        (
+            "motion_video",
+            "valid-index-at-start.mp4",
+            "video",
+            360,
+            640,
+            Some(5_000),
+        ),
+        ("motion_video", "valid.mov", "video", 640, 360, Some(4_000)),
+        (
+            "motion_video",
+            "fragmented.mp4",
+            "video",
+            360,
+            640,
+            Some(6_000),
+        ),
+        (
+            "motion_video",
+            "rotated.mp4",
+            "video",
+            360,
+            640,
+            Some(4_000),
+        ),
+        (
+            "motion_video",
+            "too-long-for-match-image.mp4",
+            "video",
+            360,
+            640,
+            Some(12_000),
+        ),
+    ] {
+        let response = upload(&app, &admin, purpose, name).await;
+        assert_eq!(
+            response.status(),
+            201,
+            "{name}: {:?}",
+            response.text().await
+        );
+        let view: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(view["kind"], kind, "{name}");
+        assert_eq!(
+            (view["width"].as_u64(), view["height"].as_u64()),
+            (Some(width), Some(height)),
+            "{name}"
+        );
+        assert_eq!(view["duration_ms"].as_u64(), duration, "{name}");
+        assert_eq!(view["name"], name);
+        let id = view["id"].as_str().unwrap();
+        assert_eq!(id.len(), 32);
+        let served = admin
+            .get(app.url(&format!("/api/uploads/{id}/file")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(served.status(), 200);
+        assert_eq!(
+            served.bytes().await.unwrap().as_ref(),
+            fixture(name).as_slice(),
+            "{name}"
+        );
+    }
+    // Range requests let the player seek.
+    let response = upload(&app, &admin, "motion_video", "valid.mov").await;
+    let id = response.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let part = admin
+        .get(app.url(&format!("/api/uploads/{id}/file")))
+        .header("Range", "bytes=0-99")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.headers()["content-type"], "video/quicktime");
+    assert_eq!(
+        part.bytes().await.unwrap().as_ref(),
+        &fixture("valid.mov")[..100]
+    );
+    let (tmp, objects, rows) = leftovers(&app).await;
+    assert_eq!((tmp, objects, rows), (0, 9, 9));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn refused_files_get_their_message_and_leave_nothing() {
+    let app = TestApp::spawn(Db::Sqlite).await;
+    let admin = app.client();
+    assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
+    for (purpose, name, message) in [
+        (
+            "character_image",
+            "too-small.png",
+            "Character image is 200×200 px; both sides must be at least 300 px.",
+        ),
+        (
+            "character_image",
+            "bad-aspect.jpg",
+            "it must be between 1:2.5 and 2.5:1",
+        ),
+        (
+            "motion_video",
+            "too-short.mp4",
+            "Video is 2.0 s; it must be at least 3 s.",
+        ),
+        (
+            "motion_video",
+            "too-small.mp4",
+            "Motion video is 320 px wide; each side must be 340–3850 px.",
+        ),
+        ("motion_video", "truncated.mp4", "truncated or damaged"),
+        (
+            "motion_video",
+            "archive-named-video.mp4",
+            "neither a JPG/PNG image nor an MP4/MOV video",
+        ),
+        (
+            "character_image",
+            "page-named-image.png",
+            "neither a JPG/PNG image nor an MP4/MOV video",
+        ),
+        (
+            "motion_video",
+            "valid.png",
+            "This file is an image; the motion video must be an MP4 or MOV file.",
+        ),
+        (
+            "character_image",
+            "valid.mov",
+            "This file is a video; the character image must be a JPG or PNG file.",
+        ),
+    ] {
+        let response = upload(&app, &admin, purpose, name).await;
+        assert_eq!(response.status(), 422, "{name}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        let text = body["error"].as_str().unwrap();
+        assert!(text.contains(message), "{name}: {text}");
+    }
+    assert_eq!(leftovers(&app).await, (0, 0, 0));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn size_limits_are_enforced_before_and_while_reading() {
+    let app = TestApp::spawn(Db::Sqlite).await;
+    let admin = app.client();
+    assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
+    let mut big = fixture("valid.png");
+    big.resize(11 * 1024 * 1024, 0);
+    // Declared too large: refused from the header.
+    let response = admin
+        .post(app.url("/api/uploads?purpose=character_image&name=big.png"))
+        .header("Origin", &app.base)
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(
+        body["error"],
+        "Character image is 11.0 MB; it must be at most 10 MB."
+    );
+    // Not declared (chunked): refused once the limit is crossed while reading.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        big.chunks(256 * 1024).map(|c| Ok(c.to_vec())).collect();
+    let response = admin
+        .post(app.url("/api/uploads?purpose=character_image&name=big.png"))
+        .header("Origin", &app.base)
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await;
+    // The server may answer before the client finished sending; either way nothing is kept.
+    if let Ok(response) = response {
+        assert_eq!(response.status(), 413);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(
+            body["error"],
+            "Character image is larger than 10 MB; it must be at most 10 MB."
+        );
+    }
+    let clean = wait_until(Duration::from_secs(10), || async {
+        leftovers(&app).await == (0, 0, 0)
+    })
+    .await;
+    assert!(clean, "{:?}", leftovers(&app).await);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_upload_cancelled_halfway_leaves_nothing() {
+    let app = TestApp::spawn(Db::Sqlite).await;
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = setup_admin(&app, &plain, "ada").await;
+    let cookie = cookie_pair(&set_cookie(&response, SESSION_COOKIE).unwrap());
+    let host = app.base.strip_prefix("http://").unwrap().to_string();
+    let tmp_dir = app.data_dir.path().join("media/tmp");
+    let mut stream = std::net::TcpStream::connect(&host).unwrap();
+    write!(
+        stream,
+        "POST /api/uploads?purpose=motion_video&name=half.mp4 HTTP/1.1\r\nHost: {host}\r\nOrigin: {}\r\nCookie: {cookie}\r\nContent-Length: 5000000\r\n\r\n",
+        app.base
+    )
+    .unwrap();
+    let mut head = fixture("valid-index-at-end.mp4");
+    head.resize(1024 * 1024, 0);
+    stream.write_all(&head).unwrap();
+    stream.flush().unwrap();
+    // The file in progress exists while the request is open…
+    let started = wait_until(Duration::from_secs(10), || {
+        let tmp_dir = tmp_dir.clone();
+        async move { std::fs::read_dir(&tmp_dir).map(|d| d.count()).unwrap_or(0) == 1 }
+    })
+    .await;
+    assert!(started, "the upload was being written");
+    // …and is gone once the client gives up.
+    drop(stream);
+    let clean = wait_until(Duration::from_secs(10), || async {
+        leftovers(&app).await == (0, 0, 0)
+    })
+    .await;
+    assert!(clean, "{:?}", leftovers(&app).await);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn uploads_belong_to_their_uploader() {
+    let app = TestApp::spawn(Db::Sqlite).await;
+    let admin = app.client();
+    assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
+    let response = upload(&app, &admin, "character_image", "valid.png").await;
+    let id = response.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let token = invite(&app, &admin, "member").await;
+    let member = app.client();
+    assert_eq!(accept(&app, &member, &token, "moe").await.status(), 200);
+    let url = app.url(&format!("/api/uploads/{id}/file"));
+    assert_eq!(member.get(&url).send().await.unwrap().status(), 404);
+    assert_eq!(app.client().get(&url).send().await.unwrap().status(), 401);
+    let anonymous = app
+        .client()
+        .post(app.url("/api/uploads?purpose=character_image&name=x.png"))
+        .header("Origin", &app.base)
+        .body(fixture("valid.png"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(admin.get(&url).send().await.unwrap().status(), 200);
+    app.stop().await;
+}
