@@ -4,7 +4,7 @@ use std::io::BufRead;
 
 use clap::{Parser, Subcommand};
 
-use app::backend::{accounts, storage::Storage, store::Store, AppState};
+use app::backend::{accounts, storage::Storage, store::Store, tasks::EngineSettings, AppState};
 
 use crate::config::{Config, Settings};
 
@@ -64,6 +64,7 @@ pub async fn run_account_command(config: &Config, command: Command) -> Result<St
         config.sandbox(),
         None,
         Storage::new(&config.data_dir).map_err(|err| err.to_string())?,
+        EngineSettings::default(),
     );
     let outcome = match command {
         Command::Serve => Ok(String::new()),

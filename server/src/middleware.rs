@@ -177,6 +177,8 @@ pub async fn guard_pages(request: Request, next: Next) -> Response {
 fn is_page_path(path: &str) -> bool {
     !(path.starts_with("/api/")
         || path.starts_with("/pkg/")
+        || path.starts_with("/media/")
+        || path.starts_with("/hooks/")
         || path == "/healthz"
         || path == "/readyz"
         || path
@@ -205,6 +207,8 @@ mod tests {
         assert!(!is_page_path("/pkg/kinema.wasm"));
         assert!(!is_page_path("/api/sign_in"));
         assert!(!is_page_path("/favicon.ico"));
+        assert!(!is_page_path("/media/abc"));
+        assert!(!is_page_path("/hooks/evolink/abc/def"));
         assert!(is_admin_path("/admin/members"));
         assert!(!is_admin_path("/administrator"));
     }

@@ -17,6 +17,7 @@ use app::backend::{
     evolink::{ApiKey, ClientSettings, EvoLinkClient, EvoLinkError},
     storage::Storage,
     store::Store,
+    tasks::{run_workers, EngineSettings},
     AppState, BackendError,
 };
 use app::{shell, App};
@@ -68,6 +69,14 @@ pub struct Application {
 impl Application {
     /// Connects the database (applying migrations), binds the listen address and builds the router.
     pub async fn build(config: Config) -> Result<Application, StartupError> {
+        Self::build_with_engine(config, EngineSettings::default()).await
+    }
+
+    /// Like [`Application::build`], with the task engine paced by `engine` (tests speed it up).
+    pub async fn build_with_engine(
+        config: Config,
+        engine: EngineSettings,
+    ) -> Result<Application, StartupError> {
         std::fs::create_dir_all(&config.data_dir).map_err(|source| StartupError::DataDir {
             path: config.data_dir.display().to_string(),
             source,
@@ -96,6 +105,7 @@ impl Application {
             config.sandbox(),
             Some(evolink),
             storage,
+            engine,
         );
         let cleanup = tokio::spawn(
             session_store
@@ -155,6 +165,7 @@ impl Application {
             cleanup,
             simulator,
         } = self;
+        let workers = tokio::spawn(run_workers(state.clone()));
         let served = axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -162,6 +173,7 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         cleanup.abort();
+        workers.abort();
         if let Some(simulator) = simulator {
             simulator.stop().await;
         }
@@ -206,6 +218,13 @@ fn build_router(
         .route("/readyz", get(routes::health::readyz))
         .route("/api/uploads", post(routes::uploads::upload))
         .route("/api/uploads/{id}/file", get(routes::uploads::file))
+        .route("/api/tasks/{id}/result", get(routes::tasks::result))
+        .route("/api/events", get(routes::events::task_events))
+        .route("/media/{id}", get(routes::tasks::signed_media))
+        .route(
+            "/hooks/evolink/{id}/{token}",
+            post(routes::tasks::evolink_callback),
+        )
         .leptos_routes(&leptos_options, route_list, {
             let options = leptos_options.clone();
             move || shell(options.clone())

@@ -10,6 +10,7 @@ pub mod media;
 pub mod session;
 pub mod storage;
 pub mod store;
+pub mod tasks;
 pub mod throttle;
 pub mod uploads;
 
@@ -22,7 +23,9 @@ pub use error::BackendError;
 use evolink::EvoLinkClient;
 use storage::Storage;
 use store::Store;
+use tasks::{EngineSettings, TaskEvent};
 use throttle::SignInThrottle;
+use tokio::sync::{broadcast, Notify};
 
 /// Everything a request handler needs, shared by all requests.
 #[derive(Clone)]
@@ -38,6 +41,11 @@ struct AppStateInner {
     setup_done: AtomicBool,
     evolink: Option<EvoLinkClient>,
     storage: Storage,
+    engine: EngineSettings,
+    events: broadcast::Sender<TaskEvent>,
+    work: Notify,
+    worker_id: String,
+    http: reqwest::Client,
 }
 
 impl AppState {
@@ -49,7 +57,15 @@ impl AppState {
         sandbox: bool,
         evolink: Option<EvoLinkClient>,
         storage: Storage,
+        engine: EngineSettings,
     ) -> Self {
+        let (events, _) = broadcast::channel(1024);
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .timeout(std::time::Duration::from_secs(15 * 60))
+            .redirect(reqwest::redirect::Policy::limited(3))
+            .build()
+            .unwrap_or_default();
         Self {
             inner: Arc::new(AppStateInner {
                 store,
@@ -59,6 +75,11 @@ impl AppState {
                 setup_done: AtomicBool::new(false),
                 evolink,
                 storage,
+                engine,
+                events,
+                work: Notify::new(),
+                worker_id: accounts::random_token()[..8].to_string(),
+                http,
             }),
         }
     }
@@ -66,6 +87,42 @@ impl AppState {
     /// Stored media.
     pub fn storage(&self) -> &Storage {
         &self.inner.storage
+    }
+
+    /// How the task engine paces itself.
+    pub fn engine(&self) -> &EngineSettings {
+        &self.inner.engine
+    }
+
+    /// This process's name for its workers' leases.
+    pub fn worker_id(&self) -> &str {
+        &self.inner.worker_id
+    }
+
+    /// The HTTP client for downloads (results).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
+    /// Tells listeners (SSE) that a task changed, and wakes the workers.
+    pub fn notify_task(&self, event: TaskEvent) {
+        let _ = self.inner.events.send(event);
+        self.wake_workers();
+    }
+
+    /// Task changes, for live updates.
+    pub fn subscribe_tasks(&self) -> broadcast::Receiver<TaskEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Wakes idle workers.
+    pub fn wake_workers(&self) {
+        self.inner.work.notify_waiters();
+    }
+
+    /// Completes when someone calls [`AppState::wake_workers`].
+    pub async fn wait_for_work(&self) {
+        self.inner.work.notified().await;
     }
 
     /// The EvoLink client.

@@ -10,6 +10,7 @@ use super::{accounts::random_token, BackendError};
 #[derive(Clone, Debug)]
 pub struct Storage {
     root: PathBuf,
+    signing_key: std::sync::Arc<Vec<u8>>,
 }
 
 /// A file being written; deleted on drop unless [`TempFile::keep_as`] moved it into storage.
@@ -42,7 +43,26 @@ impl Storage {
                 BackendError::Internal(format!("cannot create the media folder: {err}"))
             })?;
         }
-        Ok(Storage { root })
+        let key_path = root.join("signing.key");
+        let signing_key = match std::fs::read(&key_path) {
+            Ok(key) if key.len() >= 32 => key,
+            _ => {
+                let key = random_token().into_bytes();
+                std::fs::write(&key_path, &key).map_err(|err| {
+                    BackendError::Internal(format!("cannot write the media signing key: {err}"))
+                })?;
+                key
+            }
+        };
+        Ok(Storage {
+            root,
+            signing_key: std::sync::Arc::new(signing_key),
+        })
+    }
+
+    /// The secret that signs `/media` URLs (kept in the data directory, made on first start).
+    pub fn signing_key(&self) -> &[u8] {
+        &self.signing_key
     }
 
     /// A fresh temporary file path (the file is created by the writer).

@@ -164,3 +164,69 @@ pub struct UploadView {
     pub height: u32,
     pub duration_ms: Option<u64>,
 }
+
+/// What the studio submits for a motion-control task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MotionForm {
+    pub image_upload_id: String,
+    pub video_upload_id: String,
+    /// `720p` or `1080p`.
+    pub quality: String,
+    /// `image` ("Match image") or `video` ("Match video").
+    pub orientation: String,
+    pub keep_sound: bool,
+    pub prompt: String,
+    /// Makes a repeated submit (double-click, retry, second tab) return the same task.
+    pub idempotency_key: String,
+}
+
+/// A task as its owner sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskView {
+    pub id: String,
+    /// `queued`, `submitting`, `running`, `archiving`, `completed` or `failed`.
+    pub state: String,
+    /// The state in words.
+    pub status_label: String,
+    /// 0–100.
+    pub progress: u8,
+    pub quality: String,
+    pub orientation: String,
+    pub keep_sound: bool,
+    pub prompt: String,
+    pub image_upload_id: Option<String>,
+    pub video_upload_id: Option<String>,
+    /// Micro-credits held at submit.
+    pub cost_reserved: i64,
+    /// Micro-credits charged in the end.
+    pub cost_final: Option<i64>,
+    pub output_seconds: Option<i64>,
+    /// Why it failed, in plain words with what to do.
+    pub failure: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+    /// True once the result is in Kinema's storage.
+    pub result_ready: bool,
+    /// The upstream link while archiving, and when it expires (unix seconds).
+    pub upstream_link: Option<(String, i64)>,
+}
+
+impl TaskView {
+    /// True for completed and failed.
+    pub fn is_final(&self) -> bool {
+        self.state == "completed" || self.state == "failed"
+    }
+}
+
+/// One page of a member's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskPage {
+    pub running: i64,
+    pub completed: i64,
+    pub failed: i64,
+    pub items: Vec<TaskView>,
+    /// 1-based.
+    pub page: i64,
+    pub has_more: bool,
+}

@@ -4,3 +4,4 @@ pub mod accounts;
 pub mod format;
 pub mod motion_inputs;
 pub mod pricing;
+pub mod task_errors;

@@ -1,4 +1,6 @@
 //! Routes that are not server functions.
 
+pub mod events;
 pub mod health;
+pub mod tasks;
 pub mod uploads;

@@ -7,6 +7,7 @@ pub mod fixtures;
 
 use std::time::{Duration, Instant};
 
+use app::backend::tasks::EngineSettings;
 use kinema_server::{
     config::{Config, Settings},
     startup::Application,
@@ -36,6 +37,19 @@ pub struct TestApp {
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
+/// A task engine paced for tests: quick polls, short leases.
+pub fn fast_engine() -> EngineSettings {
+    EngineSettings {
+        workers: 2,
+        lease: Duration::from_secs(3),
+        tick: Duration::from_millis(50),
+        poll_first: Duration::from_millis(100),
+        poll_max: Duration::from_millis(300),
+        deadline: Duration::from_secs(120),
+        max_result_bytes: 50 * 1024 * 1024,
+    }
+}
+
 /// Default settings for tests: port 0, sandbox.
 pub fn test_settings(data_dir: &std::path::Path) -> Settings {
     Settings {
@@ -58,6 +72,15 @@ impl TestApp {
 
     /// Starts Kinema on `db` after `adjust` changed the settings.
     pub async fn spawn_with(db: Db, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        Self::spawn_with_engine(db, adjust, fast_engine()).await
+    }
+
+    /// Starts Kinema on `db` with the given settings and engine pacing.
+    pub async fn spawn_with_engine(
+        db: Db,
+        adjust: impl FnOnce(&mut Settings),
+        engine: EngineSettings,
+    ) -> TestApp {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let mut settings = test_settings(data_dir.path());
         let postgres_db = match db {
@@ -77,7 +100,9 @@ impl TestApp {
         };
         adjust(&mut settings);
         let config = Config::from_settings(settings).expect("valid test config");
-        let app = Application::build(config).await.expect("app builds");
+        let app = Application::build_with_engine(config, engine)
+            .await
+            .expect("app builds");
         let base = format!("http://{}", app.local_addr());
         let sandbox_url = app.sandbox_simulator_url().map(str::to_string);
         let (stop, stopped) = oneshot::channel::<()>();

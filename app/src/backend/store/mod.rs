@@ -2,10 +2,12 @@
 //! placeholders; [`on_pool!`] runs the same statement on whichever backend is active.
 
 mod invites;
+mod tasks;
 mod uploads;
 mod users;
 
 pub use invites::{InviteRecord, NewInvite};
+pub use tasks::{LedgerRecord, LedgerWrite, TaskRecord, ACTIVE_STATES};
 pub use uploads::UploadRecord;
 pub use users::{NewUser, UserRecord};
 

@@ -78,6 +78,16 @@ impl Store {
         Ok(row)
     }
 
+    /// Any upload by id (for signed media URLs, whose signature already authorises the read).
+    pub async fn upload_by_id(&self, id: &str) -> Result<Option<UploadRecord>, BackendError> {
+        let sql = format!("SELECT {UPLOAD_COLUMNS} FROM uploads WHERE id = $1");
+        let row = on_pool!(self, pool => sqlx::query_as::<_, UploadRecord>(&sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row)
+    }
+
     /// How many uploads exist (tests use it to prove nothing was written).
     pub async fn count_uploads(&self) -> Result<i64, BackendError> {
         let count = on_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM uploads")

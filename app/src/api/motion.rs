@@ -1,0 +1,143 @@
+//! Motion Control: submit, history, one task, delete.
+
+use leptos::prelude::*;
+
+use crate::model::{AppError, TaskPage, TaskView};
+
+/// Tasks per history page.
+pub const PAGE_SIZE: i64 = 20;
+
+/// Submits a motion-control task; the same idempotency key always yields the same task.
+#[server(prefix = "/api", endpoint = "submit_motion")]
+#[allow(clippy::too_many_arguments)]
+pub async fn submit_motion(
+    image_upload_id: String,
+    video_upload_id: String,
+    quality: String,
+    orientation: String,
+    keep_sound: bool,
+    prompt: String,
+    idempotency_key: String,
+) -> Result<TaskView, AppError> {
+    use crate::backend::{context, tasks};
+    use crate::model::MotionForm;
+    context::respond(
+        async {
+            let user = context::require_user()?;
+            let form = MotionForm {
+                image_upload_id,
+                video_upload_id,
+                quality,
+                orientation,
+                keep_sound,
+                prompt,
+                idempotency_key,
+            };
+            tasks::submit_motion(&context::state()?, &user, form).await
+        }
+        .await,
+    )
+}
+
+/// One page of the member's history, newest first; `status` is running, completed or failed.
+#[server(prefix = "/api", endpoint = "list_tasks")]
+pub async fn list_tasks(
+    page: i64,
+    status: Option<String>,
+    quality: Option<String>,
+) -> Result<TaskPage, AppError> {
+    use crate::backend::{context, tasks::task_view};
+    context::respond(
+        async {
+            let user = context::require_user()?;
+            let store = context::state()?.store().clone();
+            let page = page.max(1);
+            let states: Option<&[&str]> = match status.as_deref() {
+                Some("running") => Some(&["queued", "submitting", "running", "archiving"]),
+                Some("completed") => Some(&["completed"]),
+                Some("failed") => Some(&["failed"]),
+                _ => None,
+            };
+            let quality = quality.filter(|q| q == "720p" || q == "1080p");
+            let mut rows = store
+                .tasks_of_owner(
+                    user.id,
+                    states,
+                    quality.as_deref(),
+                    PAGE_SIZE + 1,
+                    (page - 1) * PAGE_SIZE,
+                )
+                .await?;
+            let has_more = rows.len() as i64 > PAGE_SIZE;
+            rows.truncate(PAGE_SIZE as usize);
+            let mut running = 0;
+            let mut completed = 0;
+            let mut failed = 0;
+            for (state, count) in store.task_counts_of_owner(user.id).await? {
+                match state.as_str() {
+                    "completed" => completed += count,
+                    "failed" => failed += count,
+                    _ => running += count,
+                }
+            }
+            Ok(TaskPage {
+                running,
+                completed,
+                failed,
+                items: rows.iter().map(task_view).collect(),
+                page,
+                has_more,
+            })
+        }
+        .await,
+    )
+}
+
+/// One of the member's tasks.
+#[server(prefix = "/api", endpoint = "get_task")]
+pub async fn get_task(id: String) -> Result<TaskView, AppError> {
+    use crate::backend::{context, tasks::task_view, BackendError};
+    context::respond(
+        async {
+            let user = context::require_user()?;
+            let task = context::state()?
+                .store()
+                .task_of_owner(&id, user.id)
+                .await?
+                .ok_or(BackendError::NotFound)?;
+            Ok(task_view(&task))
+        }
+        .await,
+    )
+}
+
+/// Removes a task and its result file from the member's history; its ledger entries stay.
+#[server(prefix = "/api", endpoint = "delete_task")]
+pub async fn delete_task(id: String) -> Result<(), AppError> {
+    use crate::backend::{context, now_unix, BackendError};
+    context::respond(
+        async {
+            let user = context::require_user()?;
+            let state = context::state()?;
+            let task = state
+                .store()
+                .task_of_owner(&id, user.id)
+                .await?
+                .ok_or(BackendError::NotFound)?;
+            if !matches!(task.state.as_str(), "completed" | "failed") {
+                return Err(BackendError::Invalid(
+                    "This task is still running; delete it once it has finished.".into(),
+                ));
+            }
+            state
+                .store()
+                .delete_task_of_owner(&id, user.id, now_unix())
+                .await?;
+            if let Some(key) = task.result_key {
+                state.storage().delete(&key)?;
+            }
+            Ok(())
+        }
+        .await,
+    )
+}

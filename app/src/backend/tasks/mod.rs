@@ -1,0 +1,60 @@
+//! The task engine: submit (task row and reservation in one transaction), the worker that
+//! publishes inputs, creates the upstream task, polls it, archives the result and settles or
+//! refunds, and the owner's view of a task.
+
+mod archive;
+mod engine;
+mod publish;
+mod submit;
+mod view;
+
+use std::time::Duration;
+
+pub use engine::{run_workers, wake_from_callback};
+pub use publish::{verify_media_signature, MEDIA_URL_LIFETIME_SECS};
+pub use submit::submit_motion;
+pub use view::task_view;
+
+/// Something about one of `owner_id`'s tasks changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskEvent {
+    pub owner_id: i64,
+    pub task_id: String,
+}
+
+/// How the engine paces itself.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// Parallel workers.
+    pub workers: usize,
+    /// How long a claimed task stays leased (a crashed worker's task is picked up after it).
+    pub lease: Duration,
+    /// Idle wait between looks for due work.
+    pub tick: Duration,
+    /// First pause between polls; grows by half each time, up to `poll_max`, with jitter.
+    pub poll_first: Duration,
+    pub poll_max: Duration,
+    /// Every task is final by this long after submit.
+    pub deadline: Duration,
+    /// Largest result accepted when archiving.
+    pub max_result_bytes: u64,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        EngineSettings {
+            workers: 4,
+            lease: Duration::from_secs(60),
+            tick: Duration::from_millis(500),
+            poll_first: Duration::from_secs(2),
+            poll_max: Duration::from_secs(60),
+            deadline: Duration::from_secs(2 * 3600),
+            max_result_bytes: 1024 * 1024 * 1024,
+        }
+    }
+}
+
+/// Current unix time in milliseconds.
+pub fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}

@@ -1,0 +1,147 @@
+//! Submitting a motion task: validated again on the server, then the task row and its credit
+//! reservation written in one transaction, keyed by the member's idempotency key.
+
+use super::{now_ms, task_view, view::MotionParamsRecord, TaskEvent};
+use crate::backend::{
+    accounts::random_token, now_unix, store::TaskRecord, store::UploadRecord, AppState,
+    BackendError,
+};
+use crate::model::{MotionForm, TaskView};
+use crate::rules::{
+    motion_inputs::{
+        check_image, check_prompt, check_video, ImageFacts, ImageFormat, VideoFacts, VideoFormat,
+    },
+    pricing::{motion_cost, Orientation, Quality},
+};
+
+fn image_facts(upload: &UploadRecord) -> ImageFacts {
+    ImageFacts {
+        format: if upload.format == "png" {
+            ImageFormat::Png
+        } else {
+            ImageFormat::Jpeg
+        },
+        bytes: upload.bytes.max(0) as u64,
+        width: upload.width.max(0) as u32,
+        height: upload.height.max(0) as u32,
+    }
+}
+
+fn video_facts(upload: &UploadRecord) -> VideoFacts {
+    VideoFacts {
+        format: if upload.format == "mov" {
+            VideoFormat::Mov
+        } else {
+            VideoFormat::Mp4
+        },
+        bytes: upload.bytes.max(0) as u64,
+        width: upload.width.max(0) as u32,
+        height: upload.height.max(0) as u32,
+        duration_ms: upload.duration_ms.unwrap_or(0).max(0) as u64,
+    }
+}
+
+fn invalid(message: impl Into<String>) -> BackendError {
+    BackendError::Invalid(message.into())
+}
+
+/// Submits a motion-control task for `owner`; a repeated idempotency key returns the first task.
+pub async fn submit_motion(
+    state: &AppState,
+    owner: &crate::backend::store::UserRecord,
+    form: MotionForm,
+) -> Result<TaskView, BackendError> {
+    let quality = match form.quality.as_str() {
+        "720p" => Quality::P720,
+        "1080p" => Quality::P1080,
+        other => {
+            return Err(invalid(format!(
+                "Quality '{other}' is not offered; choose 720p or 1080p."
+            )))
+        }
+    };
+    let orientation = match form.orientation.as_str() {
+        "image" => Orientation::Image,
+        "video" => Orientation::Video,
+        _ => {
+            return Err(invalid(
+                "Choose a character orientation: Match image or Match video.",
+            ))
+        }
+    };
+    if let Some(problem) = check_prompt(&form.prompt) {
+        return Err(invalid(problem));
+    }
+    let key = form.idempotency_key.trim();
+    if key.is_empty() || key.len() > 100 {
+        return Err(invalid(
+            "The request carries no valid idempotency key; reload the page and try again.",
+        ));
+    }
+    let store = state.store();
+    let image = store
+        .upload_of_owner(&form.image_upload_id, owner.id)
+        .await?
+        .filter(|u| u.kind == "image")
+        .ok_or_else(|| invalid("The character image is missing; upload it again."))?;
+    let video = store
+        .upload_of_owner(&form.video_upload_id, owner.id)
+        .await?
+        .filter(|u| u.kind == "video")
+        .ok_or_else(|| invalid("The motion video is missing; upload it again."))?;
+    let mut problems = check_image(&image_facts(&image));
+    let video_facts = video_facts(&video);
+    problems.extend(check_video(&video_facts, orientation));
+    if !problems.is_empty() {
+        return Err(invalid(problems.join(" ")));
+    }
+    let cost = motion_cost(quality, orientation, video_facts.duration_ms);
+    let params = serde_json::to_string(&MotionParamsRecord {
+        orientation: orientation.as_str().into(),
+        keep_sound: form.keep_sound,
+        prompt: form.prompt.trim().to_string(),
+    })
+    .map_err(|err| BackendError::Internal(format!("params: {err}")))?;
+    let now = now_unix();
+    let now_ms = now_ms();
+    let record = TaskRecord {
+        id: random_token()[..32].to_string(),
+        owner_id: owner.id,
+        kind: "motion".into(),
+        idempotency_key: key.to_string(),
+        state: "queued".into(),
+        params,
+        image_upload_id: Some(image.id),
+        video_upload_id: Some(video.id),
+        quality: Some(quality.as_str().into()),
+        upstream_id: None,
+        progress: 0,
+        cost_reserved: cost,
+        cost_final: None,
+        output_seconds: None,
+        failure_code: None,
+        failure_message: None,
+        result_key: None,
+        result_url: None,
+        result_url_expires_at: None,
+        callback_token: random_token(),
+        lease_owner: None,
+        lease_until: None,
+        epoch: 0,
+        attempts: 0,
+        next_run_at: now_ms,
+        deadline_at: now_ms + state.engine().deadline.as_millis() as i64,
+        created_at: now,
+        updated_at: now,
+        finished_at: None,
+        deleted_at: None,
+    };
+    let (task, created) = store.create_task(&record).await?;
+    if created {
+        state.notify_task(TaskEvent {
+            owner_id: owner.id,
+            task_id: task.id.clone(),
+        });
+    }
+    Ok(task_view(&task))
+}

@@ -1,0 +1,441 @@
+//! Motion Control end to end over HTTP against the sandbox simulator: submit, engine, archive,
+//! ledger, idempotency, failures, isolation and live events.
+
+mod common;
+
+use std::{path::PathBuf, time::Duration};
+
+use common::{accept, invite, setup_admin, wait_until, Db, TestApp};
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/media")
+            .join(name),
+    )
+    .unwrap()
+}
+
+async fn upload(app: &TestApp, client: &reqwest::Client, purpose: &str, name: &str) -> String {
+    let response = client
+        .post(app.url(&format!("/api/uploads?purpose={purpose}&name={name}")))
+        .header("Origin", &app.base)
+        .body(fixture(name))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201, "{name}");
+    response.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+struct Inputs {
+    image: String,
+    video: String,
+}
+
+async fn inputs(app: &TestApp, client: &reqwest::Client, video: &str) -> Inputs {
+    Inputs {
+        image: upload(app, client, "character_image", "valid.png").await,
+        video: upload(app, client, "motion_video", video).await,
+    }
+}
+
+async fn submit(
+    app: &TestApp,
+    client: &reqwest::Client,
+    inputs: &Inputs,
+    quality: &str,
+    orientation: &str,
+    key: &str,
+) -> reqwest::Response {
+    app.call(
+        client,
+        "submit_motion",
+        &[
+            ("image_upload_id", &inputs.image),
+            ("video_upload_id", &inputs.video),
+            ("quality", quality),
+            ("orientation", orientation),
+            ("keep_sound", "false"),
+            ("prompt", "A calm dance"),
+            ("idempotency_key", key),
+        ],
+    )
+    .await
+}
+
+async fn task(app: &TestApp, client: &reqwest::Client, id: &str) -> serde_json::Value {
+    let response = app.call(client, "get_task", &[("id", id)]).await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+async fn until_final(app: &TestApp, client: &reqwest::Client, id: &str) -> serde_json::Value {
+    let done = wait_until(Duration::from_secs(60), || async {
+        let state = task(app, client, id).await["state"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        state == "completed" || state == "failed"
+    })
+    .await;
+    let view = task(app, client, id).await;
+    assert!(done, "task never finished: {view}");
+    view
+}
+
+async fn sim(app: &TestApp, path: &str) -> serde_json::Value {
+    let url = format!("{}{path}", app.sandbox_url.as_ref().unwrap());
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
+
+async fn set_faults(app: &TestApp, faults: serde_json::Value) {
+    let url = format!("{}/__sim/faults", app.sandbox_url.as_ref().unwrap());
+    let status = reqwest::Client::new()
+        .post(url)
+        .json(&faults)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert!(status.is_success());
+}
+
+async fn ledger_sum(app: &TestApp, task_id: &str) -> (i64, i64) {
+    let db = format!(
+        "sqlite://{}",
+        app.data_dir.path().join("kinema.db").display()
+    );
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&db)
+        .await
+        .unwrap();
+    let (count, sum): (i64, Option<i64>) = sqlx::query_as(
+        "SELECT COUNT(*), CAST(SUM(amount) AS BIGINT) FROM ledger_entries WHERE task_id = $1",
+    )
+    .bind(task_id)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    (count, sum.unwrap_or(0))
+}
+
+#[tokio::test]
+async fn both_qualities_and_orientations_complete_archive_and_settle() {
+    let app = TestApp::spawn(Db::Sqlite).await;
+    let admin = app.client();
+    assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
+    let inputs = inputs(&app, &admin, "valid-index-at-end.mp4").await;
+    for (quality, orientation, rate) in [
+        ("720p", "image", 8_164_800i64),
+        ("1080p", "image", 10_883_680),
+        ("720p", "video", 8_164_800),
+        ("1080p", "video", 10_883_680),
+    ] {
+        let response = submit(
+            &app,
+            &admin,
+            &inputs,
+            quality,
+            orientation,
+            &format!("{quality}-{orientation}"),
+        )
+        .await;
+        assert_eq!(response.status(), 200, "{:?}", response.text().await);
+        let submitted: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(
+            submitted["cost_reserved"],
+            5 * rate,
+            "5 s × the {quality} rate"
+        );
+        let id = submitted["id"].as_str().unwrap().to_string();
+        let done = until_final(&app, &admin, &id).await;
+        assert_eq!(done["state"], "completed", "{done}");
+        assert_eq!(done["cost_final"], 5 * rate);
+        assert_eq!(done["output_seconds"], 5);
+        assert_eq!(done["result_ready"], true);
+        // What the simulator received.
+        let body = sim(&app, "/__sim/stats").await["last_create_body"].clone();
+        assert_eq!(body["quality"], quality);
+        assert_eq!(body["model_params"]["character_orientation"], orientation);
+        assert_eq!(body["model_params"]["keep_sound"], false);
+        assert_eq!(body["prompt"], "A calm dance");
+        assert!(body["image_urls"][0]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{}/media/", app.base)));
+        // The archived result is Kinema's own copy, served with Range.
+        let result = admin
+            .get(app.url(&format!("/api/tasks/{id}/result")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(result.status(), 200);
+        assert_eq!(
+            result.bytes().await.unwrap().as_ref(),
+            fixture("valid-index-at-end.mp4").as_slice()
+        );
+        // Reserve, then settle: the ledger holds exactly the final cost.
+        assert_eq!(ledger_sum(&app, &id).await, (2, -5 * rate));
+    }
+    // Upstream links die; Kinema's copies do not.
+    reqwest::Client::new()
+        .post(format!(
+            "{}/__sim/expire-results",
+            app.sandbox_url.as_ref().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap();
+    let page: serde_json::Value = app
+        .call(&admin, "list_tasks", &[("page", "1")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["completed"], 4);
+    assert_eq!(page["running"], 0);
+    for item in page["items"].as_array().unwrap() {
+        let id = item["id"].as_str().unwrap();
+        let result = admin
+            .get(app.url(&format!("/api/tasks/{id}/result")))
+            .header("Range", "bytes=0-11")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(result.status(), 206);
+        assert_eq!(&result.bytes().await.unwrap()[4..8], b"ftyp");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_same_idempotency_key_never_makes_a_second_task() {
+    let app = TestApp::spawn(Db::Sqlite).await;
+    let admin = app.client();
+    assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
+    let inputs = inputs(&app, &admin, "valid-index-at-end.mp4").await;
+    let attempts = (0..6).map(|_| submit(&app, &admin, &inputs, "720p", "image", "double-click"));
+    let responses = futures_util::future::join_all(attempts).await;
+    let mut ids = Vec::new();
+    for response in responses {
+        assert_eq!(response.status(), 200);
+        ids.push(
+            response.json::<serde_json::Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "one task for one key");
+    until_final(&app, &admin, &ids[0]).await;
+    assert_eq!(
+        sim(&app, "/__sim/stats").await["creates"],
+        1,
+        "one create upstream"
+    );
+    assert_eq!(
+        ledger_sum(&app, &ids[0]).await.0,
+        2,
+        "one reservation, one settlement"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_upstream_failure_is_explained_and_refunded() {
+    let app = TestApp::spawn(Db::Sqlite).await;
+    let admin = app.client();
+    assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
+    let inputs = inputs(&app, &admin, "valid-index-at-end.mp4").await;
+    set_faults(
+        &app,
+        serde_json::json!({ "fail_next_tasks": 1, "task_error_code": "content_policy_violation" }),
+    )
+    .await;
+    let submitted: serde_json::Value = submit(&app, &admin, &inputs, "720p", "image", "k1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = submitted["id"].as_str().unwrap();
+    let done = until_final(&app, &admin, id).await;
+    assert_eq!(done["state"], "failed");
+    let failure = done["failure"].as_str().unwrap();
+    assert!(failure.contains("safety filters"), "{failure}");
+    assert!(failure.contains("credits were returned"), "{failure}");
+    assert_eq!(
+        ledger_sum(&app, id).await,
+        (2, 0),
+        "reserved and refunded in full"
+    );
+    // A refused create is a failure with a refund too, and is not retried.
+    set_faults(
+        &app,
+        serde_json::json!({ "fail_next_creates": 1, "fail_create_status": 402 }),
+    )
+    .await;
+    let submitted: serde_json::Value = submit(&app, &admin, &inputs, "720p", "image", "k2")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = submitted["id"].as_str().unwrap();
+    let done = until_final(&app, &admin, id).await;
+    assert!(
+        done["failure"]
+            .as_str()
+            .unwrap()
+            .contains("balance is too low"),
+        "{done}"
+    );
+    assert_eq!(ledger_sum(&app, id).await, (2, 0));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_chosen_orientation_is_checked_before_anything_is_charged() {
+    let app = TestApp::spawn(Db::Sqlite).await;
+    let admin = app.client();
+    assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
+    let inputs = inputs(&app, &admin, "too-long-for-match-image.mp4").await;
+    let response = submit(&app, &admin, &inputs, "720p", "image", "long").await;
+    assert_eq!(response.status(), 422);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Video is 12.0 s; it must be at most 10 s with \\\"Match image\\\""));
+    let page: serde_json::Value = app
+        .call(&admin, "list_tasks", &[("page", "1")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 0);
+    assert_eq!(sim(&app, "/__sim/stats").await["creates"], 0);
+    // "Match video" allows it.
+    let response = submit(&app, &admin, &inputs, "720p", "video", "long-ok").await;
+    assert_eq!(response.status(), 200);
+    let submitted: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(submitted["cost_reserved"], 12 * 8_164_800i64);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn members_see_only_their_own_tasks_uploads_and_results() {
+    let app = TestApp::spawn(Db::Sqlite).await;
+    let admin = app.client();
+    assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
+    let inputs = inputs(&app, &admin, "valid-index-at-end.mp4").await;
+    let submitted: serde_json::Value = submit(&app, &admin, &inputs, "720p", "image", "mine")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = submitted["id"].as_str().unwrap().to_string();
+    until_final(&app, &admin, &id).await;
+
+    let token = invite(&app, &admin, "member").await;
+    let other = app.client();
+    assert_eq!(accept(&app, &other, &token, "moe").await.status(), 200);
+    assert_eq!(
+        app.call(&other, "get_task", &[("id", &id)]).await.status(),
+        404
+    );
+    assert_eq!(
+        app.call(&other, "delete_task", &[("id", &id)])
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        other
+            .get(app.url(&format!("/api/tasks/{id}/result")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        other
+            .get(app.url(&format!("/api/uploads/{}/file", inputs.image)))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let page: serde_json::Value = app
+        .call(&other, "list_tasks", &[("page", "1")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 0);
+    // Someone else's uploads cannot be used in a submit either.
+    let response = submit(&app, &other, &inputs, "720p", "image", "theirs").await;
+    assert_eq!(response.status(), 422);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("character image is missing"));
+    // The owner can delete it; the result file goes, the ledger stays.
+    assert_eq!(
+        app.call(&admin, "delete_task", &[("id", &id)])
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.call(&admin, "get_task", &[("id", &id)]).await.status(),
+        404
+    );
+    assert_eq!(ledger_sum(&app, &id).await.0, 2);
+    assert!(!app
+        .data_dir
+        .path()
+        .join(format!("media/objects/result-{id}"))
+        .exists());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn live_events_name_the_members_changed_tasks() {
+    let app = TestApp::spawn(Db::Sqlite).await;
+    let admin = app.client();
+    assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
+    let inputs = inputs(&app, &admin, "valid-index-at-end.mp4").await;
+    let mut events = admin.get(app.url("/api/events")).send().await.unwrap();
+    assert_eq!(events.status(), 200);
+    assert!(events.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    let submitted: serde_json::Value = submit(&app, &admin, &inputs, "720p", "image", "live")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = submitted["id"].as_str().unwrap().to_string();
+    let mut seen = String::new();
+    let found = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Ok(Some(chunk)) = events.chunk().await {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains(&format!("data: {id}")) {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .unwrap_or(false);
+    assert!(found, "no event for the task: {seen}");
+    assert!(seen.contains("event: task"));
+    app.stop().await;
+}
