@@ -4,6 +4,7 @@
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod backend;
+pub mod browser;
 pub mod components;
 pub mod model;
 pub mod pages;
@@ -19,7 +20,8 @@ use leptos_router::{
 use components::frame::Frame;
 use pages::{
     admin::AdminPage, elements::ElementsPage, history::HistoryPage, invite::InvitePage,
-    login::LoginPage, not_found::NotFound, setup::SetupPage, studio::StudioPage, usage::UsagePage,
+    login::LoginPage, not_found::NotFound, setup::SetupPage, studio::StudioPage, task::TaskPage,
+    usage::UsagePage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -55,6 +57,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=StudioPage ssr=SsrMode::InOrder />
                     <Route path=path!("/history") view=HistoryPage ssr=SsrMode::InOrder />
+                    <Route path=path!("/tasks/:id") view=TaskPage ssr=SsrMode::InOrder />
                     <Route path=path!("/elements") view=ElementsPage ssr=SsrMode::InOrder />
                     <Route path=path!("/usage") view=UsagePage ssr=SsrMode::InOrder />
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::InOrder />

@@ -141,3 +141,21 @@ pub async fn delete_task(id: String) -> Result<(), AppError> {
         .await,
     )
 }
+
+/// One of the member's uploads (for "Run again").
+#[server(prefix = "/api", endpoint = "get_upload")]
+pub async fn get_upload(id: String) -> Result<crate::model::UploadView, AppError> {
+    use crate::backend::{context, BackendError};
+    context::respond(
+        async {
+            let user = context::require_user()?;
+            let upload = context::state()?
+                .store()
+                .upload_of_owner(&id, user.id)
+                .await?
+                .ok_or(BackendError::NotFound)?;
+            Ok(upload.view())
+        }
+        .await,
+    )
+}

@@ -1,24 +1,188 @@
-//! The History page.
+//! The member's history: counts, filters, pages, live updates.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::{components::A, hooks::use_query_map};
 
-use crate::components::signed_in::SignedIn;
+use crate::api::motion::list_tasks;
+use crate::components::{live::task_changes, signed_in::SignedIn};
+use crate::model::TaskView;
+use crate::rules::{format::utc_datetime, pricing::format_credits};
 
 /// History; signed-in members only.
 #[component]
 pub fn HistoryPage() -> impl IntoView {
     view! {
         <Title text="History · Kinema" />
-        <SignedIn children=|_user| {
-            view! {
-                <section class="card">
-                    <h1>"History"</h1>
-                    <p>
-                        "Every task you run, with its result, stays here. History arrives with the Motion Control release."
-                    </p>
-                </section>
-            }
-        } />
+        <SignedIn children=|_user| view! { <History /> } />
+    }
+}
+
+fn link(status: Option<&str>, quality: Option<&str>, page: i64) -> String {
+    let mut parts = vec![format!("page={page}")];
+    if let Some(status) = status {
+        parts.push(format!("status={status}"));
+    }
+    if let Some(quality) = quality {
+        parts.push(format!("quality={quality}"));
+    }
+    format!("/history?{}", parts.join("&"))
+}
+
+#[component]
+fn History() -> impl IntoView {
+    let query = use_query_map();
+    let changes = task_changes(None);
+    let filters = move || {
+        query.with(|q| {
+            (
+                q.get("page")
+                    .and_then(|p| p.parse::<i64>().ok())
+                    .unwrap_or(1)
+                    .max(1),
+                q.get("status"),
+                q.get("quality"),
+            )
+        })
+    };
+    let page = Resource::new(
+        move || (filters(), changes.get()),
+        |((page, status, quality), _)| list_tasks(page, status, quality),
+    );
+    view! {
+        <section class="card">
+            <h1>"History"</h1>
+            <Transition fallback=|| {
+                view! { <p>"Loading…"</p> }
+            }>
+                {move || Suspend::new(async move {
+                    let (number, status, quality) = filters();
+                    match page.await {
+                        Ok(page) => {
+                            let status_ref = status.clone();
+                            let quality_ref = quality.clone();
+                            view! {
+                                <p class="counts">
+                                    {format!(
+                                        "{} running · {} completed · {} failed",
+                                        page.running,
+                                        page.completed,
+                                        page.failed,
+                                    )}
+                                </p>
+                                <nav class="filters" aria-label="Filters">
+                                    <A href=link(None, quality_ref.as_deref(), 1)>"All"</A>
+                                    <A href=link(
+                                        Some("running"),
+                                        quality_ref.as_deref(),
+                                        1,
+                                    )>"Running"</A>
+                                    <A href=link(
+                                        Some("completed"),
+                                        quality_ref.as_deref(),
+                                        1,
+                                    )>"Completed"</A>
+                                    <A href=link(
+                                        Some("failed"),
+                                        quality_ref.as_deref(),
+                                        1,
+                                    )>"Failed"</A>
+                                    <span>"·"</span>
+                                    <A href=link(status_ref.as_deref(), None, 1)>"Any quality"</A>
+                                    <A href=link(status_ref.as_deref(), Some("720p"), 1)>"720p"</A>
+                                    <A href=link(
+                                        status_ref.as_deref(),
+                                        Some("1080p"),
+                                        1,
+                                    )>"1080p"</A>
+                                </nav>
+                                {if page.items.is_empty() {
+                                    view! {
+                                        <p>
+                                            "Nothing here yet. " <A href="/">"Make your first video"</A>
+                                        </p>
+                                    }
+                                        .into_any()
+                                } else {
+                                    view! {
+                                        <ul class="history">
+                                            {page
+                                                .items
+                                                .into_iter()
+                                                .map(|task| view! { <HistoryItem task /> })
+                                                .collect_view()}
+                                        </ul>
+                                    }
+                                        .into_any()
+                                }}
+                                <nav class="pages" aria-label="Pages">
+                                    {(number > 1)
+                                        .then(|| {
+                                            view! {
+                                                <A href=link(
+                                                    status.as_deref(),
+                                                    quality.as_deref(),
+                                                    number - 1,
+                                                )>"Newer"</A>
+                                            }
+                                        })}
+                                    {page
+                                        .has_more
+                                        .then(|| {
+                                            view! {
+                                                <A href=link(
+                                                    status.as_deref(),
+                                                    quality.as_deref(),
+                                                    number + 1,
+                                                )>"Older"</A>
+                                            }
+                                        })}
+                                </nav>
+                            }
+                                .into_any()
+                        }
+                        Err(err) => view! { <p class="error">{err.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn HistoryItem(task: TaskView) -> impl IntoView {
+    let href = format!("/tasks/{}", task.id);
+    let preview = task
+        .image_upload_id
+        .clone()
+        .map(|id| format!("/api/uploads/{id}/file"));
+    let cost = format_credits(task.cost_final.unwrap_or(task.cost_reserved));
+    let status = if task.is_final() {
+        task.status_label.clone()
+    } else {
+        format!("{} · {}%", task.status_label, task.progress)
+    };
+    view! {
+        <li class=format!(
+            "history-item status-{}",
+            task.state,
+        )>
+            {preview.map(|src| view! { <img class="thumb" src=src alt="" /> })} <div>
+                <A href=href>
+                    {format!(
+                        "{} · {}",
+                        task.quality,
+                        if task.orientation == "video" { "Match video" } else { "Match image" },
+                    )}
+                </A>
+                <p class="status">{status}</p>
+                {task.failure.clone().map(|f| view! { <p class="error small-text">{f}</p> })}
+                <p class="hint">
+                    {format!("{cost} credits · created {}", utc_datetime(task.created_at))}
+                    {task.finished_at.map(|t| format!(" · finished {}", utc_datetime(t)))}
+                    {task.output_seconds.map(|s| format!(" · {s} s"))}
+                </p>
+            </div>
+        </li>
     }
 }

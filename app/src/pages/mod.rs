@@ -8,4 +8,5 @@ pub mod login;
 pub mod not_found;
 pub mod setup;
 pub mod studio;
+pub mod task;
 pub mod usage;
