@@ -23,6 +23,7 @@ export async function startServer() {
       KINEMA_LOG: 'warn',
       DATABASE_URL: '',
       EVOLINK_API_KEY: '',
+      KINEMA_SANDBOX_TASK_SECONDS: '2',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -80,6 +81,21 @@ export function watchErrors(page) {
     if (msg.type() === 'error' && !/status of 4\d\d/.test(msg.text())) errors.push(`console: ${msg.text()}`);
   });
   return errors;
+}
+
+/** The path of a committed media fixture. */
+export const fixture = (name) => new URL(`../../server/tests/fixtures/media/${name}`, import.meta.url).pathname;
+
+/** Creates the first admin through the setup page and leaves the page signed in. */
+export async function setupAdmin(page, base) {
+  await page.goto(base);
+  await waitForHydration(page);
+  await page.getByLabel('Username').fill('ada');
+  await page.getByLabel('Display name').fill('Ada Admin');
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByLabel('Repeat password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create admin account' }).click();
+  await page.getByRole('heading', { name: 'Motion studio' }).waitFor();
 }
 
 /** Waits until the WASM has hydrated the page (the hydrate entry marks <body>). */

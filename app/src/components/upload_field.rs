@@ -6,6 +6,7 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::browser::{self, UploadHandle, UploadOutcome};
 use crate::model::{UploadPurpose, UploadView};
 use crate::rules::{
+    format::human_bytes,
     motion_inputs::{check_image, check_video},
     pricing::Orientation,
 };
@@ -113,7 +114,7 @@ pub fn UploadField(
     let is_video = purpose == UploadPurpose::MotionVideo;
     let facts = move || {
         value.get().map(|upload| {
-            let size = format!("{:.1} MB", upload.bytes as f64 / (1024.0 * 1024.0));
+            let size = human_bytes(upload.bytes);
             match upload.duration_ms {
                 Some(ms) => format!(
                     "{}×{} px · {:.1} s · {size}",

@@ -12,6 +12,16 @@ pub fn utc_datetime(unix: i64) -> String {
     )
 }
 
+/// Formats a byte count for people: `512 kB`, `4.2 MB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const MB: f64 = 1024.0 * 1024.0;
+    if (bytes as f64) < MB {
+        format!("{} kB", bytes.div_ceil(1024))
+    } else {
+        format!("{:.1} MB", bytes as f64 / MB)
+    }
+}
+
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar.
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -35,5 +45,7 @@ mod tests {
         assert_eq!(utc_datetime(0), "1970-01-01 00:00 UTC");
         assert_eq!(utc_datetime(951_782_400), "2000-02-29 00:00 UTC");
         assert_eq!(utc_datetime(1_798_286_700), "2026-12-26 12:05 UTC");
+        assert_eq!(super::human_bytes(20_649), "21 kB");
+        assert_eq!(super::human_bytes(5 * 1024 * 1024 + 300_000), "5.3 MB");
     }
 }

@@ -1,0 +1,84 @@
+// The motion studio through the real UI in Debian's Chromium, against the sandbox simulator:
+// checks before upload, cost, submit, progress, the result playing, Run again.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, watchErrors, waitForHydration, setupAdmin, fixture } from './support.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('upload, see the cost, generate, watch progress, play the result, run again', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  const uploads = [];
+  page.on('request', (request) => {
+    if (request.url().includes('/api/uploads?')) uploads.push(request.url());
+  });
+  await setupAdmin(page, server.base);
+  await page.goto(server.base);
+  await waitForHydration(page);
+
+  // An invalid file is refused in the browser, before any upload.
+  await page.getByLabel('Motion video').setInputFiles(fixture('too-short.mp4'));
+  await page.getByRole('alert').filter({ hasText: 'Video is 2.0 s; it must be at least 3 s.' }).waitFor();
+  assert.equal(uploads.length, 0, 'nothing was uploaded');
+
+  await page.getByLabel('Character image').setInputFiles(fixture('valid.png'));
+  await page.getByText('Uploaded · 600×800 px').waitFor();
+  await page.getByLabel('Motion video').setInputFiles(fixture('valid-index-at-end.mp4'));
+  await page.getByText('Uploaded · 360×640 px · 5.0 s').waitFor();
+  assert.equal(uploads.length, 2);
+
+  // The exact cost is on the button and follows the options.
+  await page.getByRole('button', { name: 'Generate · 40.82 credits' }).waitFor();
+  await page.getByLabel('1080p').check();
+  await page.getByRole('button', { name: 'Generate · 54.42 credits' }).waitFor();
+  await page.getByLabel('720p').check();
+  await page.getByLabel('Prompt (optional)').fill('A calm dance');
+  if (process.env.KINEMA_SCREENSHOT) {
+    await page.setViewportSize({ width: 1100, height: 1400 });
+    await page.screenshot({ path: process.env.KINEMA_SCREENSHOT, fullPage: true });
+  }
+  await page.getByRole('button', { name: 'Generate · 40.82 credits' }).click();
+
+  // The task page follows it live to the end.
+  await page.waitForURL(/\/tasks\/[0-9a-f]{32}$/);
+  await page.getByRole('heading', { name: 'Motion task' }).waitFor();
+  await page.getByRole('progressbar', { name: 'Progress' }).waitFor();
+  await page.getByText('Completed').waitFor({ timeout: 60_000 });
+  const video = page.getByLabel('Result video');
+  await video.waitFor();
+  await page.waitForFunction(() => {
+    const v = document.querySelector('video.result');
+    return v && Number.isFinite(v.duration) && v.duration > 0;
+  }, null, { timeout: 30_000 });
+  const duration = await page.evaluate(() => document.querySelector('video.result').duration);
+  assert.ok(duration > 4 && duration < 6, `result plays for about 5 s, got ${duration}`);
+  await page.getByText('40.82 credits (reserved 40.82)').waitFor();
+
+  // Run again brings the same inputs and options back.
+  await page.getByRole('link', { name: 'Run again' }).click();
+  await page.getByRole('heading', { name: 'Motion studio' }).waitFor();
+  await page.getByText('Uploaded · 600×800 px').waitFor();
+  await page.getByText('Uploaded · 360×640 px · 5.0 s').waitFor();
+  assert.equal(await page.getByLabel('Prompt (optional)').inputValue(), 'A calm dance');
+  await page.getByRole('button', { name: 'Generate · 40.82 credits' }).waitFor();
+
+  // History lists it.
+  await page.getByRole('link', { name: 'History' }).click();
+  await page.getByText('0 running · 1 completed · 0 failed').waitFor();
+
+  assert.deepEqual(errors, []);
+  await context.close();
+});
