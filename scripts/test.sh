@@ -40,6 +40,11 @@ export KINEMA_SERVER_BIN="$CARGO_TARGET_DIR/release/kinema-server"
 (cd end2end && node --test --test-concurrency=1 --test-reporter=spec tests/) 2>&1 | tee "$LOG_DIR/e2e.log"
 [[ "${PIPESTATUS[0]}" == 0 ]] || FAILED_STEPS+=("browser tests")
 
+say "benchmarks (release build; figures only, no pass/fail thresholds)"
+if [[ -x "$KINEMA_SERVER_BIN" ]]; then
+  "$KINEMA_SERVER_BIN" bench --size-mb 100 --tasks 5 || FAILED_STEPS+=("bench")
+fi
+
 cargo_passed=$(grep -Eo 'test result: [A-Za-z]+\. [0-9]+ passed' "$LOG_DIR/cargo-test.log" | awk '{s+=$4} END {print s+0}')
 cargo_failed=$(grep -Eo '[0-9]+ failed;' "$LOG_DIR/cargo-test.log" | awk '{s+=$1} END {print s+0}')
 e2e_passed=$(grep -Eo '^(ℹ|#) pass [0-9]+' "$LOG_DIR/e2e.log" | awk '{s+=$3} END {print s+0}')

@@ -1,7 +1,7 @@
 //! Browser-only helpers, called from event handlers (which never run on the server): reading a
 //! chosen file's facts, uploading with progress and cancel, idempotency keys, live task events.
 
-use std::{cell::RefCell, rc::Rc};
+use std::{cell::RefCell, collections::HashMap, rc::Rc};
 
 use wasm_bindgen::{closure::Closure, JsCast};
 use web_sys::{
@@ -133,6 +133,27 @@ pub async fn video_facts(file: &File, preview: &str) -> Result<VideoFacts, Strin
     })
 }
 
+thread_local! {
+    /// Uploads in progress, by field. Non-`Send` browser objects live here, never in reactive
+    /// storage, which the server would also create (and drop on another thread).
+    static UPLOADS: RefCell<HashMap<&'static str, UploadHandle>> = RefCell::new(HashMap::new());
+    /// Open live-event subscriptions, by id.
+    static SUBSCRIPTIONS: RefCell<HashMap<u64, TaskEvents>> = RefCell::new(HashMap::new());
+    static NEXT_SUBSCRIPTION: RefCell<u64> = const { RefCell::new(0) };
+}
+
+/// Remembers the upload in progress for a field, so it can be cancelled.
+pub fn remember_upload(field: &'static str, handle: UploadHandle) {
+    UPLOADS.with(|uploads| uploads.borrow_mut().insert(field, handle));
+}
+
+/// Cancels the field's upload in progress, if any.
+pub fn cancel_upload(field: &'static str) {
+    if let Some(handle) = UPLOADS.with(|uploads| uploads.borrow_mut().remove(field)) {
+        handle.cancel();
+    }
+}
+
 /// An upload in progress; [`UploadHandle::cancel`] aborts it.
 #[derive(Clone)]
 pub struct UploadHandle(XmlHttpRequest);
@@ -235,13 +256,25 @@ impl Drop for TaskEvents {
     }
 }
 
-/// Calls `on_event` with a task id (or `*`) whenever one of the member's tasks changes.
-pub fn subscribe_task_events(on_event: impl Fn(String) + 'static) -> Option<TaskEvents> {
+/// Calls `on_event` with a task id (or `*`) whenever one of the member's tasks changes; returns
+/// the subscription's id for [`unsubscribe`].
+pub fn subscribe_task_events(on_event: impl Fn(String) + 'static) -> Option<u64> {
     let source = EventSource::new("/api/events").ok()?;
     let listener = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
         on_event(event.data().as_string().unwrap_or_default());
     });
     let _ = source.add_event_listener_with_callback("task", listener.as_ref().unchecked_ref());
     listener.forget();
-    Some(TaskEvents(source))
+    let id = NEXT_SUBSCRIPTION.with(|next| {
+        let mut next = next.borrow_mut();
+        *next += 1;
+        *next
+    });
+    SUBSCRIPTIONS.with(|subs| subs.borrow_mut().insert(id, TaskEvents(source)));
+    Some(id)
+}
+
+/// Closes a live-event subscription.
+pub fn unsubscribe(id: u64) {
+    SUBSCRIPTIONS.with(|subs| subs.borrow_mut().remove(&id));
 }

@@ -64,6 +64,9 @@ pub struct Settings {
     /// Seconds a sandbox task takes from submit to its final state.
     #[arg(long, env = "KINEMA_SANDBOX_TASK_SECONDS", default_value_t = 20.0)]
     pub sandbox_task_seconds: f64,
+    /// How long a worker holds a task before another process may take it over (after a crash).
+    #[arg(long, env = "KINEMA_TASK_LEASE_SECONDS", default_value_t = 60)]
+    pub task_lease_seconds: u64,
     /// Directory with the built browser files (`pkg/`), as produced by `cargo leptos build`.
     #[arg(long, env = "KINEMA_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
@@ -84,6 +87,7 @@ pub struct Config {
     pub evolink_base_url: String,
     pub evolink_files_base_url: String,
     pub sandbox_task_seconds: f64,
+    pub task_lease_seconds: u64,
     pub site_root: PathBuf,
     pub log: String,
 }
@@ -163,6 +167,9 @@ impl Config {
                 "must be a number of seconds, 0 or more",
             ));
         }
+        if settings.task_lease_seconds == 0 {
+            return Err(invalid("KINEMA_TASK_LEASE_SECONDS", "must be at least 1"));
+        }
         if settings.data_dir.as_os_str().is_empty() {
             return Err(invalid("KINEMA_DATA_DIR", "must not be empty"));
         }
@@ -175,6 +182,7 @@ impl Config {
             evolink_base_url,
             evolink_files_base_url,
             sandbox_task_seconds: settings.sandbox_task_seconds,
+            task_lease_seconds: settings.task_lease_seconds,
             site_root: settings.site_root,
             log: settings.log,
         })
@@ -214,6 +222,7 @@ mod tests {
             site_root: "target/site".into(),
             log: "info".into(),
             sandbox_task_seconds: 20.0,
+            task_lease_seconds: 60,
             ..Settings::default()
         }
     }

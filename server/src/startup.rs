@@ -69,7 +69,11 @@ pub struct Application {
 impl Application {
     /// Connects the database (applying migrations), binds the listen address and builds the router.
     pub async fn build(config: Config) -> Result<Application, StartupError> {
-        Self::build_with_engine(config, EngineSettings::default()).await
+        let engine = EngineSettings {
+            lease: Duration::from_secs(config.task_lease_seconds),
+            ..EngineSettings::default()
+        };
+        Self::build_with_engine(config, engine).await
     }
 
     /// Like [`Application::build`], with the task engine paced by `engine` (tests speed it up).

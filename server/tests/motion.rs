@@ -439,3 +439,63 @@ async fn live_events_name_the_members_changed_tasks() {
     assert!(seen.contains("event: task"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn every_page_renders_completely_on_the_server() {
+    let app = TestApp::spawn(Db::Sqlite).await;
+    let admin = app.client();
+    assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
+    let inputs = inputs(&app, &admin, "valid-index-at-end.mp4").await;
+    let submitted: serde_json::Value = submit(&app, &admin, &inputs, "720p", "image", "pages")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = submitted["id"].as_str().unwrap().to_string();
+    until_final(&app, &admin, &id).await;
+    for path in [
+        "/".to_string(),
+        format!("/?again={id}"),
+        "/history".to_string(),
+        "/history?status=completed&quality=720p&page=1".to_string(),
+        format!("/tasks/{id}"),
+        "/elements".to_string(),
+        "/usage".to_string(),
+        "/admin".to_string(),
+    ] {
+        let response = admin.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let html = response.text().await.unwrap();
+        // Leptos appends its resource scripts after </html>; a render that broke off has neither.
+        assert!(
+            html.contains("</main>")
+                && html.contains("</html>")
+                && html.contains("__INCOMPLETE_CHUNKS"),
+            "{path} was cut short: …{}",
+            &html[html.len().saturating_sub(200)..]
+        );
+    }
+    let task_page = admin
+        .get(app.url(&format!("/tasks/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        task_page.contains("Completed")
+            && task_page.contains("Run again")
+            && task_page.contains("Download")
+    );
+    let history = admin
+        .get(app.url("/history"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(history.contains("0 running · 1 completed · 0 failed"));
+    app.stop().await;
+}

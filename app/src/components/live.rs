@@ -8,10 +8,11 @@ use crate::browser;
 /// when `filter` is `None`). Track it in a resource's source to refetch.
 pub fn task_changes(filter: Option<String>) -> ReadSignal<u32> {
     let (changes, set_changes) = signal(0u32);
-    let subscription = StoredValue::new_local(None::<browser::TaskEvents>);
+    // Only the subscription's id is kept here; the browser object lives in `browser`.
+    let subscription = StoredValue::new(None::<u64>);
     Effect::new(move |_| {
         let filter = filter.clone();
-        let events = browser::subscribe_task_events(move |task_id| {
+        let id = browser::subscribe_task_events(move |task_id| {
             if filter
                 .as_deref()
                 .is_none_or(|wanted| wanted == task_id || task_id == "*")
@@ -19,8 +20,12 @@ pub fn task_changes(filter: Option<String>) -> ReadSignal<u32> {
                 set_changes.update(|n| *n += 1);
             }
         });
-        subscription.set_value(events);
+        subscription.set_value(id);
     });
-    on_cleanup(move || subscription.set_value(None));
+    on_cleanup(move || {
+        if let Some(id) = subscription.get_value() {
+            browser::unsubscribe(id);
+        }
+    });
     changes
 }

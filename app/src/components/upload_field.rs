@@ -3,7 +3,7 @@
 
 use leptos::{prelude::*, task::spawn_local};
 
-use crate::browser::{self, UploadHandle, UploadOutcome};
+use crate::browser::{self, UploadOutcome};
 use crate::model::{UploadPurpose, UploadView};
 use crate::rules::{
     format::human_bytes,
@@ -33,7 +33,6 @@ pub fn UploadField(
     let id = purpose.as_str();
     let phase = RwSignal::new(Phase::Empty);
     let preview = RwSignal::new(None::<String>);
-    let handle = StoredValue::new_local(None::<UploadHandle>);
     let dragging = RwSignal::new(false);
 
     // A prefilled value (Run again) shows its stored file.
@@ -84,7 +83,7 @@ pub fn UploadField(
                         },
                     );
                     match started {
-                        Ok(started) => handle.set_value(Some(started)),
+                        Ok(started) => browser::remember_upload(id, started),
                         Err(message) => phase.set(Phase::Refused(vec![message])),
                     }
                 }
@@ -104,13 +103,7 @@ pub fn UploadField(
             take_file(file);
         }
     };
-    let cancel = move |_| {
-        handle.with_value(|h| {
-            if let Some(h) = h {
-                h.cancel();
-            }
-        })
-    };
+    let cancel = move |_| browser::cancel_upload(id);
     let is_video = purpose == UploadPurpose::MotionVideo;
     let facts = move || {
         value.get().map(|upload| {

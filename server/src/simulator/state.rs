@@ -58,6 +58,8 @@ pub struct SimStats {
     pub callback_attempt_offsets_ms: HashMap<String, Vec<u64>>,
     pub last_create_body: Option<Value>,
     pub balance_used: f64,
+    /// When each task reached its final state (unix milliseconds).
+    pub finished_at_ms: HashMap<String, u64>,
 }
 
 /// Where a simulated task stands.

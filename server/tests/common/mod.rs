@@ -60,6 +60,7 @@ pub fn test_settings(data_dir: &std::path::Path) -> Settings {
         site_root: data_dir.join("site"),
         log: "warn".into(),
         sandbox_task_seconds: 1.0,
+        task_lease_seconds: 3,
         ..Settings::default()
     }
 }

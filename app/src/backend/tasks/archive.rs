@@ -8,8 +8,9 @@ use tokio::io::AsyncWriteExt;
 
 use crate::backend::AppState;
 
-/// Why a result URL may not be downloaded, if it may not.
-pub fn refuse_result_url(url: &str, sandbox: bool) -> Option<String> {
+/// Why a result URL may not be downloaded, if it may not. Loopback is allowed in sandbox mode and
+/// when the configured upstream itself is on that host (a local simulator).
+pub fn refuse_result_url(url: &str, sandbox: bool, upstream_host: Option<&str>) -> Option<String> {
     let Ok(parsed) = url::Url::parse(url) else {
         return Some("the result link is not a URL".into());
     };
@@ -28,7 +29,7 @@ pub fn refuse_result_url(url: &str, sandbox: bool) -> Option<String> {
             }
         });
     let loopback = host == "localhost" || ip.is_some_and(|ip| ip.is_loopback());
-    if sandbox && loopback {
+    if loopback && (sandbox || upstream_host == Some(host)) {
         return None;
     }
     if parsed.scheme() != "https" {
@@ -42,7 +43,12 @@ pub fn refuse_result_url(url: &str, sandbox: bool) -> Option<String> {
 
 /// Downloads `url` into storage as `result-{task_id}`; returns the storage key.
 pub async fn archive_result(state: &AppState, task_id: &str, url: &str) -> Result<String, String> {
-    if let Some(why) = refuse_result_url(url, state.sandbox()) {
+    let upstream_host = state
+        .evolink()
+        .ok()
+        .and_then(|client| url::Url::parse(client.base_url()).ok())
+        .and_then(|base| base.host_str().map(str::to_string));
+    if let Some(why) = refuse_result_url(url, state.sandbox(), upstream_host.as_deref()) {
         return Err(why);
     }
     let response = state
@@ -99,16 +105,24 @@ mod tests {
     use super::refuse_result_url;
 
     #[test]
-    fn only_public_https_links_unless_sandbox_loopback() {
+    fn only_public_https_links_unless_the_upstream_is_local() {
+        let real = Some("api.evolink.ai");
         assert_eq!(
-            refuse_result_url("https://cdn.example.com/a.mp4", false),
+            refuse_result_url("https://cdn.example.com/a.mp4", false, real),
             None
         );
-        assert!(refuse_result_url("http://cdn.example.com/a.mp4", false).is_some());
-        assert!(refuse_result_url("https://10.0.0.5/a.mp4", false).is_some());
-        assert!(refuse_result_url("https://192.168.1.2/a.mp4", false).is_some());
-        assert!(refuse_result_url("http://127.0.0.1:4000/a.mp4", false).is_some());
-        assert_eq!(refuse_result_url("http://127.0.0.1:4000/a.mp4", true), None);
-        assert!(refuse_result_url("http://10.0.0.5/a.mp4", true).is_some());
+        assert!(refuse_result_url("http://cdn.example.com/a.mp4", false, real).is_some());
+        assert!(refuse_result_url("https://10.0.0.5/a.mp4", false, real).is_some());
+        assert!(refuse_result_url("https://192.168.1.2/a.mp4", false, real).is_some());
+        assert!(refuse_result_url("http://127.0.0.1:4000/a.mp4", false, real).is_some());
+        assert_eq!(
+            refuse_result_url("http://127.0.0.1:4000/a.mp4", true, None),
+            None
+        );
+        assert_eq!(
+            refuse_result_url("http://127.0.0.1:4000/a.mp4", false, Some("127.0.0.1")),
+            None
+        );
+        assert!(refuse_result_url("http://10.0.0.5/a.mp4", true, None).is_some());
     }
 }

@@ -1,0 +1,292 @@
+//! Kinema killed (SIGKILL) with tasks in flight and started again on the same data: every task
+//! reaches a final state, nothing is created upstream twice, and the ledger balances.
+
+mod common;
+
+use std::{
+    io::{BufRead, BufReader},
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use common::{wait_until, PASSWORD};
+use kinema_server::simulator::{Faults, RunningSimulator, SimulatorConfig};
+
+const KEY: &str = "restart-test-key";
+
+/// Starts the server; the caller kills and waits for the returned child.
+#[allow(clippy::zombie_processes)]
+fn start(dir: &Path, sim: &str) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kinema-server"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("KINEMA_DATA_DIR", dir)
+        .env("KINEMA_LISTEN", "127.0.0.1:0")
+        .env("KINEMA_LOG", "warn")
+        .env("KINEMA_TASK_LEASE_SECONDS", "2")
+        .env("EVOLINK_API_KEY", KEY)
+        .env("EVOLINK_BASE_URL", sim)
+        .env("EVOLINK_FILES_BASE_URL", sim)
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server exited during start-up");
+        }
+        if let Some(url) = line.trim().strip_prefix("Kinema is running at ") {
+            let url = url.to_string();
+            std::thread::spawn(move || for _ in reader.lines() {});
+            return (child, url);
+        }
+    }
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/media")
+            .join(name),
+    )
+    .unwrap()
+}
+
+async fn post(
+    client: &reqwest::Client,
+    base: &str,
+    function: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    client
+        .post(format!("{base}/api/{function}"))
+        .header("Accept", "application/json")
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn db_rows(dir: &Path) -> Vec<(String, String, Option<String>, Option<i64>)> {
+    let url = format!("sqlite://{}", dir.join("kinema.db").display());
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    sqlx::query_as("SELECT id, state, upstream_id, cost_final FROM tasks ORDER BY created_at, id")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+}
+
+async fn state_of(dir: &Path, id: &str) -> String {
+    db_rows(dir)
+        .await
+        .into_iter()
+        .find(|r| r.0 == id)
+        .map(|r| r.1)
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_killed_server_resumes_every_task_without_creating_any_twice() {
+    let sim = RunningSimulator::start(
+        SimulatorConfig::new(KEY, Duration::from_secs(3)),
+        ([127, 0, 0, 1], 0).into(),
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut first, base) = start(dir.path(), &sim.base_url);
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let setup = post(
+        &client,
+        &base,
+        "setup_admin",
+        &[
+            ("username", "ada"),
+            ("display_name", "Ada"),
+            ("password", PASSWORD),
+            ("password_confirm", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(setup.status(), 200);
+    let mut ids = Vec::new();
+    for (purpose, name) in [
+        ("character_image", "valid.png"),
+        ("motion_video", "valid-index-at-end.mp4"),
+    ] {
+        let response = client
+            .post(format!("{base}/api/uploads?purpose={purpose}&name={name}"))
+            .body(fixture(name))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        ids.push(
+            response.json::<serde_json::Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let submit = |key: &'static str| {
+        let client = client.clone();
+        let base = base.clone();
+        let ids = ids.clone();
+        async move {
+            let response = post(
+                &client,
+                &base,
+                "submit_motion",
+                &[
+                    ("image_upload_id", &ids[0]),
+                    ("video_upload_id", &ids[1]),
+                    ("quality", "720p"),
+                    ("orientation", "image"),
+                    ("keep_sound", "true"),
+                    ("prompt", ""),
+                    ("idempotency_key", key),
+                ],
+            )
+            .await;
+            assert_eq!(response.status(), 200);
+            response.json::<serde_json::Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    // One completes before the crash.
+    let done_before = submit("done-before").await;
+    assert!(
+        wait_until(Duration::from_secs(60), || async {
+            state_of(dir.path(), &done_before).await == "completed"
+        })
+        .await
+    );
+    // One is running upstream at the crash.
+    let running = submit("running").await;
+    assert!(
+        wait_until(Duration::from_secs(30), || async {
+            state_of(dir.path(), &running).await == "running"
+        })
+        .await
+    );
+    // One is caught between sending the create and hearing back.
+    sim.set_faults(Faults {
+        create_delay_ms: 8_000,
+        ..Faults::default()
+    });
+    let sending = submit("sending").await;
+    assert!(
+        wait_until(Duration::from_secs(30), || async {
+            state_of(dir.path(), &sending).await == "submitting"
+        })
+        .await
+    );
+
+    first.kill().unwrap();
+    first.wait().unwrap();
+    sim.set_faults(Faults::default());
+    let creates_at_crash = sim.stats().tasks_created;
+    assert_eq!(creates_at_crash, 3);
+
+    // One more arrives after the restart, then everything must finish.
+    let (mut second, base2) = start(dir.path(), &sim.base_url);
+    let client2 = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    assert_eq!(
+        post(
+            &client2,
+            &base2,
+            "sign_in",
+            &[("username", "ada"), ("password", PASSWORD)]
+        )
+        .await
+        .status(),
+        200
+    );
+    let after = {
+        let response = post(
+            &client2,
+            &base2,
+            "submit_motion",
+            &[
+                ("image_upload_id", &ids[0]),
+                ("video_upload_id", &ids[1]),
+                ("quality", "1080p"),
+                ("orientation", "video"),
+                ("keep_sound", "false"),
+                ("prompt", ""),
+                ("idempotency_key", "after"),
+            ],
+        )
+        .await;
+        assert_eq!(response.status(), 200);
+        response.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let all_final = wait_until(Duration::from_secs(90), || async {
+        db_rows(dir.path())
+            .await
+            .iter()
+            .all(|r| r.1 == "completed" || r.1 == "failed")
+    })
+    .await;
+    let rows = db_rows(dir.path()).await;
+    assert!(all_final, "{rows:?}");
+    let state = |id: &str| rows.iter().find(|r| r.0 == id).unwrap().1.clone();
+    assert_eq!(state(&done_before), "completed");
+    assert_eq!(state(&running), "completed", "the running task was resumed");
+    assert_eq!(
+        state(&sending),
+        "failed",
+        "an unknown outcome is never re-sent"
+    );
+    assert_eq!(state(&after), "completed");
+    // Exactly one upstream task per create that was sent: three before the crash, one after.
+    assert_eq!(sim.stats().tasks_created, creates_at_crash + 1);
+    let upstream: Vec<&String> = rows.iter().filter_map(|r| r.2.as_ref()).collect();
+    let mut distinct = upstream.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(upstream.len(), distinct.len());
+
+    // The ledger balances: two entries per task, summing to minus what was charged.
+    let url = format!("sqlite://{}", dir.path().join("kinema.db").display());
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    let (entries, sum): (i64, i64) =
+        sqlx::query_as("SELECT COUNT(*), CAST(SUM(amount) AS BIGINT) FROM ledger_entries")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(entries, 8);
+    let charged: i64 = rows.iter().filter_map(|r| r.3).sum();
+    assert_eq!(sum, -charged);
+    assert_eq!(
+        charged,
+        2 * 5 * 8_164_800 + 5 * 10_883_680,
+        "two 720p and one 1080p completion"
+    );
+
+    second.kill().unwrap();
+    second.wait().unwrap();
+    sim.stop().await;
+}
