@@ -262,7 +262,12 @@ async fn measure(work: &Path, size_mb: u64, tasks: usize) -> Result<(), String> 
             tokio::time::sleep(Duration::from_millis(20)).await;
         };
         let stats = sim.stats();
-        let finished = stats.finished_at_ms.values().copied().max().unwrap_or(seen);
+        let Some(finished) = stats.finished_at_ms.values().copied().max() else {
+            return Err("the simulator recorded no finish time".into());
+        };
+        if std::env::var_os("KINEMA_BENCH_DEBUG").is_some() {
+            eprintln!("task {n}: simulator finished at {finished}, history showed it at {seen}");
+        }
         latencies.push(seen.saturating_sub(finished));
     }
     latencies.sort_unstable();

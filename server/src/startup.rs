@@ -111,6 +111,16 @@ impl Application {
             storage,
             engine,
         );
+        let state = if config.sandbox() {
+            let host = if bound.ip().is_unspecified() {
+                "127.0.0.1".to_string()
+            } else {
+                bound.ip().to_string()
+            };
+            state.with_media_base_url(&format!("http://{host}:{}", bound.port()))
+        } else {
+            state
+        };
         let cleanup = tokio::spawn(
             session_store
                 .clone()

@@ -353,6 +353,18 @@ async fn members_see_only_their_own_tasks_uploads_and_results() {
         404
     );
     assert_eq!(
+        app.call(&other, "get_upload", &[("id", &inputs.image)])
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.call(&admin, "get_upload", &[("id", &inputs.image)])
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
         other
             .get(app.url(&format!("/api/tasks/{id}/result")))
             .send()

@@ -85,6 +85,18 @@ async fn db_rows(dir: &Path) -> Vec<(String, String, Option<String>, Option<i64>
         .unwrap()
 }
 
+async fn db_attempts(dir: &Path, id: &str) -> i64 {
+    let url = format!("sqlite://{}", dir.join("kinema.db").display());
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    sqlx::query_scalar("SELECT attempts FROM tasks WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+}
+
 async fn state_of(dir: &Path, id: &str) -> String {
     db_rows(dir)
         .await
@@ -183,10 +195,23 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice() {
         })
         .await
     );
+    // One finished upstream while its result cannot be downloaded: it waits in "archiving".
+    let no_results = Faults {
+        fail_result_downloads: true,
+        ..Faults::default()
+    };
+    sim.set_faults(no_results.clone());
+    let archiving = submit("archiving").await;
+    assert!(
+        wait_until(Duration::from_secs(60), || async {
+            state_of(dir.path(), &archiving).await == "archiving"
+        })
+        .await
+    );
     // One is caught between sending the create and hearing back.
     sim.set_faults(Faults {
         create_delay_ms: 8_000,
-        ..Faults::default()
+        ..no_results.clone()
     });
     let sending = submit("sending").await;
     assert!(
@@ -195,12 +220,31 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice() {
         })
         .await
     );
+    // One cannot even publish its inputs: it waits in "queued".
+    sim.set_faults(Faults {
+        fail_uploads: true,
+        create_delay_ms: 8_000,
+        ..no_results
+    });
+    let queued = submit("queued").await;
+    assert!(
+        wait_until(Duration::from_secs(30), || async {
+            db_attempts(dir.path(), &queued).await > 0
+        })
+        .await
+    );
+    assert_eq!(state_of(dir.path(), &queued).await, "queued");
+    assert_eq!(
+        state_of(dir.path(), &sending).await,
+        "submitting",
+        "still waiting for its answer"
+    );
 
     first.kill().unwrap();
     first.wait().unwrap();
     sim.set_faults(Faults::default());
     let creates_at_crash = sim.stats().tasks_created;
-    assert_eq!(creates_at_crash, 3);
+    assert_eq!(creates_at_crash, 4);
 
     // One more arrives after the restart, then everything must finish.
     let (mut second, base2) = start(dir.path(), &sim.base_url);
@@ -259,8 +303,18 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice() {
         "an unknown outcome is never re-sent"
     );
     assert_eq!(state(&after), "completed");
-    // Exactly one upstream task per create that was sent: three before the crash, one after.
-    assert_eq!(sim.stats().tasks_created, creates_at_crash + 1);
+    assert_eq!(
+        state(&archiving),
+        "completed",
+        "archiving resumed after the restart"
+    );
+    assert_eq!(
+        state(&queued),
+        "completed",
+        "the queued task started after the restart"
+    );
+    // Exactly one upstream task per create that was sent: four before the crash, two after.
+    assert_eq!(sim.stats().tasks_created, creates_at_crash + 2);
     let upstream: Vec<&String> = rows.iter().filter_map(|r| r.2.as_ref()).collect();
     let mut distinct = upstream.clone();
     distinct.sort();
@@ -277,13 +331,13 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice() {
             .fetch_one(&mut conn)
             .await
             .unwrap();
-    assert_eq!(entries, 8);
+    assert_eq!(entries, 12, "two entries for each of the six tasks");
     let charged: i64 = rows.iter().filter_map(|r| r.3).sum();
     assert_eq!(sum, -charged);
     assert_eq!(
         charged,
-        2 * 5 * 8_164_800 + 5 * 10_883_680,
-        "two 720p and one 1080p completion"
+        4 * 5 * 8_164_800 + 5 * 10_883_680,
+        "four 720p completions and one 1080p"
     );
 
     second.kill().unwrap();

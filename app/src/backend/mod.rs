@@ -36,6 +36,7 @@ pub struct AppState {
 struct AppStateInner {
     store: Store,
     public_url: String,
+    media_base_url: String,
     sandbox: bool,
     sign_in_throttle: SignInThrottle,
     setup_done: AtomicBool,
@@ -70,6 +71,7 @@ impl AppState {
             inner: Arc::new(AppStateInner {
                 store,
                 public_url: public_url.trim_end_matches('/').to_string(),
+                media_base_url: public_url.trim_end_matches('/').to_string(),
                 sandbox,
                 sign_in_throttle: SignInThrottle::default(),
                 setup_done: AtomicBool::new(false),
@@ -131,6 +133,21 @@ impl AppState {
             .evolink
             .as_ref()
             .ok_or_else(|| BackendError::Internal("no EvoLink client configured".into()))
+    }
+
+    /// The same state with another address for the `/media` URLs given to the upstream (sandbox
+    /// mode: the local address, which the in-process simulator can always reach). Call before
+    /// the state is shared.
+    pub fn with_media_base_url(mut self, url: &str) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.media_base_url = url.trim_end_matches('/').to_string();
+        }
+        self
+    }
+
+    /// Where the upstream fetches Kinema's signed `/media` URLs from.
+    pub fn media_base_url(&self) -> &str {
+        &self.inner.media_base_url
     }
 
     /// The database.

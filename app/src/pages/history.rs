@@ -62,6 +62,14 @@ fn History() -> impl IntoView {
                             let status_ref = status.clone();
                             let quality_ref = quality.clone();
                             view! {
+                                {(page.running > 0)
+                                    .then(|| {
+                                        view! {
+                                            <noscript>
+                                                <meta http-equiv="refresh" content="5" />
+                                            </noscript>
+                                        }
+                                    })}
                                 <p class="counts">
                                     {format!(
                                         "{} running · {} completed · {} failed",

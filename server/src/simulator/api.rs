@@ -328,6 +328,13 @@ async fn drive(state: SimState, task_id: String) {
         };
         task.finished = true;
         let task = task.clone();
+        let finished_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        data.stats
+            .finished_at_ms
+            .insert(task.id.clone(), finished_ms);
         if matches!(task.outcome, Outcome::Failed { .. }) {
             data.stats.balance_used -= task.credits_reserved;
         }

@@ -36,6 +36,9 @@ pub async fn upload_stream(
     if let Some(refusal) = key_refusal(&state, &headers) {
         return refusal;
     }
+    if state.data().faults.fail_uploads {
+        return failure(503, "File service unavailable");
+    }
     let mut file: Option<(String, String, bytes::Bytes)> = None;
     let mut upload_path = "uploads".to_string();
     let mut file_name: Option<String> = None;
@@ -175,6 +178,9 @@ pub async fn serve_file(State(state): State<SimState>, Path(path): Path<String>)
 
 /// `GET /results/{task}.mp4`: a result video, until it expires.
 pub async fn serve_result(State(state): State<SimState>, Path(file): Path<String>) -> Response {
+    if state.data().faults.fail_result_downloads {
+        return (StatusCode::SERVICE_UNAVAILABLE, "Try again later.").into_response();
+    }
     let task_id = file.trim_end_matches(".mp4");
     let finished = state
         .data()

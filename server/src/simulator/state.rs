@@ -40,6 +40,10 @@ pub struct Faults {
     pub duplicate_callbacks: bool,
     /// Where a completed element's id is put: `result_data` (default), `elements`, `results`.
     pub element_id_location: Option<String>,
+    /// Answer file uploads with 503 while set.
+    pub fail_uploads: bool,
+    /// Answer result downloads with 503 while set.
+    pub fail_result_downloads: bool,
 }
 
 /// Counters for tests.

@@ -24,7 +24,7 @@ pub fn media_url(state: &AppState, upload_id: &str, expires: i64) -> String {
     );
     format!(
         "{}/media/{upload_id}?exp={expires}&sig={signature}",
-        state.public_url()
+        state.media_base_url()
     )
 }
 

@@ -1,0 +1,196 @@
+//! EvoLink callbacks into Kinema: only with an https public URL, a per-task token, the body never
+//! trusted (the worker re-reads the task), duplicates harmless, and polling as the fallback.
+
+mod common;
+
+use std::time::Duration;
+
+use app::backend::tasks::EngineSettings;
+use common::{cookie_pair, fast_engine, set_cookie, wait_until, Db, TestApp, PASSWORD};
+use kinema_server::startup::SESSION_COOKIE;
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/media")
+            .join(name),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_callback_wakes_the_task_but_its_body_is_not_believed() {
+    // Polls are 30 s apart, so only a callback can finish the task quickly.
+    let engine = EngineSettings {
+        poll_first: Duration::from_secs(30),
+        poll_max: Duration::from_secs(30),
+        ..fast_engine()
+    };
+    let app = TestApp::spawn_with_engine(
+        Db::Sqlite,
+        |settings| settings.public_url = Some("https://kinema.invalid".into()),
+        engine,
+    )
+    .await;
+    // Cookies are Secure behind https, so this plain-http client carries the session by hand.
+    let http = reqwest::Client::new();
+    let setup = http
+        .post(app.url("/api/setup_admin"))
+        .header("Accept", "application/json")
+        .form(&[
+            ("username", "ada"),
+            ("display_name", "Ada"),
+            ("password", PASSWORD),
+            ("password_confirm", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let cookie = cookie_pair(&set_cookie(&setup, SESSION_COOKIE).unwrap());
+    let mut uploads = Vec::new();
+    for (purpose, name) in [
+        ("character_image", "valid.png"),
+        ("motion_video", "valid-index-at-end.mp4"),
+    ] {
+        let response = http
+            .post(app.url(&format!("/api/uploads?purpose={purpose}&name={name}")))
+            .header("Cookie", &cookie)
+            .body(fixture(name))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        uploads.push(
+            response.json::<serde_json::Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let call = |function: &'static str, form: Vec<(&'static str, String)>| {
+        let http = http.clone();
+        let cookie = cookie.clone();
+        let url = app.url(&format!("/api/{function}"));
+        async move {
+            http.post(url)
+                .header("Cookie", cookie)
+                .header("Accept", "application/json")
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let task = call(
+        "submit_motion",
+        vec![
+            ("image_upload_id", uploads[0].clone()),
+            ("video_upload_id", uploads[1].clone()),
+            ("quality", "720p".into()),
+            ("orientation", "image".into()),
+            ("keep_sound", "true".into()),
+            ("prompt", String::new()),
+            ("idempotency_key", "cb".into()),
+        ],
+    )
+    .await;
+    let id = task["id"].as_str().unwrap().to_string();
+    let state = || {
+        let id = id.clone();
+        async move {
+            call("get_task", vec![("id", id)]).await["state"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        }
+    };
+    assert!(
+        wait_until(Duration::from_secs(20), || async {
+            state().await == "running"
+        })
+        .await
+    );
+
+    // The create asked EvoLink to call back on the public https address, with the task's token.
+    let sim = app.sandbox_url.clone().unwrap();
+    let stats: serde_json::Value = reqwest::get(format!("{sim}/__sim/stats"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let callback_url = stats["last_create_body"]["callback_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let prefix = format!("https://kinema.invalid/hooks/evolink/{id}/");
+    assert!(callback_url.starts_with(&prefix), "{callback_url}");
+    let token = callback_url.trim_start_matches(&prefix).to_string();
+    assert!(token.len() >= 32, "the token is unguessable");
+    let local = app.url(&format!("/hooks/evolink/{id}/{token}"));
+
+    // A wrong token is refused and changes nothing.
+    let forged = http
+        .post(app.url(&format!("/hooks/evolink/{id}/not-the-token")))
+        .json(&serde_json::json!({ "id": id, "status": "completed" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 404);
+
+    // Once the simulator has finished, a callback whose body lies ("failed") wakes the task,
+    // which reads the truth (completed) from EvoLink. A duplicate is harmless.
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            let stats: serde_json::Value = reqwest::get(format!("{sim}/__sim/stats"))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            stats["finished_at_ms"]
+                .as_object()
+                .is_some_and(|m| !m.is_empty())
+        })
+        .await
+    );
+    let lying = serde_json::json!({ "id": id, "status": "failed", "error": { "code": "content_policy_violation" } });
+    let first = http.post(&local).json(&lying).send().await.unwrap();
+    assert_eq!(first.status(), 204);
+    let duplicate = http.post(&local).json(&lying).send().await.unwrap();
+    assert!(duplicate.status() == 204 || duplicate.status() == 404);
+    let started = std::time::Instant::now();
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            state().await == "completed"
+        })
+        .await
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "woken by the callback, not the 30 s poll"
+    );
+    let view = call("get_task", vec![("id", id.clone())]).await;
+    assert_eq!(view["failure"], serde_json::Value::Null);
+
+    let db = format!(
+        "sqlite://{}",
+        app.data_dir.path().join("kinema.db").display()
+    );
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&db)
+        .await
+        .unwrap();
+    let entries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ledger_entries WHERE task_id = $1")
+        .bind(&id)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        entries, 2,
+        "one reservation, one settlement, despite two callbacks"
+    );
+    app.stop().await;
+}
