@@ -2,7 +2,10 @@
 // checks before upload, cost, submit, progress, the result playing, Run again.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, watchErrors, waitForHydration, setupAdmin, fixture } from './support.mjs';
+import { readFileSync, readdirSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, launchBrowser, watchErrors, waitForHydration, setupAdmin, signIn, waitFor, fixture } from './support.mjs';
 
 let server;
 let browser;
@@ -80,5 +83,38 @@ test('upload, see the cost, generate, watch progress, play the result, run again
   await page.getByText('0 running · 1 completed · 0 failed').waitFor();
 
   assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('an upload can be cancelled halfway and leaves nothing on the server', async () => {
+  // A valid 40 MB MP4: the small fixture (index at the start) plus a `free` box.
+  const seed = readFileSync(fixture('valid-index-at-start.mp4'));
+  const size = 40 * 1024 * 1024;
+  const big = Buffer.alloc(size);
+  seed.copy(big);
+  big.writeUInt32BE(size - seed.length, seed.length);
+  big.write('free', seed.length + 4, 'ascii');
+  const bigPath = join(mkdtempSync(join(tmpdir(), 'kinema-e2e-big-')), 'big.mp4');
+  writeFileSync(bigPath, big);
+
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, server.base);
+  const objects = () => readdirSync(join(server.dataDir, 'media', 'objects')).length;
+  const temporary = () => readdirSync(join(server.dataDir, 'media', 'tmp')).length;
+  const before = objects();
+  // Slow the upload down so there is time to cancel it.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 2 * 1024 * 1024,
+  });
+  await page.getByLabel('Motion video').setInputFiles(bigPath);
+  await page.getByRole('progressbar', { name: 'Motion video upload' }).waitFor();
+  await waitFor(() => temporary() === 1, 20_000, 'the upload to be written on the server');
+  await page.getByRole('button', { name: 'Cancel upload' }).click();
+  await page.getByRole('alert').filter({ hasText: 'Upload cancelled.' }).waitFor();
+  await waitFor(() => temporary() === 0, 20_000, 'the partial upload to be removed');
+  assert.equal(objects(), before, 'nothing was stored');
   await context.close();
 });

@@ -47,6 +47,7 @@ export async function startServer() {
   });
   return {
     base,
+    dataDir,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.on('exit', resolve)));
@@ -96,6 +97,26 @@ export async function setupAdmin(page, base) {
   await page.getByLabel('Repeat password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Create admin account' }).click();
   await page.getByRole('heading', { name: 'Motion studio' }).waitFor();
+}
+
+/** Signs in as the admin made by `setupAdmin`. */
+export async function signIn(page, base) {
+  await page.goto(`${base}/login`);
+  await waitForHydration(page);
+  await page.getByLabel('Username').fill('ada');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Motion studio' }).waitFor();
+}
+
+/** Waits until `condition()` is true, polling, or fails after `ms`. */
+export async function waitFor(condition, ms, what) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** Waits until the WASM has hydrated the page (the hydrate entry marks <body>). */

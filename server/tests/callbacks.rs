@@ -194,3 +194,178 @@ async fn a_callback_wakes_the_task_but_its_body_is_not_believed() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn with_callbacks_dropped_polling_still_finishes_the_task() {
+    let app = TestApp::spawn_with(Db::Sqlite, |settings| {
+        settings.public_url = Some("https://kinema.invalid".into())
+    })
+    .await;
+    let sim = app.sandbox_url.clone().unwrap();
+    reqwest::Client::new()
+        .post(format!("{sim}/__sim/faults"))
+        .json(&serde_json::json!({ "drop_callbacks": true }))
+        .send()
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let setup = http
+        .post(app.url("/api/setup_admin"))
+        .header("Accept", "application/json")
+        .form(&[
+            ("username", "ada"),
+            ("display_name", "Ada"),
+            ("password", PASSWORD),
+            ("password_confirm", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let cookie = cookie_pair(&set_cookie(&setup, SESSION_COOKIE).unwrap());
+    let mut uploads = Vec::new();
+    for (purpose, name) in [
+        ("character_image", "valid.png"),
+        ("motion_video", "valid-index-at-end.mp4"),
+    ] {
+        let response = http
+            .post(app.url(&format!("/api/uploads?purpose={purpose}&name={name}")))
+            .header("Cookie", &cookie)
+            .body(fixture(name))
+            .send()
+            .await
+            .unwrap();
+        uploads.push(
+            response.json::<serde_json::Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let post = |function: &str, form: Vec<(&str, String)>| {
+        http.post(app.url(&format!("/api/{function}")))
+            .header("Cookie", &cookie)
+            .header("Accept", "application/json")
+            .form(&form)
+            .send()
+    };
+    let task: serde_json::Value = post(
+        "submit_motion",
+        vec![
+            ("image_upload_id", uploads[0].clone()),
+            ("video_upload_id", uploads[1].clone()),
+            ("quality", "720p".into()),
+            ("orientation", "image".into()),
+            ("keep_sound", "true".into()),
+            ("prompt", String::new()),
+            ("idempotency_key", "dropped".into()),
+        ],
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let id = task["id"].as_str().unwrap().to_string();
+    let done = wait_until(Duration::from_secs(30), || async {
+        let view: serde_json::Value = post("get_task", vec![("id", id.clone())])
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        view["state"] == "completed"
+    })
+    .await;
+    assert!(done, "polling finished the task");
+    let stats: serde_json::Value = reqwest::get(format!("{sim}/__sim/stats"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["callback_attempts"], 0, "no callback was sent");
+    assert!(
+        stats["last_create_body"]["callback_url"].is_string(),
+        "one was asked for"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_task_past_its_deadline_ends_as_timed_out_and_is_refunded() {
+    let engine = EngineSettings {
+        deadline: Duration::from_secs(2),
+        ..fast_engine()
+    };
+    let app = TestApp::spawn_with_engine(
+        Db::Sqlite,
+        |settings| settings.sandbox_task_seconds = 60.0,
+        engine,
+    )
+    .await;
+    let client = app.client();
+    assert_eq!(
+        common::setup_admin(&app, &client, "ada").await.status(),
+        200
+    );
+    let mut uploads = Vec::new();
+    for (purpose, name) in [
+        ("character_image", "valid.png"),
+        ("motion_video", "valid-index-at-end.mp4"),
+    ] {
+        let response = client
+            .post(app.url(&format!("/api/uploads?purpose={purpose}&name={name}")))
+            .header("Origin", &app.base)
+            .body(fixture(name))
+            .send()
+            .await
+            .unwrap();
+        uploads.push(
+            response.json::<serde_json::Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let task: serde_json::Value = app
+        .call(
+            &client,
+            "submit_motion",
+            &[
+                ("image_upload_id", &uploads[0]),
+                ("video_upload_id", &uploads[1]),
+                ("quality", "720p"),
+                ("orientation", "image"),
+                ("keep_sound", "true"),
+                ("prompt", ""),
+                ("idempotency_key", "slow"),
+            ],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = task["id"].as_str().unwrap().to_string();
+    let ended = wait_until(Duration::from_secs(20), || async {
+        let view: serde_json::Value = app
+            .call(&client, "get_task", &[("id", &id)])
+            .await
+            .json()
+            .await
+            .unwrap();
+        view["state"] == "failed"
+    })
+    .await;
+    assert!(ended, "no spinner runs forever");
+    let view: serde_json::Value = app
+        .call(&client, "get_task", &[("id", &id)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let failure = view["failure"].as_str().unwrap();
+    assert!(failure.starts_with("Timed out"), "{failure}");
+    assert!(failure.contains("credits were returned"));
+    assert_eq!(view["cost_final"], 0);
+    app.stop().await;
+}
