@@ -3,36 +3,17 @@
 
 mod common;
 
+use common::fixtures::file as fixture;
+
 use std::time::Duration;
 
 use app::backend::tasks::EngineSettings;
 use common::{cookie_pair, fast_engine, set_cookie, wait_until, Db, TestApp, PASSWORD};
 use kinema_server::startup::SESSION_COOKIE;
 
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/media")
-            .join(name),
-    )
-    .unwrap()
-}
-
-#[tokio::test]
-async fn a_callback_wakes_the_task_but_its_body_is_not_believed() {
-    // Polls are 30 s apart, so only a callback can finish the task quickly.
-    let engine = EngineSettings {
-        poll_first: Duration::from_secs(30),
-        poll_max: Duration::from_secs(30),
-        ..fast_engine()
-    };
-    let app = TestApp::spawn_with_engine(
-        Db::Sqlite,
-        |settings| settings.public_url = Some("https://kinema.invalid".into()),
-        engine,
-    )
-    .await;
-    // Cookies are Secure behind https, so this plain-http client carries the session by hand.
+/// Behind an https public URL the session cookie is Secure, so this plain-http client carries it
+/// by hand: sets up the admin and uploads a character image and a motion video.
+async fn secure_admin_with_inputs(app: &TestApp) -> (reqwest::Client, String, Vec<String>) {
     let http = reqwest::Client::new();
     let setup = http
         .post(app.url("/api/setup_admin"))
@@ -60,13 +41,27 @@ async fn a_callback_wakes_the_task_but_its_body_is_not_believed() {
             .await
             .unwrap();
         assert_eq!(response.status(), 201);
-        uploads.push(
-            response.json::<serde_json::Value>().await.unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_string(),
-        );
+        let view: serde_json::Value = response.json().await.unwrap();
+        uploads.push(view["id"].as_str().unwrap().to_string());
     }
+    (http, cookie, uploads)
+}
+
+#[tokio::test]
+async fn a_callback_wakes_the_task_but_its_body_is_not_believed() {
+    // Polls are 30 s apart, so only a callback can finish the task quickly.
+    let engine = EngineSettings {
+        poll_first: Duration::from_secs(30),
+        poll_max: Duration::from_secs(30),
+        ..fast_engine()
+    };
+    let app = TestApp::spawn_with_engine(
+        Db::Sqlite,
+        |settings| settings.public_url = Some("https://kinema.invalid".into()),
+        engine,
+    )
+    .await;
+    let (http, cookie, uploads) = secure_admin_with_inputs(&app).await;
     let call = |function: &'static str, form: Vec<(&'static str, String)>| {
         let http = http.clone();
         let cookie = cookie.clone();
@@ -208,39 +203,7 @@ async fn with_callbacks_dropped_polling_still_finishes_the_task() {
         .send()
         .await
         .unwrap();
-    let http = reqwest::Client::new();
-    let setup = http
-        .post(app.url("/api/setup_admin"))
-        .header("Accept", "application/json")
-        .form(&[
-            ("username", "ada"),
-            ("display_name", "Ada"),
-            ("password", PASSWORD),
-            ("password_confirm", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let cookie = cookie_pair(&set_cookie(&setup, SESSION_COOKIE).unwrap());
-    let mut uploads = Vec::new();
-    for (purpose, name) in [
-        ("character_image", "valid.png"),
-        ("motion_video", "valid-index-at-end.mp4"),
-    ] {
-        let response = http
-            .post(app.url(&format!("/api/uploads?purpose={purpose}&name={name}")))
-            .header("Cookie", &cookie)
-            .body(fixture(name))
-            .send()
-            .await
-            .unwrap();
-        uploads.push(
-            response.json::<serde_json::Value>().await.unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_string(),
-        );
-    }
+    let (http, cookie, uploads) = secure_admin_with_inputs(&app).await;
     let post = |function: &str, form: Vec<(&str, String)>| {
         http.post(app.url(&format!("/api/{function}")))
             .header("Cookie", &cookie)

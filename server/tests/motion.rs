@@ -3,18 +3,11 @@
 
 mod common;
 
-use std::{path::PathBuf, time::Duration};
+use common::fixtures::file as fixture;
+
+use std::time::Duration;
 
 use common::{accept, invite, setup_admin, wait_until, Db, TestApp};
-
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/media")
-            .join(name),
-    )
-    .unwrap()
-}
 
 async fn upload(app: &TestApp, client: &reqwest::Client, purpose: &str, name: &str) -> String {
     let response = client

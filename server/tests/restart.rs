@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::fixtures::file as fixture;
+
 use std::{
     io::{BufRead, BufReader},
     path::Path,
@@ -48,15 +50,6 @@ fn start(dir: &Path, sim: &str) -> (Child, String) {
             return (child, url);
         }
     }
-}
-
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/media")
-            .join(name),
-    )
-    .unwrap()
 }
 
 async fn post(

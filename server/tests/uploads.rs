@@ -3,17 +3,12 @@
 
 mod common;
 
-use std::{io::Write, path::PathBuf, time::Duration};
+use common::fixtures::file as fixture;
+
+use std::{io::Write, time::Duration};
 
 use common::{accept, cookie_pair, invite, set_cookie, setup_admin, wait_until, Db, TestApp};
 use kinema_server::startup::SESSION_COOKIE;
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/media")
-        .join(name);
-    std::fs::read(path).unwrap()
-}
 
 async fn upload(
     app: &TestApp,

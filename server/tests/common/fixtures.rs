@@ -34,3 +34,11 @@ pub fn mp4(duration_ms: u32) -> Vec<u8> {
     file.extend(boxed(b"moov", &boxed(b"mvhd", &mvhd)));
     file
 }
+
+/// The bytes of a committed fixture in `tests/fixtures/media`.
+pub fn file(name: &str) -> Vec<u8> {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/media")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|err| panic!("fixture {}: {err}", path.display()))
+}
