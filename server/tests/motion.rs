@@ -504,3 +504,56 @@ async fn every_page_renders_completely_on_the_server() {
     assert!(history.contains("0 running · 1 completed · 0 failed"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn history_pages_and_filters() {
+    let app = TestApp::spawn(Db::Sqlite).await;
+    let admin = app.client();
+    assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
+    let inputs = inputs(&app, &admin, "valid-index-at-end.mp4").await;
+    for n in 0..21 {
+        let quality = if n % 3 == 0 { "1080p" } else { "720p" };
+        let response = submit(&app, &admin, &inputs, quality, "image", &format!("k{n}")).await;
+        assert_eq!(response.status(), 200);
+    }
+    let page = |form: Vec<(&'static str, &'static str)>| {
+        let app = &app;
+        let admin = &admin;
+        async move {
+            app.call(admin, "list_tasks", &form)
+                .await
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let first = page(vec![("page", "1")]).await;
+    assert_eq!(first["items"].as_array().unwrap().len(), 20);
+    assert_eq!(first["has_more"], true);
+    let second = page(vec![("page", "2")]).await;
+    assert_eq!(second["items"].as_array().unwrap().len(), 1);
+    assert_eq!(second["has_more"], false);
+    // Newest first, across pages.
+    let newest = first["items"][0]["created_at"].as_i64().unwrap();
+    let oldest = second["items"][0]["created_at"].as_i64().unwrap();
+    assert!(newest >= oldest);
+    let hd = page(vec![("page", "1"), ("quality", "1080p")]).await;
+    assert_eq!(hd["items"].as_array().unwrap().len(), 7);
+    assert!(hd["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t["quality"] == "1080p"));
+    // Once everything is done, the status filter splits them.
+    let all_done = wait_until(Duration::from_secs(90), || async {
+        page(vec![("page", "1")]).await["running"] == 0
+    })
+    .await;
+    assert!(all_done);
+    let completed = page(vec![("page", "1"), ("status", "completed")]).await;
+    assert_eq!(completed["completed"], 21);
+    assert_eq!(completed["items"].as_array().unwrap().len(), 20);
+    let failed = page(vec![("page", "1"), ("status", "failed")]).await;
+    assert_eq!(failed["items"].as_array().unwrap().len(), 0);
+    app.stop().await;
+}
