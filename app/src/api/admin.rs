@@ -73,3 +73,49 @@ pub async fn check_evolink() -> Result<crate::model::EvoLinkStatus, AppError> {
         .await,
     )
 }
+
+/// Sets a member's monthly budget in credits; an empty value removes it (no limit).
+#[server(prefix = "/api", endpoint = "set_member_budget")]
+pub async fn set_member_budget(user_id: i64, credits: String) -> Result<(), AppError> {
+    use crate::backend::{context, now_unix, BackendError};
+    use crate::rules::pricing::parse_credits;
+    context::respond(
+        async {
+            context::require_admin()?;
+            let limit = match credits.trim() {
+                "" => None,
+                text => Some(parse_credits(text).map_err(BackendError::Invalid)?),
+            };
+            let state = context::state()?;
+            if state.store().user_by_id(user_id).await?.is_none() {
+                return Err(BackendError::NotFound);
+            }
+            state
+                .store()
+                .set_member_budget(user_id, limit, now_unix())
+                .await
+        }
+        .await,
+    )
+}
+
+/// Sets the team's monthly budget in credits; an empty value removes it (no limit).
+#[server(prefix = "/api", endpoint = "set_team_budget")]
+pub async fn set_team_budget(credits: String) -> Result<(), AppError> {
+    use crate::backend::{context, now_unix, BackendError};
+    use crate::rules::pricing::parse_credits;
+    context::respond(
+        async {
+            context::require_admin()?;
+            let limit = match credits.trim() {
+                "" => None,
+                text => Some(parse_credits(text).map_err(BackendError::Invalid)?),
+            };
+            context::state()?
+                .store()
+                .set_team_budget(limit, now_unix())
+                .await
+        }
+        .await,
+    )
+}

@@ -82,9 +82,48 @@ pub fn format_credits(micro: i64) -> String {
     format!("{sign}{}.{:02}", hundredths / 100, hundredths % 100)
 }
 
+/// Parses credits typed by a person (`"120"`, `"40.824"`) into micro-credits; at most six
+/// decimals, never negative.
+pub fn parse_credits(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    let invalid = || format!("'{text}' is not an amount of credits; write it like 120 or 40.82.");
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty() && fraction.is_empty() {
+        return Err(invalid());
+    }
+    if !whole.chars().all(|c| c.is_ascii_digit()) || !fraction.chars().all(|c| c.is_ascii_digit()) {
+        return Err(invalid());
+    }
+    if fraction.len() > 6 || whole.len() > 12 {
+        return Err(invalid());
+    }
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| invalid())?
+    };
+    let fraction: i64 = if fraction.is_empty() {
+        0
+    } else {
+        format!("{fraction:0<6}").parse().map_err(|_| invalid())?
+    };
+    Ok(whole * MICRO_PER_CREDIT + fraction)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credits_are_parsed_exactly() {
+        assert_eq!(parse_credits("120"), Ok(120_000_000));
+        assert_eq!(parse_credits(" 122.472 "), Ok(122_472_000));
+        assert_eq!(parse_credits(".5"), Ok(500_000));
+        assert!(parse_credits("-1").is_err());
+        assert!(parse_credits("1.2345678").is_err());
+        assert!(parse_credits("abc").is_err());
+        assert!(parse_credits("").is_err());
+    }
 
     #[test]
     fn the_documented_examples_cost_what_the_docs_say() {

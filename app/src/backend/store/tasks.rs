@@ -85,10 +85,30 @@ macro_rules! write_tx {
     };
 }
 
+/// The refusal when a submit would pass a budget: the cost, what is left, and who to ask.
+fn budget_message(cost: i64, limit: i64, spent: i64, team: bool) -> String {
+    use crate::rules::pricing::format_credits;
+    let left = (limit - spent).max(0);
+    let whose = if team { "the team's" } else { "your" };
+    format!(
+        "This task costs {} credits, but only {} credits of {whose} monthly budget of {} are left. Ask an admin to raise the budget, or wait for next month.",
+        format_credits(cost),
+        format_credits(left),
+        format_credits(limit)
+    )
+}
+
 impl Store {
-    /// In one transaction: the task and its reservation. When the owner already used this
-    /// idempotency key, nothing is written and the existing task is returned with `false`.
-    pub async fn create_task(&self, task: &TaskRecord) -> Result<(TaskRecord, bool), BackendError> {
+    /// In one transaction: the budget check, the task and its reservation. When the owner already
+    /// used this idempotency key, nothing is written and the existing task is returned with
+    /// `false`. Spending counts ledger entries since `month_start` (unix seconds). Submits are
+    /// serialised (SQLite: the write lock taken at BEGIN; PostgreSQL: an advisory lock), so
+    /// concurrent submits can never push spending past a budget.
+    pub async fn create_task(
+        &self,
+        task: &TaskRecord,
+        month_start: i64,
+    ) -> Result<(TaskRecord, bool), BackendError> {
         let insert = format!(
             "INSERT INTO tasks ({TASK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
              $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30) \
@@ -97,7 +117,56 @@ impl Store {
         let existing = format!(
             "SELECT {TASK_COLUMNS} FROM tasks WHERE owner_id = $1 AND idempotency_key = $2"
         );
+        let serialise = match self {
+            Store::Postgres(_) => "SELECT CAST(pg_advisory_xact_lock(7340) AS TEXT)",
+            Store::Sqlite(_) => "SELECT 'locked'",
+        };
         write_tx!(self, tx => {
+            sqlx::query_scalar::<_, Option<String>>(serialise).fetch_one(&mut *tx).await?;
+            let found = sqlx::query_as::<_, TaskRecord>(&existing)
+                .bind(task.owner_id)
+                .bind(&task.idempotency_key)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(found) = found {
+                tx.commit().await?;
+                return Ok((found, false));
+            }
+            let member_limit: Option<i64> =
+                sqlx::query_scalar("SELECT monthly_limit FROM member_budgets WHERE user_id = $1")
+                    .bind(task.owner_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some(limit) = member_limit {
+                let spent: i64 = sqlx::query_scalar(
+                    "SELECT CAST(COALESCE(-SUM(amount), 0) AS BIGINT) FROM ledger_entries \
+                     WHERE user_id = $1 AND created_at >= $2",
+                )
+                .bind(task.owner_id)
+                .bind(month_start)
+                .fetch_one(&mut *tx)
+                .await?;
+                if spent + task.cost_reserved > limit {
+                    tx.rollback().await?;
+                    return Err(BackendError::Invalid(budget_message(task.cost_reserved, limit, spent, false)));
+                }
+            }
+            let team_limit: Option<i64> =
+                sqlx::query_scalar("SELECT monthly_limit FROM team_budget WHERE id = 1")
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some(limit) = team_limit {
+                let spent: i64 = sqlx::query_scalar(
+                    "SELECT CAST(COALESCE(-SUM(amount), 0) AS BIGINT) FROM ledger_entries WHERE created_at >= $1",
+                )
+                .bind(month_start)
+                .fetch_one(&mut *tx)
+                .await?;
+                if spent + task.cost_reserved > limit {
+                    tx.rollback().await?;
+                    return Err(BackendError::Invalid(budget_message(task.cost_reserved, limit, spent, true)));
+                }
+            }
             let created = sqlx::query_as::<_, TaskRecord>(&insert)
                 .bind(&task.id)
                 .bind(task.owner_id)
@@ -332,6 +401,53 @@ impl Store {
         .await
         .map(|r| r.rows_affected()))?;
         Ok(changed == 1)
+    }
+
+    /// Sets (or with `None` removes) a member's monthly budget.
+    pub async fn set_member_budget(
+        &self,
+        user_id: i64,
+        limit: Option<i64>,
+        now: i64,
+    ) -> Result<(), BackendError> {
+        on_pool!(self, pool => match limit {
+            Some(limit) => sqlx::query(
+                "INSERT INTO member_budgets (user_id, monthly_limit, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (user_id) DO UPDATE SET monthly_limit = $2, updated_at = $3",
+            )
+            .bind(user_id)
+            .bind(limit)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|_| ()),
+            None => sqlx::query("DELETE FROM member_budgets WHERE user_id = $1")
+                .bind(user_id)
+                .execute(pool)
+                .await
+                .map(|_| ()),
+        })?;
+        Ok(())
+    }
+
+    /// Sets (or with `None` removes) the team's monthly budget.
+    pub async fn set_team_budget(&self, limit: Option<i64>, now: i64) -> Result<(), BackendError> {
+        on_pool!(self, pool => match limit {
+            Some(limit) => sqlx::query(
+                "INSERT INTO team_budget (id, monthly_limit, updated_at) VALUES (1, $1, $2) \
+                 ON CONFLICT (id) DO UPDATE SET monthly_limit = $1, updated_at = $2",
+            )
+            .bind(limit)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|_| ()),
+            None => sqlx::query("DELETE FROM team_budget WHERE id = 1")
+                .execute(pool)
+                .await
+                .map(|_| ()),
+        })?;
+        Ok(())
     }
 
     /// A callback's wake-up: polls the task now, if the token matches and it is running.

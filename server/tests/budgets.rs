@@ -1,0 +1,188 @@
+//! Budgets: a member with budget for exactly three tasks fires fifty submits at once; on SQLite
+//! and on PostgreSQL exactly three are accepted and reach the upstream, the rest are refused with
+//! the budget message, and spending never passes the budget.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{accept, fixtures::file as fixture, invite, setup_admin, wait_until, Db, TestApp};
+
+async fn fifty_submits_against_a_budget_for_three(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.client();
+    assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
+    let token = invite(&app, &admin, "member").await;
+    let member = app.client();
+    assert_eq!(accept(&app, &member, &token, "moe").await.status(), 200);
+    let members: serde_json::Value = app
+        .call(&admin, "list_members", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let moe = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["username"] == "moe")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    // 3 × 40.824 credits (5 s at 720p).
+    let response = app
+        .call(
+            &admin,
+            "set_member_budget",
+            &[("user_id", &moe), ("credits", "122.472")],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    // Members cannot set budgets.
+    let response = app
+        .call(
+            &member,
+            "set_member_budget",
+            &[("user_id", &moe), ("credits", "1000")],
+        )
+        .await;
+    assert_eq!(response.status(), 403);
+
+    let mut ids = Vec::new();
+    for (purpose, name) in [
+        ("character_image", "valid.png"),
+        ("motion_video", "valid-index-at-end.mp4"),
+    ] {
+        let response = member
+            .post(app.url(&format!("/api/uploads?purpose={purpose}&name={name}")))
+            .header("Origin", &app.base)
+            .body(fixture(name))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        ids.push(
+            response.json::<serde_json::Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let keys: Vec<String> = (0..50).map(|n| format!("burst-{n}")).collect();
+    let submits = keys.iter().map(|key| {
+        let (app, member, ids) = (&app, &member, &ids);
+        async move {
+            let form = [
+                ("image_upload_id", ids[0].as_str()),
+                ("video_upload_id", ids[1].as_str()),
+                ("quality", "720p"),
+                ("orientation", "image"),
+                ("keep_sound", "true"),
+                ("prompt", ""),
+                ("idempotency_key", key.as_str()),
+            ];
+            app.call(member, "submit_motion", &form).await
+        }
+    });
+    let responses = futures_util::future::join_all(submits).await;
+    let mut accepted = 0;
+    let mut refused = 0;
+    for response in responses {
+        match response.status().as_u16() {
+            200 => accepted += 1,
+            422 => {
+                let text = response.text().await.unwrap();
+                assert!(text.contains("This task costs 40.82 credits, but only 0.00 credits of your monthly budget of 122.47 are left"), "{text}");
+                assert!(text.contains("Ask an admin"));
+                refused += 1;
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert_eq!((accepted, refused), (3, 47));
+    let sim = app.sandbox_url.clone().unwrap();
+    let three_created = wait_until(Duration::from_secs(60), || async {
+        let page: serde_json::Value = app
+            .call(&member, "list_tasks", &[("page", "1")])
+            .await
+            .json()
+            .await
+            .unwrap();
+        page["completed"] == 3
+    })
+    .await;
+    assert!(three_created);
+    let stats: serde_json::Value = reqwest::get(format!("{sim}/__sim/stats"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["creates"], 3, "exactly three upstream creates");
+
+    // A raised budget lets the member go on; removing it means no limit.
+    let response = app
+        .call(
+            &admin,
+            "set_member_budget",
+            &[("user_id", &moe), ("credits", "")],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let again = app
+        .call(
+            &member,
+            "submit_motion",
+            &[
+                ("image_upload_id", ids[0].as_str()),
+                ("video_upload_id", ids[1].as_str()),
+                ("quality", "720p"),
+                ("orientation", "image"),
+                ("keep_sound", "true"),
+                ("prompt", ""),
+                ("idempotency_key", "after-raise"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status(), 200);
+    // A team budget binds everyone, the admin too.
+    assert_eq!(
+        app.call(&admin, "set_team_budget", &[("credits", "10")])
+            .await
+            .status(),
+        200
+    );
+    let response = app
+        .call(
+            &member,
+            "submit_motion",
+            &[
+                ("image_upload_id", ids[0].as_str()),
+                ("video_upload_id", ids[1].as_str()),
+                ("quality", "720p"),
+                ("orientation", "image"),
+                ("keep_sound", "true"),
+                ("prompt", ""),
+                ("idempotency_key", "team"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("of the team's monthly budget"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn budgets_hold_under_concurrent_submits_on_sqlite() {
+    fifty_submits_against_a_budget_for_three(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn budgets_hold_under_concurrent_submits_on_postgres() {
+    fifty_submits_against_a_budget_for_three(Db::Postgres).await;
+}
