@@ -120,6 +120,33 @@ async fn fifty_submits_against_a_budget_for_three(db: Db) {
         .await
         .unwrap();
     assert_eq!(stats["creates"], 3, "exactly three upstream creates");
+    // The member's usage adds up from the ledger.
+    let usage: serde_json::Value = app
+        .call(&member, "my_usage", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(usage["spent"], 3 * 40_824_000i64);
+    assert_eq!(usage["reserved"], 0);
+    assert_eq!(usage["budget"], 122_472_000i64);
+    assert_eq!(
+        usage["charges"].as_array().unwrap().len(),
+        6,
+        "three reservations, three settlements"
+    );
+    let page = member
+        .get(app.url("/usage"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("122.47 of your 122.47 credit monthly budget spent · 0.00 left"),
+        "{page}"
+    );
 
     // A raised budget lets the member go on; removing it means no limit.
     let response = app

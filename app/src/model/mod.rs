@@ -230,3 +230,30 @@ pub struct TaskPage {
     pub page: i64,
     pub has_more: bool,
 }
+
+/// One ledger entry as its member sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChargeView {
+    pub task_id: Option<String>,
+    /// `reserve`, `settle`, `refund` or `adjust`.
+    pub kind: String,
+    /// Micro-credits; negative spends, positive returns.
+    pub amount: i64,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// A member's spending this month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageView {
+    /// Unix seconds.
+    pub month_start: i64,
+    /// Micro-credits spent or held this month (the sum of this month's entries, negated).
+    pub spent: i64,
+    /// Micro-credits held by tasks still running.
+    pub reserved: i64,
+    /// The member's monthly budget, if any.
+    pub budget: Option<i64>,
+    /// The newest entries first.
+    pub charges: Vec<ChargeView>,
+}

@@ -450,6 +450,52 @@ impl Store {
         Ok(())
     }
 
+    /// A member's spending since `month_start`, what their running tasks hold, and their budget.
+    pub async fn usage_of_user(
+        &self,
+        user_id: i64,
+        month_start: i64,
+    ) -> Result<(i64, i64, Option<i64>), BackendError> {
+        let reserved_sql = format!(
+            "SELECT CAST(COALESCE(SUM(cost_reserved), 0) AS BIGINT) FROM tasks \
+             WHERE owner_id = $1 AND state IN {ACTIVE_STATES}"
+        );
+        on_pool!(self, pool => {
+            let spent: i64 = sqlx::query_scalar(
+                "SELECT CAST(COALESCE(-SUM(amount), 0) AS BIGINT) FROM ledger_entries \
+                 WHERE user_id = $1 AND created_at >= $2",
+            )
+            .bind(user_id)
+            .bind(month_start)
+            .fetch_one(pool)
+            .await?;
+            let reserved: i64 = sqlx::query_scalar(&reserved_sql).bind(user_id).fetch_one(pool).await?;
+            let budget: Option<i64> =
+                sqlx::query_scalar("SELECT monthly_limit FROM member_budgets WHERE user_id = $1")
+                    .bind(user_id)
+                    .fetch_optional(pool)
+                    .await?;
+            Ok((spent, reserved, budget))
+        })
+    }
+
+    /// A member's newest ledger entries.
+    pub async fn ledger_of_user(
+        &self,
+        user_id: i64,
+        limit: i64,
+    ) -> Result<Vec<LedgerRecord>, BackendError> {
+        let rows = on_pool!(self, pool => sqlx::query_as::<_, LedgerRecord>(
+            "SELECT id, user_id, task_id, kind, amount, reason, created_at FROM ledger_entries \
+             WHERE user_id = $1 ORDER BY id DESC LIMIT $2"
+        )
+        .bind(user_id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows)
+    }
+
     /// A callback's wake-up: polls the task now, if the token matches and it is running.
     pub async fn wake_task(&self, id: &str, token: &str, now: i64) -> Result<bool, BackendError> {
         let changed = on_pool!(self, pool => sqlx::query(
