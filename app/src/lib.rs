@@ -20,8 +20,8 @@ use leptos_router::{
 use components::frame::Frame;
 use pages::{
     admin::AdminPage, elements::ElementsPage, history::HistoryPage, invite::InvitePage,
-    login::LoginPage, not_found::NotFound, setup::SetupPage, studio::StudioPage, task::TaskPage,
-    usage::UsagePage,
+    login::LoginPage, not_found::NotFound, pricing::PricingPage, setup::SetupPage,
+    studio::StudioPage, task::TaskPage, usage::UsagePage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -60,6 +60,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tasks/:id") view=TaskPage ssr=SsrMode::InOrder />
                     <Route path=path!("/elements") view=ElementsPage ssr=SsrMode::InOrder />
                     <Route path=path!("/usage") view=UsagePage ssr=SsrMode::InOrder />
+                    <Route path=path!("/pricing") view=PricingPage ssr=SsrMode::InOrder />
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::InOrder />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::InOrder />
                     <Route path=path!("/setup") view=SetupPage ssr=SsrMode::InOrder />

@@ -466,6 +466,7 @@ async fn every_page_renders_completely_on_the_server() {
         format!("/tasks/{id}"),
         "/elements".to_string(),
         "/usage".to_string(),
+        "/pricing".to_string(),
         "/admin".to_string(),
     ] {
         let response = admin.get(app.url(&path)).send().await.unwrap();
@@ -493,6 +494,23 @@ async fn every_page_renders_completely_on_the_server() {
             && task_page.contains("Run again")
             && task_page.contains("Download")
     );
+    let pricing = admin
+        .get(app.url("/pricing"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for figure in [
+        "8.1648 credits per output second",
+        "10.88368 credits per output second",
+        "8 s: 65.32 credits",
+        "8 s: 87.07 credits",
+        "1.00 credit per element",
+    ] {
+        assert!(pricing.contains(figure), "pricing lacks {figure}");
+    }
     let history = admin
         .get(app.url("/history"))
         .send()

@@ -53,6 +53,7 @@ fn Nav(is_admin: bool, name: String) -> impl IntoView {
             <A href="/history">"History"</A>
             <A href="/elements">"Elements"</A>
             <A href="/usage">"Usage"</A>
+            <A href="/pricing">"Pricing"</A>
             <Show when=move || is_admin>
                 <A href="/admin">"Admin"</A>
             </Show>

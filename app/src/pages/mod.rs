@@ -6,6 +6,7 @@ pub mod history;
 pub mod invite;
 pub mod login;
 pub mod not_found;
+pub mod pricing;
 pub mod setup;
 pub mod studio;
 pub mod task;

@@ -82,6 +82,21 @@ pub fn format_credits(micro: i64) -> String {
     format!("{sign}{}.{:02}", hundredths / 100, hundredths % 100)
 }
 
+/// Formats micro-credits with every significant decimal (at least two): `8164800` → `8.1648`.
+pub fn format_credits_exact(micro: i64) -> String {
+    let sign = if micro < 0 { "-" } else { "" };
+    let micro = micro.unsigned_abs();
+    let whole = micro / MICRO_PER_CREDIT as u64;
+    let fraction = format!("{:06}", micro % MICRO_PER_CREDIT as u64);
+    let trimmed = fraction.trim_end_matches('0');
+    let decimals = if trimmed.len() < 2 {
+        &fraction[..2]
+    } else {
+        trimmed
+    };
+    format!("{sign}{whole}.{decimals}")
+}
+
 /// Parses credits typed by a person (`"120"`, `"40.824"`) into micro-credits; at most six
 /// decimals, never negative.
 pub fn parse_credits(text: &str) -> Result<i64, String> {
@@ -113,6 +128,19 @@ pub fn parse_credits(text: &str) -> Result<i64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rates_show_every_significant_decimal() {
+        assert_eq!(
+            format_credits_exact(Quality::P720.micro_credits_per_second()),
+            "8.1648"
+        );
+        assert_eq!(
+            format_credits_exact(Quality::P1080.micro_credits_per_second()),
+            "10.88368"
+        );
+        assert_eq!(format_credits_exact(ELEMENT_MICRO_CREDITS), "1.00");
+    }
 
     #[test]
     fn credits_are_parsed_exactly() {
