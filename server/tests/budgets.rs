@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{accept, fixtures::file as fixture, invite, setup_admin, wait_until, Db, TestApp};
+use common::{accept, inputs, invite, setup_admin, submit, wait_until, Db, TestApp};
 
 async fn fifty_submits_against_a_budget_for_three(db: Db) {
     let app = TestApp::spawn(db).await;
@@ -49,42 +49,11 @@ async fn fifty_submits_against_a_budget_for_three(db: Db) {
         .await;
     assert_eq!(response.status(), 403);
 
-    let mut ids = Vec::new();
-    for (purpose, name) in [
-        ("character_image", "valid.png"),
-        ("motion_video", "valid-index-at-end.mp4"),
-    ] {
-        let response = member
-            .post(app.url(&format!("/api/uploads?purpose={purpose}&name={name}")))
-            .header("Origin", &app.base)
-            .body(fixture(name))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 201);
-        ids.push(
-            response.json::<serde_json::Value>().await.unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_string(),
-        );
-    }
+    let inputs = inputs(&app, &member, "valid-index-at-end.mp4").await;
     let keys: Vec<String> = (0..50).map(|n| format!("burst-{n}")).collect();
-    let submits = keys.iter().map(|key| {
-        let (app, member, ids) = (&app, &member, &ids);
-        async move {
-            let form = [
-                ("image_upload_id", ids[0].as_str()),
-                ("video_upload_id", ids[1].as_str()),
-                ("quality", "720p"),
-                ("orientation", "image"),
-                ("keep_sound", "true"),
-                ("prompt", ""),
-                ("idempotency_key", key.as_str()),
-            ];
-            app.call(member, "submit_motion", &form).await
-        }
-    });
+    let submits = keys
+        .iter()
+        .map(|key| submit(&app, &member, &inputs, "720p", "image", key));
     let responses = futures_util::future::join_all(submits).await;
     let mut accepted = 0;
     let mut refused = 0;
@@ -157,21 +126,7 @@ async fn fifty_submits_against_a_budget_for_three(db: Db) {
         )
         .await;
     assert_eq!(response.status(), 200);
-    let again = app
-        .call(
-            &member,
-            "submit_motion",
-            &[
-                ("image_upload_id", ids[0].as_str()),
-                ("video_upload_id", ids[1].as_str()),
-                ("quality", "720p"),
-                ("orientation", "image"),
-                ("keep_sound", "true"),
-                ("prompt", ""),
-                ("idempotency_key", "after-raise"),
-            ],
-        )
-        .await;
+    let again = submit(&app, &member, &inputs, "720p", "image", "after-raise").await;
     assert_eq!(again.status(), 200);
     // A team budget binds everyone, the admin too.
     assert_eq!(
@@ -180,21 +135,7 @@ async fn fifty_submits_against_a_budget_for_three(db: Db) {
             .status(),
         200
     );
-    let response = app
-        .call(
-            &member,
-            "submit_motion",
-            &[
-                ("image_upload_id", ids[0].as_str()),
-                ("video_upload_id", ids[1].as_str()),
-                ("quality", "720p"),
-                ("orientation", "image"),
-                ("keep_sound", "true"),
-                ("prompt", ""),
-                ("idempotency_key", "team"),
-            ],
-        )
-        .await;
+    let response = submit(&app, &member, &inputs, "720p", "image", "team").await;
     assert_eq!(response.status(), 422);
     assert!(response
         .text()

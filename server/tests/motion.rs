@@ -7,58 +7,7 @@ use common::fixtures::file as fixture;
 
 use std::time::Duration;
 
-use common::{accept, invite, setup_admin, wait_until, Db, TestApp};
-
-async fn upload(app: &TestApp, client: &reqwest::Client, purpose: &str, name: &str) -> String {
-    let response = client
-        .post(app.url(&format!("/api/uploads?purpose={purpose}&name={name}")))
-        .header("Origin", &app.base)
-        .body(fixture(name))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201, "{name}");
-    response.json::<serde_json::Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-struct Inputs {
-    image: String,
-    video: String,
-}
-
-async fn inputs(app: &TestApp, client: &reqwest::Client, video: &str) -> Inputs {
-    Inputs {
-        image: upload(app, client, "character_image", "valid.png").await,
-        video: upload(app, client, "motion_video", video).await,
-    }
-}
-
-async fn submit(
-    app: &TestApp,
-    client: &reqwest::Client,
-    inputs: &Inputs,
-    quality: &str,
-    orientation: &str,
-    key: &str,
-) -> reqwest::Response {
-    app.call(
-        client,
-        "submit_motion",
-        &[
-            ("image_upload_id", &inputs.image),
-            ("video_upload_id", &inputs.video),
-            ("quality", quality),
-            ("orientation", orientation),
-            ("keep_sound", "false"),
-            ("prompt", "A calm dance"),
-            ("idempotency_key", key),
-        ],
-    )
-    .await
-}
+use common::{accept, inputs, invite, setup_admin, submit, wait_until, Db, TestApp};
 
 async fn task(app: &TestApp, client: &reqwest::Client, id: &str) -> serde_json::Value {
     let response = app.call(client, "get_task", &[("id", id)]).await;

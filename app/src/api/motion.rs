@@ -4,9 +4,6 @@ use leptos::prelude::*;
 
 use crate::model::{AppError, TaskPage, TaskView};
 
-/// Tasks per history page.
-pub const PAGE_SIZE: i64 = 20;
-
 /// Submits a motion-control task; the same idempotency key always yields the same task.
 #[server(prefix = "/api", endpoint = "submit_motion")]
 #[allow(clippy::too_many_arguments)]
@@ -46,48 +43,12 @@ pub async fn list_tasks(
     status: Option<String>,
     quality: Option<String>,
 ) -> Result<TaskPage, AppError> {
-    use crate::backend::{context, tasks::task_view};
+    use crate::backend::{context, tasks};
     context::respond(
         async {
             let user = context::require_user()?;
-            let store = context::state()?.store().clone();
-            let page = page.max(1);
-            let states: Option<&[&str]> = match status.as_deref() {
-                Some("running") => Some(&["queued", "submitting", "running", "archiving"]),
-                Some("completed") => Some(&["completed"]),
-                Some("failed") => Some(&["failed"]),
-                _ => None,
-            };
-            let quality = quality.filter(|q| q == "720p" || q == "1080p");
-            let mut rows = store
-                .tasks_of_owner(
-                    user.id,
-                    states,
-                    quality.as_deref(),
-                    PAGE_SIZE + 1,
-                    (page - 1) * PAGE_SIZE,
-                )
-                .await?;
-            let has_more = rows.len() as i64 > PAGE_SIZE;
-            rows.truncate(PAGE_SIZE as usize);
-            let mut running = 0;
-            let mut completed = 0;
-            let mut failed = 0;
-            for (state, count) in store.task_counts_of_owner(user.id).await? {
-                match state.as_str() {
-                    "completed" => completed += count,
-                    "failed" => failed += count,
-                    _ => running += count,
-                }
-            }
-            Ok(TaskPage {
-                running,
-                completed,
-                failed,
-                items: rows.iter().map(task_view).collect(),
-                page,
-                has_more,
-            })
+            let state = context::state()?;
+            tasks::history_page(&state, &user, page, status.as_deref(), quality.as_deref()).await
         }
         .await,
     )

@@ -17,13 +17,8 @@ use app::backend::{
     AppState,
 };
 
-fn mime_of(format: &str) -> mime::Mime {
-    match format {
-        "png" => mime::IMAGE_PNG,
-        "jpeg" => mime::IMAGE_JPEG,
-        "mov" => "video/quicktime".parse().expect("static mime"),
-        _ => "video/mp4".parse().expect("static mime"),
-    }
+fn content_type(value: &str) -> mime::Mime {
+    value.parse().expect("static mime types parse")
 }
 
 async fn serve(path: std::path::PathBuf, mime: &mime::Mime, request: Request) -> Response {
@@ -61,7 +56,7 @@ pub async fn result(
     else {
         return (StatusCode::NOT_FOUND, "The result is not saved yet.").into_response();
     };
-    serve(path, &mime_of("mp4"), request).await
+    serve(path, &content_type("video/mp4"), request).await
 }
 
 /// Query of a signed media URL.
@@ -96,7 +91,7 @@ pub async fn signed_media(
     let Ok(path) = state.storage().object_path(&upload.storage_key) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    serve(path, &mime_of(&upload.format), request).await
+    serve(path, &content_type(upload.mime_type()), request).await
 }
 
 /// `POST /hooks/evolink/{id}/{token}`: a hint that the task changed. The body is ignored; the

@@ -94,13 +94,7 @@ pub async fn file(
     let Ok(path) = state.storage().object_path(&upload.storage_key) else {
         return error(StatusCode::NOT_FOUND, "Not found.");
     };
-    let mime = match upload.format.as_str() {
-        "png" => "image/png",
-        "jpeg" => "image/jpeg",
-        "mov" => "video/quicktime",
-        _ => "video/mp4",
-    };
-    let mime: mime::Mime = mime.parse().expect("static mime types parse");
+    let mime: mime::Mime = upload.mime_type().parse().expect("static mime types parse");
     match ServeFile::new_with_mime(path, &mime).oneshot(request).await {
         Ok(response) => response.into_response(),
         Err(err) => {

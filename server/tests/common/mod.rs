@@ -269,3 +269,58 @@ pub async fn whoami(app: &TestApp, client: &Client) -> Option<String> {
     let body: serde_json::Value = response.json().await.expect("session json");
     body["user"]["username"].as_str().map(str::to_string)
 }
+
+/// Uploads a committed fixture as the signed-in `client`; returns the upload id.
+pub async fn upload(app: &TestApp, client: &reqwest::Client, purpose: &str, name: &str) -> String {
+    let response = client
+        .post(app.url(&format!("/api/uploads?purpose={purpose}&name={name}")))
+        .header("Origin", &app.base)
+        .body(fixtures::file(name))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201, "{name}");
+    response.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// A character image and a motion video, uploaded.
+pub struct Inputs {
+    pub image: String,
+    pub video: String,
+}
+
+/// Uploads `valid.png` and the motion video fixture `video`.
+pub async fn inputs(app: &TestApp, client: &reqwest::Client, video: &str) -> Inputs {
+    Inputs {
+        image: upload(app, client, "character_image", "valid.png").await,
+        video: upload(app, client, "motion_video", video).await,
+    }
+}
+
+/// Submits a motion task (sound off, prompt 'A calm dance') with the given options and key.
+pub async fn submit(
+    app: &TestApp,
+    client: &reqwest::Client,
+    inputs: &Inputs,
+    quality: &str,
+    orientation: &str,
+    key: &str,
+) -> reqwest::Response {
+    app.call(
+        client,
+        "submit_motion",
+        &[
+            ("image_upload_id", &inputs.image),
+            ("video_upload_id", &inputs.video),
+            ("quality", quality),
+            ("orientation", orientation),
+            ("keep_sound", "false"),
+            ("prompt", "A calm dance"),
+            ("idempotency_key", key),
+        ],
+    )
+    .await
+}

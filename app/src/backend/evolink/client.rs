@@ -160,7 +160,7 @@ impl EvoLinkClient {
             "{}{}/{}",
             self.settings.base_url,
             paths::TASKS,
-            urlencode(task_id)
+            url::form_urlencoded::byte_serialize(task_id.as_bytes()).collect::<String>()
         );
         let task: TaskObject = self.read_json(&url).await?;
         Ok(UpstreamTask::from_wire(task))
@@ -362,34 +362,11 @@ fn describe(err: &reqwest::Error) -> String {
     } else {
         "request failed"
     };
-    let err = err.without_url_ref();
-    format!("{kind}: {err}")
-}
-
-trait WithoutUrl {
-    fn without_url_ref(&self) -> String;
-}
-
-impl WithoutUrl for reqwest::Error {
-    fn without_url_ref(&self) -> String {
-        let mut text = self.to_string();
-        if let Some(url) = self.url() {
-            text = text.replace(url.as_str(), "(upstream)");
-        }
-        text
+    let mut text = err.to_string();
+    if let Some(url) = err.url() {
+        text = text.replace(url.as_str(), "(upstream)");
     }
-}
-
-fn urlencode(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~') {
-                c.to_string()
-            } else {
-                format!("%{:02X}", c as u32 & 0xff)
-            }
-        })
-        .collect()
+    format!("{kind}: {text}")
 }
 
 #[cfg(test)]

@@ -38,9 +38,10 @@ pub fn probe_file(path: &Path) -> Result<Probed, ProbeError> {
         .read(&mut head)
         .map_err(|err| ProbeError(format!("The file could not be read: {err}.")))?;
     head.truncate(read);
-    match sniff(&head) {
+    let sniffed = sniff(&head);
+    match sniffed {
         Sniffed::Jpeg | Sniffed::Png => {
-            let (format, size) = if sniff(&head) == Sniffed::Png {
+            let (format, size) = if sniffed == Sniffed::Png {
                 (ImageFormat::Png, image::png_size(path))
             } else {
                 (ImageFormat::Jpeg, image::jpeg_size(path))
@@ -51,7 +52,7 @@ pub fn probe_file(path: &Path) -> Result<Probed, ProbeError> {
             Ok(Probed::Image(ImageFacts { format, bytes, width, height }))
         }
         Sniffed::Mp4 | Sniffed::Mov => {
-            let format = if sniff(&head) == Sniffed::Mov { VideoFormat::Mov } else { VideoFormat::Mp4 };
+            let format = if sniffed == Sniffed::Mov { VideoFormat::Mov } else { VideoFormat::Mp4 };
             let info = isobmff::probe(path).map_err(ProbeError)?;
             Ok(Probed::Video(VideoFacts {
                 format,

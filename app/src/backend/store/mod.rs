@@ -7,7 +7,7 @@ mod uploads;
 mod users;
 
 pub use invites::{InviteRecord, NewInvite};
-pub use tasks::{LedgerRecord, LedgerWrite, TaskRecord, ACTIVE_STATES};
+pub use tasks::{LedgerRecord, LedgerWrite, StateGroup, TaskRecord, ACTIVE_STATES};
 pub use uploads::UploadRecord;
 pub use users::{NewUser, UserRecord};
 

@@ -48,6 +48,15 @@ const TASK_COLUMNS: &str = "id, owner_id, kind, idempotency_key, state, params, 
 /// States the engine still works on.
 pub const ACTIVE_STATES: &str = "('queued', 'submitting', 'running', 'archiving')";
 
+/// The history's status filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateGroup {
+    /// Not final yet.
+    Running,
+    Completed,
+    Failed,
+}
+
 /// A ledger entry to write together with a task change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LedgerWrite {
@@ -259,21 +268,16 @@ impl Store {
     pub async fn tasks_of_owner(
         &self,
         owner_id: i64,
-        states: Option<&[&str]>,
+        group: Option<StateGroup>,
         quality: Option<&str>,
         limit: i64,
         offset: i64,
     ) -> Result<Vec<TaskRecord>, BackendError> {
-        let state_filter = match states {
-            Some(states) if !states.is_empty() => format!(
-                " AND state IN ({})",
-                states
-                    .iter()
-                    .map(|s| format!("'{}'", s.replace('\'', "")))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            _ => String::new(),
+        let state_filter = match group {
+            None => "",
+            Some(StateGroup::Running) => " AND state NOT IN ('completed', 'failed')",
+            Some(StateGroup::Completed) => " AND state = 'completed'",
+            Some(StateGroup::Failed) => " AND state = 'failed'",
         };
         let sql = format!(
             "SELECT {TASK_COLUMNS} FROM tasks WHERE owner_id = $1 AND deleted_at IS NULL{state_filter} \

@@ -21,6 +21,16 @@ pub struct UploadRecord {
 }
 
 impl UploadRecord {
+    /// The content type of the stored file, from the format its bytes were probed as.
+    pub fn mime_type(&self) -> &'static str {
+        match self.format.as_str() {
+            "png" => "image/png",
+            "jpeg" => "image/jpeg",
+            "mov" => "video/quicktime",
+            _ => "video/mp4",
+        }
+    }
+
     /// What the owner's browser sees.
     pub fn view(&self) -> UploadView {
         UploadView {

@@ -4,6 +4,7 @@
 
 mod archive;
 mod engine;
+mod history;
 mod publish;
 mod submit;
 mod view;
@@ -11,6 +12,7 @@ mod view;
 use std::time::Duration;
 
 pub use engine::{run_workers, wake_from_callback};
+pub use history::history_page;
 pub use publish::{verify_media_signature, MEDIA_URL_LIFETIME_SECS};
 pub use submit::{month_start, submit_motion};
 pub use view::task_view;

@@ -46,15 +46,6 @@ pub fn verify_media_signature(
         .is_ok()
 }
 
-fn mime(upload: &UploadRecord) -> &'static str {
-    match upload.format.as_str() {
-        "png" => "image/png",
-        "jpeg" => "image/jpeg",
-        "mov" => "video/quicktime",
-        _ => "video/mp4",
-    }
-}
-
 /// A URL the upstream can fetch the upload from.
 pub async fn input_url(state: &AppState, upload: &UploadRecord) -> Result<String, EvoLinkError> {
     if !state.sandbox() {
@@ -68,7 +59,7 @@ pub async fn input_url(state: &AppState, upload: &UploadRecord) -> Result<String
                 detail: err.to_string(),
             })?;
         match client
-            .upload_file(&path, &upload.original_name, mime(upload))
+            .upload_file(&path, &upload.original_name, upload.mime_type())
             .await
         {
             Ok(file) => return Ok(file.file_url),

@@ -1,0 +1,58 @@
+//! A member's history: one page of tasks with the counts per state group.
+
+use super::task_view;
+use crate::backend::{
+    store::{StateGroup, UserRecord},
+    AppState, BackendError,
+};
+use crate::model::TaskPage;
+
+/// Tasks per history page.
+pub const PAGE_SIZE: i64 = 20;
+
+/// Page `page` (1-based) of `owner`'s history; `status` is running, completed or failed, and
+/// `quality` 720p or 1080p (anything else means no filter).
+pub async fn history_page(
+    state: &AppState,
+    owner: &UserRecord,
+    page: i64,
+    status: Option<&str>,
+    quality: Option<&str>,
+) -> Result<TaskPage, BackendError> {
+    let store = state.store();
+    let page = page.max(1);
+    let group = match status {
+        Some("running") => Some(StateGroup::Running),
+        Some("completed") => Some(StateGroup::Completed),
+        Some("failed") => Some(StateGroup::Failed),
+        _ => None,
+    };
+    let quality = quality.filter(|q| *q == "720p" || *q == "1080p");
+    let mut rows = store
+        .tasks_of_owner(
+            owner.id,
+            group,
+            quality,
+            PAGE_SIZE + 1,
+            (page - 1) * PAGE_SIZE,
+        )
+        .await?;
+    let has_more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    let (mut running, mut completed, mut failed) = (0, 0, 0);
+    for (state, count) in store.task_counts_of_owner(owner.id).await? {
+        match state.as_str() {
+            "completed" => completed += count,
+            "failed" => failed += count,
+            _ => running += count,
+        }
+    }
+    Ok(TaskPage {
+        running,
+        completed,
+        failed,
+        items: rows.iter().map(task_view).collect(),
+        page,
+        has_more,
+    })
+}
