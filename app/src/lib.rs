@@ -19,7 +19,7 @@ use leptos_router::{
 
 use components::frame::Frame;
 use pages::{
-    admin::AdminPage, elements::ElementsPage, history::HistoryPage, invite::InvitePage,
+    admin::AdminPage, admin_usage::AdminUsagePage, elements::ElementsPage, history::HistoryPage, invite::InvitePage,
     login::LoginPage, not_found::NotFound, pricing::PricingPage, setup::SetupPage,
     studio::StudioPage, task::TaskPage, usage::UsagePage,
 };
@@ -62,6 +62,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/usage") view=UsagePage ssr=SsrMode::InOrder />
                     <Route path=path!("/pricing") view=PricingPage ssr=SsrMode::InOrder />
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::InOrder />
+                    <Route path=path!("/admin/usage") view=AdminUsagePage ssr=SsrMode::InOrder />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::InOrder />
                     <Route path=path!("/setup") view=SetupPage ssr=SsrMode::InOrder />
                     <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::InOrder />

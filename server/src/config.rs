@@ -70,6 +70,12 @@ pub struct Settings {
     /// Directory with the built browser files (`pkg/`), as produced by `cargo leptos build`.
     #[arg(long, env = "KINEMA_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
+    /// Time zone whose calendar months budgets follow (an IANA name).
+    #[arg(long, env = "KINEMA_TIME_ZONE", default_value = "UTC")]
+    pub time_zone: String,
+    /// Credits one US dollar buys; when set, estimated dollars are shown next to credits.
+    #[arg(long, env = "KINEMA_CREDITS_PER_USD")]
+    pub credits_per_usd: Option<f64>,
     /// Log filter, e.g. `info` or `kinema_server=debug,info`.
     #[arg(long, env = "KINEMA_LOG", default_value = "info")]
     pub log: String,
@@ -90,6 +96,9 @@ pub struct Config {
     pub task_lease_seconds: u64,
     pub site_root: PathBuf,
     pub log: String,
+    /// An IANA zone name, checked at start.
+    pub time_zone: String,
+    pub credits_per_usd: Option<f64>,
 }
 
 /// A configuration value that stops start-up; its Display is one line naming the variable.
@@ -170,6 +179,21 @@ impl Config {
         if settings.task_lease_seconds == 0 {
             return Err(invalid("KINEMA_TASK_LEASE_SECONDS", "must be at least 1"));
         }
+        let time_zone = if settings.time_zone.trim().is_empty() {
+            "UTC".to_string()
+        } else {
+            settings.time_zone.trim().to_string()
+        };
+        app::backend::billing::parse_time_zone(&time_zone)
+            .map_err(|message| invalid("KINEMA_TIME_ZONE", message))?;
+        if let Some(rate) = settings.credits_per_usd {
+            if !(rate.is_finite() && rate > 0.0) {
+                return Err(invalid(
+                    "KINEMA_CREDITS_PER_USD",
+                    "must be a positive number of credits per US dollar",
+                ));
+            }
+        }
         if settings.data_dir.as_os_str().is_empty() {
             return Err(invalid("KINEMA_DATA_DIR", "must not be empty"));
         }
@@ -185,6 +209,8 @@ impl Config {
             task_lease_seconds: settings.task_lease_seconds,
             site_root: settings.site_root,
             log: settings.log,
+            time_zone,
+            credits_per_usd: settings.credits_per_usd,
         })
     }
 
@@ -223,6 +249,7 @@ mod tests {
             log: "info".into(),
             sandbox_task_seconds: 20.0,
             task_lease_seconds: 60,
+            time_zone: "UTC".into(),
             ..Settings::default()
         }
     }
@@ -265,6 +292,25 @@ mod tests {
         })
         .unwrap_err();
         assert_eq!(err.variable, "KINEMA_PUBLIC_URL");
+        let err = Config::from_settings(Settings {
+            time_zone: "Atlantis/Capital".into(),
+            ..settings()
+        })
+        .unwrap_err();
+        assert_eq!(err.variable, "KINEMA_TIME_ZONE");
+        let err = Config::from_settings(Settings {
+            credits_per_usd: Some(0.0),
+            ..settings()
+        })
+        .unwrap_err();
+        assert_eq!(err.variable, "KINEMA_CREDITS_PER_USD");
+        let config = Config::from_settings(Settings {
+            time_zone: "Europe/Berlin".into(),
+            credits_per_usd: Some(100.0),
+            ..settings()
+        })
+        .unwrap();
+        assert_eq!(config.time_zone, "Europe/Berlin");
     }
 
     #[test]

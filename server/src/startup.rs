@@ -14,6 +14,7 @@ use tokio::{net::TcpListener, task::JoinHandle};
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 
 use app::backend::{
+    billing::{Billing, Clock},
     evolink::{ApiKey, ClientSettings, EvoLinkClient, EvoLinkError},
     storage::Storage,
     store::Store,
@@ -50,6 +51,8 @@ pub enum StartupError {
     EvoLink(#[from] EvoLinkError),
     #[error("cannot start the sandbox simulator: {0}")]
     Simulator(std::io::Error),
+    #[error("invalid billing calendar: {0}")]
+    Billing(String),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -81,6 +84,17 @@ impl Application {
         config: Config,
         engine: EngineSettings,
     ) -> Result<Application, StartupError> {
+        Self::build_with_clock(config, engine, Clock::System).await
+    }
+
+    /// Like [`Application::build_with_engine`], with the ledger reading `clock` (tests fix it).
+    pub async fn build_with_clock(
+        config: Config,
+        engine: EngineSettings,
+        clock: Clock,
+    ) -> Result<Application, StartupError> {
+        let billing = Billing::new(&config.time_zone, config.credits_per_usd, clock)
+            .map_err(StartupError::Billing)?;
         std::fs::create_dir_all(&config.data_dir).map_err(|source| StartupError::DataDir {
             path: config.data_dir.display().to_string(),
             source,
@@ -110,7 +124,8 @@ impl Application {
             Some(evolink),
             storage,
             engine,
-        );
+        )
+        .with_billing(billing);
         let state = if config.sandbox() {
             let host = if bound.ip().is_unspecified() {
                 "127.0.0.1".to_string()
@@ -234,6 +249,8 @@ fn build_router(
         .route("/api/uploads/{id}/file", get(routes::uploads::file))
         .route("/api/tasks/{id}/result", get(routes::tasks::result))
         .route("/api/events", get(routes::events::task_events))
+        .route("/api/usage/charges.csv", get(routes::usage::member_csv))
+        .route("/api/admin/usage.csv", get(routes::usage::team_csv))
         .route("/media/{id}", get(routes::tasks::signed_media))
         .route(
             "/hooks/evolink/{id}/{token}",

@@ -15,6 +15,7 @@ pub async fn get_session_info() -> Result<SessionInfo, AppError> {
                 user: context::current_user().map(|user| user.view()),
                 needs_setup: state.needs_setup().await?,
                 sandbox: state.sandbox(),
+                credits_per_usd: state.billing().credits_per_usd(),
             })
         }
         .await,

@@ -1,38 +1,59 @@
-//! A member's own spending.
+//! Spending: a member's own, the team's for admins, and admins' ledger adjustments.
 
 use leptos::prelude::*;
 
-use crate::model::{AppError, UsageView};
+use crate::model::{AppError, TeamUsageView, UsageView};
 
 /// What the signed-in member spent this month, holds in running tasks, and may still spend.
 #[server(prefix = "/api", endpoint = "my_usage")]
 pub async fn my_usage() -> Result<UsageView, AppError> {
-    use crate::backend::{context, now_unix, tasks::month_start};
-    use crate::model::ChargeView;
+    use crate::backend::{context, usage};
     context::respond(
         async {
             let user = context::require_user()?;
-            let store = context::state()?.store().clone();
-            let start = month_start(now_unix());
-            let (spent, reserved, budget) = store.usage_of_user(user.id, start).await?;
-            let charges = store
-                .ledger_of_user(user.id, 200)
-                .await?
-                .into_iter()
-                .map(|entry| ChargeView {
-                    task_id: entry.task_id,
-                    kind: entry.kind,
-                    amount: entry.amount,
-                    created_at: entry.created_at,
-                })
-                .collect();
-            Ok(UsageView {
-                month_start: start,
-                spent,
-                reserved,
-                budget,
-                charges,
-            })
+            usage::member_usage(&context::state()?, user.id).await
+        }
+        .await,
+    )
+}
+
+/// The team's month: every member, spending by model and quality, and EvoLink's balance.
+#[server(prefix = "/api", endpoint = "team_usage")]
+pub async fn team_usage() -> Result<TeamUsageView, AppError> {
+    use crate::backend::{context, usage};
+    context::respond(
+        async {
+            context::require_admin()?;
+            usage::team_usage(&context::state()?).await
+        }
+        .await,
+    )
+}
+
+/// Adds a correction to a member's ledger: positive credits give back, negative charge. The
+/// reason is required and kept with the entry.
+#[server(prefix = "/api", endpoint = "adjust_credits")]
+pub async fn adjust_credits(user_id: i64, credits: String, reason: String) -> Result<(), AppError> {
+    use crate::backend::{context, BackendError};
+    use crate::rules::pricing::parse_signed_credits;
+    context::respond(
+        async {
+            context::require_admin()?;
+            let amount = parse_signed_credits(&credits).map_err(BackendError::Invalid)?;
+            let reason = reason.trim();
+            if reason.is_empty() || reason.chars().count() > 200 {
+                return Err(BackendError::Invalid(
+                    "Give a reason for the adjustment (up to 200 characters).".into(),
+                ));
+            }
+            let state = context::state()?;
+            if state.store().user_by_id(user_id).await?.is_none() {
+                return Err(BackendError::NotFound);
+            }
+            state
+                .store()
+                .add_adjustment(user_id, amount, reason, state.billing().now())
+                .await
         }
         .await,
     )

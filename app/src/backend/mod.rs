@@ -2,6 +2,7 @@
 //! nothing below it is compiled into the browser.
 
 pub mod accounts;
+pub mod billing;
 pub mod connection;
 pub mod context;
 pub mod error;
@@ -13,12 +14,14 @@ pub mod store;
 pub mod tasks;
 pub mod throttle;
 pub mod uploads;
+pub mod usage;
 
 use std::sync::{
     atomic::{AtomicBool, Ordering},
     Arc,
 };
 
+use billing::Billing;
 pub use error::BackendError;
 use evolink::EvoLinkClient;
 use storage::Storage;
@@ -47,6 +50,7 @@ struct AppStateInner {
     work: Notify,
     worker_id: String,
     http: reqwest::Client,
+    billing: Billing,
 }
 
 impl AppState {
@@ -82,6 +86,7 @@ impl AppState {
                 work: Notify::new(),
                 worker_id: accounts::random_token()[..8].to_string(),
                 http,
+                billing: Billing::default(),
             }),
         }
     }
@@ -143,6 +148,20 @@ impl AppState {
             inner.media_base_url = url.trim_end_matches('/').to_string();
         }
         self
+    }
+
+    /// The same state with another billing calendar (time zone, USD rate, clock). Call before
+    /// the state is shared.
+    pub fn with_billing(mut self, billing: Billing) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.billing = billing;
+        }
+        self
+    }
+
+    /// The billing calendar and the ledger's clock.
+    pub fn billing(&self) -> &Billing {
+        &self.inner.billing
     }
 
     /// Where the upstream fetches Kinema's signed `/media` URLs from.

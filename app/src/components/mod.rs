@@ -1,5 +1,7 @@
 //! Reusable UI pieces.
 
+pub mod credits;
+pub mod day_chart;
 pub mod error_note;
 pub mod frame;
 pub mod live;

@@ -1,9 +1,9 @@
 //! Renders its children only for a signed-in member.
 
-use leptos::prelude::*;
+use leptos::{context::Provider, prelude::*};
 use leptos_router::components::A;
 
-use super::frame::SessionResource;
+use super::{credits::UsdRate, frame::SessionResource};
 use crate::model::UserView;
 
 /// Shows `children` with the signed-in user, or a link to the sign-in page.
@@ -19,12 +19,15 @@ where
             {move || {
                 let children = children.clone();
                 Suspend::new(async move {
-                    let user = match session {
-                        Some(session) => session.await.ok().and_then(|info| info.user),
+                    let info = match session {
+                        Some(session) => session.await.ok(),
                         None => None,
                     };
-                    match user {
-                        Some(user) => children(user).into_any(),
+                    let rate = UsdRate(info.as_ref().and_then(|info| info.credits_per_usd));
+                    match info.and_then(|info| info.user) {
+                        Some(user) => {
+                            view! { <Provider value=rate>{children(user)}</Provider> }.into_any()
+                        }
                         None => {
                             view! {
                                 <p>"Please " <A href="/login">"sign in"</A> " to continue."</p>

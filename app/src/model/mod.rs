@@ -1,8 +1,12 @@
 //! Serializable types that cross the wire between the browser and the server.
 
 mod error;
+mod usage;
 
 pub use error::AppError;
+pub use usage::{
+    BreakdownView, ChargeView, DayTotal, MemberUsageView, TeamUsageView, UsageView,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -59,7 +63,7 @@ impl UserView {
 }
 
 /// What every page needs to know about the visitor and the installation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionInfo {
     /// The signed-in member, if any.
     pub user: Option<UserView>,
@@ -67,6 +71,8 @@ pub struct SessionInfo {
     pub needs_setup: bool,
     /// True when no EvoLink key is configured and Kinema talks to its built-in simulator.
     pub sandbox: bool,
+    /// Credits one US dollar buys, when the installation shows estimated dollars.
+    pub credits_per_usd: Option<f64>,
 }
 
 /// A member as the admin pages list them.
@@ -229,31 +235,4 @@ pub struct TaskPage {
     /// 1-based.
     pub page: i64,
     pub has_more: bool,
-}
-
-/// One ledger entry as its member sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChargeView {
-    pub task_id: Option<String>,
-    /// `reserve`, `settle`, `refund` or `adjust`.
-    pub kind: String,
-    /// Micro-credits; negative spends, positive returns.
-    pub amount: i64,
-    /// Unix seconds.
-    pub created_at: i64,
-}
-
-/// A member's spending this month.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UsageView {
-    /// Unix seconds.
-    pub month_start: i64,
-    /// Micro-credits spent or held this month (the sum of this month's entries, negated).
-    pub spent: i64,
-    /// Micro-credits held by tasks still running.
-    pub reserved: i64,
-    /// The member's monthly budget, if any.
-    pub budget: Option<i64>,
-    /// The newest entries first.
-    pub charges: Vec<ChargeView>,
 }

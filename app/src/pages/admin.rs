@@ -41,6 +41,9 @@ fn AdminPanels() -> impl IntoView {
     let members = Resource::new(move || set_disabled.version().get(), |_| list_members());
     let invites = Resource::new(move || create_invite.version().get(), |_| list_invites());
     view! {
+        <p>
+            <a href="/admin/usage">"Team usage, budgets and adjustments →"</a>
+        </p>
         <section class="card">
             <h1>"Members"</h1>
             <ErrorNote value=set_disabled.value() />
@@ -200,8 +203,9 @@ fn ConnectionPanel() -> impl IntoView {
     }
 }
 
+/// What the connection check found, with the key's and the account's balance.
 #[component]
-fn ConnectionResult(status: EvoLinkStatus) -> impl IntoView {
+pub fn ConnectionResult(status: EvoLinkStatus) -> impl IntoView {
     let class = if status.ok { "success" } else { "error" };
     let credits = |value: Option<f64>| {
         value

@@ -7,6 +7,7 @@ use leptos_router::{components::A, hooks::use_query_map};
 use crate::api::motion::list_tasks;
 use crate::components::{live::task_changes, signed_in::SignedIn};
 use crate::model::TaskView;
+use crate::components::credits::credits_text;
 use crate::rules::{format::utc_datetime, pricing::format_credits};
 
 /// History; signed-in members only.
@@ -164,7 +165,14 @@ fn HistoryItem(task: TaskView) -> impl IntoView {
         .image_upload_id
         .clone()
         .map(|id| format!("/api/uploads/{id}/file"));
-    let cost = format_credits(task.cost_final.unwrap_or(task.cost_reserved));
+    let cost = match task.cost_final {
+        Some(final_cost) => format!(
+            "reserved {} · final {}",
+            format_credits(task.cost_reserved),
+            credits_text(final_cost)
+        ),
+        None => format!("reserved {}", credits_text(task.cost_reserved)),
+    };
     let status = if task.is_final() {
         task.status_label.clone()
     } else {
@@ -186,7 +194,7 @@ fn HistoryItem(task: TaskView) -> impl IntoView {
                 <p class="status">{status}</p>
                 {task.failure.clone().map(|f| view! { <p class="error small-text">{f}</p> })}
                 <p class="hint">
-                    {format!("{cost} credits · created {}", utc_datetime(task.created_at))}
+                    {format!("{cost} · created {}", utc_datetime(task.created_at))}
                     {task.finished_at.map(|t| format!(" · finished {}", utc_datetime(t)))}
                     {task.output_seconds.map(|s| format!(" · {s} s"))}
                 </p>

@@ -1,6 +1,7 @@
 //! One file per page.
 
 pub mod admin;
+pub mod admin_usage;
 pub mod elements;
 pub mod history;
 pub mod invite;

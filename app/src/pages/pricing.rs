@@ -3,7 +3,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::signed_in::SignedIn;
+use crate::components::{
+    credits::{credits_text, usd_suffix},
+    signed_in::SignedIn,
+};
 use crate::rules::pricing::{
     format_credits, format_credits_exact, motion_cost, Orientation, Quality, ELEMENT_MICRO_CREDITS,
 };
@@ -20,8 +23,7 @@ pub fn PricingPage() -> impl IntoView {
 #[component]
 fn Pricing() -> impl IntoView {
     let per_second = |quality: Quality| format_credits_exact(quality.micro_credits_per_second());
-    let example =
-        |quality: Quality| format_credits(motion_cost(quality, Orientation::Video, 8_000));
+    let example = |quality: Quality| credits_text(motion_cost(quality, Orientation::Video, 8_000));
     view! {
         <section class="card">
             <h1>"Pricing"</h1>
@@ -39,14 +41,14 @@ fn Pricing() -> impl IntoView {
                         <td>
                             {format!("{} credits per output second", per_second(Quality::P720))}
                         </td>
-                        <td>{format!("8 s: {} credits", example(Quality::P720))}</td>
+                        <td>{format!("8 s: {}", example(Quality::P720))}</td>
                     </tr>
                     <tr>
                         <td>"Motion Control, 1080p"</td>
                         <td>
                             {format!("{} credits per output second", per_second(Quality::P1080))}
                         </td>
-                        <td>{format!("8 s: {} credits", example(Quality::P1080))}</td>
+                        <td>{format!("8 s: {}", example(Quality::P1080))}</td>
                     </tr>
                     <tr>
                         <td>"Custom element"</td>
@@ -56,7 +58,7 @@ fn Pricing() -> impl IntoView {
                                 format_credits(ELEMENT_MICRO_CREDITS),
                             )}
                         </td>
-                        <td>"—"</td>
+                        <td>{usd_suffix(ELEMENT_MICRO_CREDITS).trim().to_string()}</td>
                     </tr>
                 </tbody>
             </table>

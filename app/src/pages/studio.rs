@@ -6,11 +6,13 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::motion::{get_task, get_upload, SubmitMotion};
 use crate::browser;
-use crate::components::{error_note::ErrorNote, signed_in::SignedIn, upload_field::UploadField};
+use crate::components::{
+    credits::UsdRate, error_note::ErrorNote, signed_in::SignedIn, upload_field::UploadField,
+};
 use crate::model::{UploadPurpose, UploadView};
 use crate::rules::{
     motion_inputs::{check_video, VideoFacts, VideoFormat, PROMPT_MAX_CHARS},
-    pricing::{format_credits, motion_cost, Orientation, Quality},
+    pricing::{format_credits, format_usd, motion_cost, Orientation, Quality},
 };
 
 /// The studio; signed-in members only.
@@ -124,8 +126,16 @@ fn Studio() -> impl IntoView {
             && orientation_problems().is_empty()
             && prompt.with(|p| p.chars().count() <= PROMPT_MAX_CHARS)
     };
+    let usd_rate = use_context::<UsdRate>().and_then(|rate| rate.0);
     let button_label = move || match cost() {
-        Some(cost) => format!("Generate · {} credits", format_credits(cost)),
+        Some(cost) => match usd_rate {
+            Some(rate) => format!(
+                "Generate · {} credits ({})",
+                format_credits(cost),
+                format_usd(cost, rate)
+            ),
+            None => format!("Generate · {} credits", format_credits(cost)),
+        },
         None => "Generate".to_string(),
     };
 

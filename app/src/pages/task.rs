@@ -11,6 +11,7 @@ use leptos_router::{
 use crate::api::motion::{get_task, DeleteTask};
 use crate::components::{error_note::ErrorNote, live::task_changes, signed_in::SignedIn};
 use crate::model::TaskView;
+use crate::components::credits::credits_text;
 use crate::rules::{format::utc_datetime, pricing::format_credits};
 
 /// The task page; only the owner sees it (others get "not found").
@@ -73,11 +74,11 @@ fn TaskCard(task: TaskView) -> impl IntoView {
     let finished = task.is_final();
     let cost = match task.cost_final {
         Some(final_cost) => format!(
-            "{} credits (reserved {})",
-            format_credits(final_cost),
+            "Final {} · reserved {}",
+            credits_text(final_cost),
             format_credits(task.cost_reserved)
         ),
-        None => format!("{} credits reserved", format_credits(task.cost_reserved)),
+        None => format!("Reserved {}", credits_text(task.cost_reserved)),
     };
     view! {
         <section class="card task">

@@ -1,12 +1,18 @@
-//! The member's usage: spent this month against the budget, what running tasks hold, charges.
+//! The member's usage: spent this month against the budget, what running tasks hold, spending
+//! per day over the last 30 or 90 days, the charges, and a CSV of them all.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
+use leptos_router::{components::A, hooks::use_query_map};
 
 use crate::api::usage::my_usage;
-use crate::components::{live::task_changes, signed_in::SignedIn};
-use crate::model::UsageView;
+use crate::components::{
+    credits::{credits_text, Usd},
+    day_chart::DayChart,
+    live::task_changes,
+    signed_in::SignedIn,
+};
+use crate::model::{ChargeView, UsageView};
 use crate::rules::{format::utc_datetime, pricing::format_credits};
 
 /// Usage; signed-in members only.
@@ -18,19 +24,54 @@ pub fn UsagePage() -> impl IntoView {
     }
 }
 
+/// 30 or 90, from `?days=`.
+pub fn chart_days() -> Memo<usize> {
+    let query = use_query_map();
+    Memo::new(move |_| match query.read().get("days").as_deref() {
+        Some("90") => 90,
+        _ => 30,
+    })
+}
+
+/// Links that switch the chart between 30 and 90 days.
+#[component]
+pub fn DaysSwitch(days: usize, base: &'static str) -> impl IntoView {
+    view! {
+        <p class="days-switch">
+            {[30usize, 90]
+                .into_iter()
+                .map(|option| {
+                    let current = if option == days { "page" } else { "false" };
+                    view! {
+                        <A href=format!("{base}?days={option}") attr:aria-current=current>
+                            {format!("Last {option} days")}
+                        </A>
+                    }
+                })
+                .collect_view()}
+        </p>
+    }
+}
+
 #[component]
 fn Usage() -> impl IntoView {
     let changes = task_changes(None);
     let usage = Resource::new(move || changes.get(), |_| my_usage());
+    let days = chart_days();
     view! {
         <section class="card">
-            <h1>"Usage"</h1>
+            <div class="row-between">
+                <h1>"Usage"</h1>
+                <a href="/api/usage/charges.csv" download class="button secondary">
+                    "Download CSV"
+                </a>
+            </div>
             <Transition fallback=|| {
                 view! { <p>"Loading…"</p> }
             }>
                 {move || Suspend::new(async move {
                     match usage.await {
-                        Ok(usage) => view! { <UsageSummary usage /> }.into_any(),
+                        Ok(usage) => view! { <UsageSummary usage days=days.get() /> }.into_any(),
                         Err(err) => view! { <p class="error">{err.to_string()}</p> }.into_any(),
                     }
                 })}
@@ -39,83 +80,102 @@ fn Usage() -> impl IntoView {
     }
 }
 
-fn kind_label(kind: &str) -> &'static str {
+/// An entry's kind in words.
+pub fn kind_label(kind: &str) -> &'static str {
     match kind {
         "reserve" => "Reserved",
         "settle" => "Settled",
         "refund" => "Refunded",
-        _ => "Adjusted",
+        _ => "Adjusted by an admin",
     }
 }
 
+/// A bar of `spent` against `budget`, when there is one.
+pub fn budget_bar(spent: i64, budget: Option<i64>, label: &'static str) -> impl IntoView {
+    budget.filter(|b| *b > 0).map(|b| {
+        let percent = ((spent.max(0) as f64 / b as f64) * 100.0)
+            .clamp(0.0, 100.0)
+            .round() as u32;
+        view! { <progress max="100" value=percent aria-label=label></progress> }
+    })
+}
+
 #[component]
-fn UsageSummary(usage: UsageView) -> impl IntoView {
+fn UsageSummary(usage: UsageView, days: usize) -> impl IntoView {
     let spent = format_credits(usage.spent);
     let budget_line = match usage.budget {
         Some(budget) => {
-            let left = format_credits((budget - usage.spent).max(0));
+            let left = (budget - usage.spent).max(0);
             format!(
-                "{spent} of your {} credit monthly budget spent · {left} left",
-                format_credits(budget)
+                "{spent} of your {} credit monthly budget spent · {} left",
+                format_credits(budget),
+                credits_text(left),
             )
         }
         None => format!("{spent} credits spent this month · no budget set (unlimited)"),
     };
-    let percent = usage.budget.filter(|b| *b > 0).map(|b| {
-        ((usage.spent.max(0) as f64 / b as f64) * 100.0)
-            .clamp(0.0, 100.0)
-            .round() as u32
-    });
     view! {
-        <p class="usage-line">{budget_line}</p>
-        {percent
-            .map(|p| view! { <progress max="100" value=p aria-label="Budget used"></progress> })}
+        <p class="usage-line">{budget_line} <Usd amount=usage.spent /></p>
+        {budget_bar(usage.spent, usage.budget, "Budget used")}
         <p class="hint">
             {format!(
-                "Held by running tasks: {} credits · month started {}",
-                format_credits(usage.reserved),
+                "Held by running tasks: {} · month started {} ({})",
+                credits_text(usage.reserved),
                 utc_datetime(usage.month_start),
+                usage.time_zone,
             )}
         </p>
+        <h2>"Per day"</h2>
+        <DaysSwitch days base="/usage" />
+        <DayChart totals=usage.days days label="Your spending".to_string() />
         <h2>"Charges"</h2>
-        {if usage.charges.is_empty() {
-            view! { <p>"No charges yet."</p> }.into_any()
-        } else {
-            view! {
-                <table>
-                    <thead>
-                        <tr>
-                            <th>"When"</th>
-                            <th>"What"</th>
-                            <th>"Task"</th>
-                            <th>"Credits"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {usage
-                            .charges
-                            .into_iter()
-                            .map(|charge| {
-                                view! {
-                                    <tr>
-                                        <td>{utc_datetime(charge.created_at)}</td>
-                                        <td>{kind_label(&charge.kind)}</td>
-                                        <td>
-                                            {charge
-                                                .task_id
-                                                .map(|id| {
-                                                    view! { <A href=format!("/tasks/{id}")>"Open"</A> }
-                                                })}
-                                        </td>
-                                        <td>{format_credits(-charge.amount)}</td>
-                                    </tr>
-                                }
-                            })
-                            .collect_view()}
-                    </tbody>
-                </table>
-            }
-                .into_any()
-        }}
+        <ChargeTable charges=usage.charges />
     }
+}
+
+#[component]
+fn ChargeTable(charges: Vec<ChargeView>) -> impl IntoView {
+    if charges.is_empty() {
+        return view! { <p>"No charges yet."</p> }.into_any();
+    }
+    view! {
+        <table class="charges">
+            <thead>
+                <tr>
+                    <th>"When"</th>
+                    <th>"What"</th>
+                    <th>"Task"</th>
+                    <th>"Credits"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {charges
+                    .into_iter()
+                    .map(|charge| {
+                        let what = match &charge.reason {
+                            Some(reason) => format!("{}: {reason}", kind_label(&charge.kind)),
+                            None => kind_label(&charge.kind).to_string(),
+                        };
+                        view! {
+                            <tr>
+                                <td>{utc_datetime(charge.created_at)}</td>
+                                <td>{what}</td>
+                                <td>
+                                    {charge
+                                        .task_id
+                                        .map(|id| {
+                                            view! { <A href=format!("/tasks/{id}")>"Open"</A> }
+                                        })}
+                                </td>
+                                <td>
+                                    {format_credits(-charge.amount)} <Usd amount=-charge.amount />
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
 }

@@ -125,9 +125,45 @@ pub fn parse_credits(text: &str) -> Result<i64, String> {
     Ok(whole * MICRO_PER_CREDIT + fraction)
 }
 
+/// Parses a signed amount (`-5`, `+2.5`, `10`) for ledger adjustments; zero is refused.
+pub fn parse_signed_credits(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    let (negative, rest) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let amount = parse_credits(rest)
+        .map_err(|_| format!("'{text}' is not an amount of credits; write it like 5, -5 or 2.50."))?;
+    if amount == 0 {
+        return Err("An adjustment of 0 credits changes nothing; enter an amount.".into());
+    }
+    Ok(if negative { -amount } else { amount })
+}
+
+/// Estimated US dollars for `micro_credits` at `credits_per_usd`: `≈ $0.41`.
+pub fn format_usd(micro_credits: i64, credits_per_usd: f64) -> String {
+    let dollars = micro_credits as f64 / MICRO_PER_CREDIT as f64 / credits_per_usd;
+    if dollars < 0.0 {
+        format!("≈ -${:.2}", -dollars)
+    } else {
+        format!("≈ ${dollars:.2}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signed_amounts_and_dollars() {
+        assert_eq!(parse_signed_credits("-5"), Ok(-5_000_000));
+        assert_eq!(parse_signed_credits("+2.5"), Ok(2_500_000));
+        assert_eq!(parse_signed_credits(" 10 "), Ok(10_000_000));
+        assert!(parse_signed_credits("0").unwrap_err().contains("changes nothing"));
+        assert!(parse_signed_credits("--1").unwrap_err().contains("not an amount"));
+        assert_eq!(format_usd(40_824_000, 100.0), "≈ $0.41");
+        assert_eq!(format_usd(-1_000_000, 2.0), "≈ -$0.50");
+    }
 
     #[test]
     fn rates_show_every_significant_decimal() {

@@ -4,3 +4,4 @@ pub mod events;
 pub mod health;
 pub mod tasks;
 pub mod uploads;
+pub mod usage;

@@ -2,12 +2,14 @@
 //! placeholders; [`on_pool!`] runs the same statement on whichever backend is active.
 
 mod invites;
+mod ledger;
 mod tasks;
 mod uploads;
 mod users;
 
 pub use invites::{InviteRecord, NewInvite};
-pub use tasks::{LedgerRecord, LedgerWrite, StateGroup, TaskRecord, ACTIVE_STATES};
+pub use ledger::{BreakdownRecord, LedgerLine, LedgerRecord, MemberUsageRecord};
+pub use tasks::{LedgerWrite, StateGroup, TaskRecord, ACTIVE_STATES};
 pub use uploads::UploadRecord;
 pub use users::{NewUser, UserRecord};
 

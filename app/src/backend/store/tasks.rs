@@ -65,18 +65,6 @@ pub struct LedgerWrite {
     pub amount: i64,
 }
 
-/// A ledger row.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct LedgerRecord {
-    pub id: i64,
-    pub user_id: i64,
-    pub task_id: Option<String>,
-    pub kind: String,
-    pub amount: i64,
-    pub reason: Option<String>,
-    pub created_at: i64,
-}
-
 /// Runs `$body` inside a write transaction `$tx` that holds the write lock from the start
 /// (SQLite: BEGIN IMMEDIATE, so a read-then-write cannot deadlock; PostgreSQL: BEGIN).
 macro_rules! write_tx {
@@ -407,99 +395,6 @@ impl Store {
         Ok(changed == 1)
     }
 
-    /// Sets (or with `None` removes) a member's monthly budget.
-    pub async fn set_member_budget(
-        &self,
-        user_id: i64,
-        limit: Option<i64>,
-        now: i64,
-    ) -> Result<(), BackendError> {
-        on_pool!(self, pool => match limit {
-            Some(limit) => sqlx::query(
-                "INSERT INTO member_budgets (user_id, monthly_limit, updated_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (user_id) DO UPDATE SET monthly_limit = $2, updated_at = $3",
-            )
-            .bind(user_id)
-            .bind(limit)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|_| ()),
-            None => sqlx::query("DELETE FROM member_budgets WHERE user_id = $1")
-                .bind(user_id)
-                .execute(pool)
-                .await
-                .map(|_| ()),
-        })?;
-        Ok(())
-    }
-
-    /// Sets (or with `None` removes) the team's monthly budget.
-    pub async fn set_team_budget(&self, limit: Option<i64>, now: i64) -> Result<(), BackendError> {
-        on_pool!(self, pool => match limit {
-            Some(limit) => sqlx::query(
-                "INSERT INTO team_budget (id, monthly_limit, updated_at) VALUES (1, $1, $2) \
-                 ON CONFLICT (id) DO UPDATE SET monthly_limit = $1, updated_at = $2",
-            )
-            .bind(limit)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|_| ()),
-            None => sqlx::query("DELETE FROM team_budget WHERE id = 1")
-                .execute(pool)
-                .await
-                .map(|_| ()),
-        })?;
-        Ok(())
-    }
-
-    /// A member's spending since `month_start`, what their running tasks hold, and their budget.
-    pub async fn usage_of_user(
-        &self,
-        user_id: i64,
-        month_start: i64,
-    ) -> Result<(i64, i64, Option<i64>), BackendError> {
-        let reserved_sql = format!(
-            "SELECT CAST(COALESCE(SUM(cost_reserved), 0) AS BIGINT) FROM tasks \
-             WHERE owner_id = $1 AND state IN {ACTIVE_STATES}"
-        );
-        on_pool!(self, pool => {
-            let spent: i64 = sqlx::query_scalar(
-                "SELECT CAST(COALESCE(-SUM(amount), 0) AS BIGINT) FROM ledger_entries \
-                 WHERE user_id = $1 AND created_at >= $2",
-            )
-            .bind(user_id)
-            .bind(month_start)
-            .fetch_one(pool)
-            .await?;
-            let reserved: i64 = sqlx::query_scalar(&reserved_sql).bind(user_id).fetch_one(pool).await?;
-            let budget: Option<i64> =
-                sqlx::query_scalar("SELECT monthly_limit FROM member_budgets WHERE user_id = $1")
-                    .bind(user_id)
-                    .fetch_optional(pool)
-                    .await?;
-            Ok((spent, reserved, budget))
-        })
-    }
-
-    /// A member's newest ledger entries.
-    pub async fn ledger_of_user(
-        &self,
-        user_id: i64,
-        limit: i64,
-    ) -> Result<Vec<LedgerRecord>, BackendError> {
-        let rows = on_pool!(self, pool => sqlx::query_as::<_, LedgerRecord>(
-            "SELECT id, user_id, task_id, kind, amount, reason, created_at FROM ledger_entries \
-             WHERE user_id = $1 ORDER BY id DESC LIMIT $2"
-        )
-        .bind(user_id)
-        .bind(limit)
-        .fetch_all(pool)
-        .await)?;
-        Ok(rows)
-    }
-
     /// A callback's wake-up: polls the task now, if the token matches and it is running.
     pub async fn wake_task(&self, id: &str, token: &str, now: i64) -> Result<bool, BackendError> {
         let changed = on_pool!(self, pool => sqlx::query(
@@ -533,26 +428,4 @@ impl Store {
         Ok(changed == 1)
     }
 
-    /// The ledger entries of a task, oldest first.
-    pub async fn ledger_of_task(&self, task_id: &str) -> Result<Vec<LedgerRecord>, BackendError> {
-        let rows = on_pool!(self, pool => sqlx::query_as::<_, LedgerRecord>(
-            "SELECT id, user_id, task_id, kind, amount, reason, created_at FROM ledger_entries \
-             WHERE task_id = $1 ORDER BY id"
-        )
-        .bind(task_id)
-        .fetch_all(pool)
-        .await)?;
-        Ok(rows)
-    }
-
-    /// The sum of a user's ledger entries (negative = spent or held).
-    pub async fn ledger_balance(&self, user_id: i64) -> Result<i64, BackendError> {
-        let sum: Option<i64> = on_pool!(self, pool => sqlx::query_scalar(
-            "SELECT CAST(SUM(amount) AS BIGINT) FROM ledger_entries WHERE user_id = $1"
-        )
-        .bind(user_id)
-        .fetch_one(pool)
-        .await)?;
-        Ok(sum.unwrap_or(0))
-    }
 }

@@ -3,7 +3,7 @@
 
 use super::{now_ms, task_view, view::MotionParamsRecord, TaskEvent};
 use crate::backend::{
-    accounts::random_token, now_unix, store::TaskRecord, store::UploadRecord, AppState,
+    accounts::random_token, store::TaskRecord, store::UploadRecord, AppState,
     BackendError,
 };
 use crate::model::{MotionForm, TaskView};
@@ -102,7 +102,7 @@ pub async fn submit_motion(
         prompt: form.prompt.trim().to_string(),
     })
     .map_err(|err| BackendError::Internal(format!("params: {err}")))?;
-    let now = now_unix();
+    let now = state.billing().now();
     let now_ms = now_ms();
     let record = TaskRecord {
         id: random_token()[..32].to_string(),
@@ -136,7 +136,7 @@ pub async fn submit_motion(
         finished_at: None,
         deleted_at: None,
     };
-    let (task, created) = store.create_task(&record, month_start(now)).await?;
+    let (task, created) = store.create_task(&record, state.billing().month_start(now)).await?;
     if created {
         state.notify_task(TaskEvent {
             owner_id: owner.id,
@@ -144,26 +144,4 @@ pub async fn submit_motion(
         });
     }
     Ok(task_view(&task))
-}
-
-/// The start of the calendar month (UTC) containing `now` (unix seconds).
-pub fn month_start(now: i64) -> i64 {
-    let Ok(moment) = time::OffsetDateTime::from_unix_timestamp(now) else {
-        return 0;
-    };
-    let first = moment.date().replace_day(1).unwrap_or(moment.date());
-    first.midnight().assume_utc().unix_timestamp()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::month_start;
-
-    #[test]
-    fn months_start_on_the_first_at_midnight_utc() {
-        // 2026-11-26 10:25:16 UTC → 2026-11-01 00:00:00 UTC.
-        assert_eq!(month_start(1_795_688_716), 1_793_491_200);
-        assert_eq!(month_start(1_793_491_200), 1_793_491_200);
-        assert_eq!(month_start(1_793_491_199), 1_790_812_800);
-    }
 }

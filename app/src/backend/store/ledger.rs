@@ -1,0 +1,288 @@
+//! The credit ledger (append-only entries in micro-credits), budgets, and the sums the usage
+//! pages and exports show.
+
+use super::{on_pool, Store, ACTIVE_STATES};
+use crate::backend::BackendError;
+
+/// A ledger row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LedgerRecord {
+    pub id: i64,
+    pub user_id: i64,
+    pub task_id: Option<String>,
+    pub kind: String,
+    pub amount: i64,
+    pub reason: Option<String>,
+    pub created_at: i64,
+}
+
+/// A ledger entry with who made it and what the task was, for the admin's views and exports.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LedgerLine {
+    pub id: i64,
+    pub user_id: i64,
+    pub username: String,
+    pub task_id: Option<String>,
+    /// `motion` or `element`, when the entry belongs to a task.
+    pub task_kind: Option<String>,
+    pub quality: Option<String>,
+    pub kind: String,
+    pub amount: i64,
+    pub reason: Option<String>,
+    pub created_at: i64,
+}
+
+/// One member's figures for the admin's usage page.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MemberUsageRecord {
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub disabled: bool,
+    /// Micro-credits since the month began (entries negated).
+    pub spent: i64,
+    pub budget: Option<i64>,
+    /// Tasks submitted this month, and how many of them failed.
+    pub tasks: i64,
+    pub failures: i64,
+    /// Micro-credits refunded this month.
+    pub refunds: i64,
+    /// Unix seconds of the newest ledger entry or task, if any.
+    pub last_activity: Option<i64>,
+}
+
+/// Spending this month on one model and quality.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BreakdownRecord {
+    pub task_kind: String,
+    pub quality: Option<String>,
+    pub tasks: i64,
+    pub spent: i64,
+}
+
+const LINE_SELECT: &str = "SELECT l.id, l.user_id, u.username, l.task_id, t.kind AS task_kind, \
+     t.quality, l.kind, l.amount, l.reason, l.created_at FROM ledger_entries l \
+     JOIN users u ON u.id = l.user_id LEFT JOIN tasks t ON t.id = l.task_id";
+
+impl Store {
+    /// Sets (or with `None` removes) a member's monthly budget.
+    pub async fn set_member_budget(
+        &self,
+        user_id: i64,
+        limit: Option<i64>,
+        now: i64,
+    ) -> Result<(), BackendError> {
+        on_pool!(self, pool => match limit {
+            Some(limit) => sqlx::query(
+                "INSERT INTO member_budgets (user_id, monthly_limit, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (user_id) DO UPDATE SET monthly_limit = $2, updated_at = $3",
+            )
+            .bind(user_id)
+            .bind(limit)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|_| ()),
+            None => sqlx::query("DELETE FROM member_budgets WHERE user_id = $1")
+                .bind(user_id)
+                .execute(pool)
+                .await
+                .map(|_| ()),
+        })?;
+        Ok(())
+    }
+
+    /// Sets (or with `None` removes) the team's monthly budget.
+    pub async fn set_team_budget(&self, limit: Option<i64>, now: i64) -> Result<(), BackendError> {
+        on_pool!(self, pool => match limit {
+            Some(limit) => sqlx::query(
+                "INSERT INTO team_budget (id, monthly_limit, updated_at) VALUES (1, $1, $2) \
+                 ON CONFLICT (id) DO UPDATE SET monthly_limit = $1, updated_at = $2",
+            )
+            .bind(limit)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|_| ()),
+            None => sqlx::query("DELETE FROM team_budget WHERE id = 1")
+                .execute(pool)
+                .await
+                .map(|_| ()),
+        })?;
+        Ok(())
+    }
+
+    /// A member's spending since `month_start`, what their running tasks hold, and their budget.
+    pub async fn usage_of_user(
+        &self,
+        user_id: i64,
+        month_start: i64,
+    ) -> Result<(i64, i64, Option<i64>), BackendError> {
+        let reserved_sql = format!(
+            "SELECT CAST(COALESCE(SUM(cost_reserved), 0) AS BIGINT) FROM tasks \
+             WHERE owner_id = $1 AND state IN {ACTIVE_STATES}"
+        );
+        on_pool!(self, pool => {
+            let spent: i64 = sqlx::query_scalar(
+                "SELECT CAST(COALESCE(-SUM(amount), 0) AS BIGINT) FROM ledger_entries \
+                 WHERE user_id = $1 AND created_at >= $2",
+            )
+            .bind(user_id)
+            .bind(month_start)
+            .fetch_one(pool)
+            .await?;
+            let reserved: i64 = sqlx::query_scalar(&reserved_sql).bind(user_id).fetch_one(pool).await?;
+            let budget: Option<i64> =
+                sqlx::query_scalar("SELECT monthly_limit FROM member_budgets WHERE user_id = $1")
+                    .bind(user_id)
+                    .fetch_optional(pool)
+                    .await?;
+            Ok((spent, reserved, budget))
+        })
+    }
+
+    /// A member's newest ledger entries.
+    pub async fn ledger_of_user(
+        &self,
+        user_id: i64,
+        limit: i64,
+    ) -> Result<Vec<LedgerRecord>, BackendError> {
+        let rows = on_pool!(self, pool => sqlx::query_as::<_, LedgerRecord>(
+            "SELECT id, user_id, task_id, kind, amount, reason, created_at FROM ledger_entries \
+             WHERE user_id = $1 ORDER BY id DESC LIMIT $2"
+        )
+        .bind(user_id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows)
+    }
+
+    /// The ledger entries of a task, oldest first.
+    pub async fn ledger_of_task(&self, task_id: &str) -> Result<Vec<LedgerRecord>, BackendError> {
+        let rows = on_pool!(self, pool => sqlx::query_as::<_, LedgerRecord>(
+            "SELECT id, user_id, task_id, kind, amount, reason, created_at FROM ledger_entries \
+             WHERE task_id = $1 ORDER BY id"
+        )
+        .bind(task_id)
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows)
+    }
+
+    /// The sum of a user's ledger entries (negative = spent or held).
+    pub async fn ledger_balance(&self, user_id: i64) -> Result<i64, BackendError> {
+        let sum: Option<i64> = on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT CAST(SUM(amount) AS BIGINT) FROM ledger_entries WHERE user_id = $1"
+        )
+        .bind(user_id)
+        .fetch_one(pool)
+        .await)?;
+        Ok(sum.unwrap_or(0))
+    }
+
+    /// `(user_id, amount, created_at)` of every entry since `since` (unix seconds), of one member
+    /// or (with `None`) of the whole team, oldest first.
+    pub async fn ledger_amounts_since(
+        &self,
+        user_id: Option<i64>,
+        since: i64,
+    ) -> Result<Vec<(i64, i64, i64)>, BackendError> {
+        let rows = on_pool!(self, pool => sqlx::query_as::<_, (i64, i64, i64)>(
+            "SELECT user_id, amount, created_at FROM ledger_entries \
+             WHERE created_at >= $1 AND ($2 IS NULL OR user_id = $2) ORDER BY id"
+        )
+        .bind(since)
+        .bind(user_id)
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows)
+    }
+
+    /// Every entry of one member or (with `None`) of the team, oldest first, for CSV exports.
+    pub async fn ledger_lines(&self, user_id: Option<i64>) -> Result<Vec<LedgerLine>, BackendError> {
+        let sql = format!("{LINE_SELECT} WHERE ($1 IS NULL OR l.user_id = $1) ORDER BY l.id");
+        let rows = on_pool!(self, pool => sqlx::query_as::<_, LedgerLine>(&sql)
+            .bind(user_id)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
+    }
+
+    /// Every member's figures since `month_start`, by username.
+    pub async fn member_usage(
+        &self,
+        month_start: i64,
+    ) -> Result<Vec<MemberUsageRecord>, BackendError> {
+        let sql = "SELECT u.id AS user_id, u.username, u.display_name, u.disabled, \
+             CAST(COALESCE((SELECT -SUM(amount) FROM ledger_entries l WHERE l.user_id = u.id AND l.created_at >= $1), 0) AS BIGINT) AS spent, \
+             b.monthly_limit AS budget, \
+             (SELECT COUNT(*) FROM tasks t WHERE t.owner_id = u.id AND t.created_at >= $1) AS tasks, \
+             (SELECT COUNT(*) FROM tasks t WHERE t.owner_id = u.id AND t.created_at >= $1 AND t.state = 'failed') AS failures, \
+             CAST(COALESCE((SELECT SUM(amount) FROM ledger_entries l WHERE l.user_id = u.id AND l.created_at >= $1 AND l.kind = 'refund'), 0) AS BIGINT) AS refunds, \
+             (SELECT MAX(created_at) FROM ledger_entries l WHERE l.user_id = u.id) AS last_activity \
+             FROM users u LEFT JOIN member_budgets b ON b.user_id = u.id ORDER BY u.username";
+        let rows = on_pool!(self, pool => sqlx::query_as::<_, MemberUsageRecord>(sql)
+            .bind(month_start)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
+    }
+
+    /// Spending since `month_start` by task kind and quality.
+    pub async fn usage_breakdown(
+        &self,
+        month_start: i64,
+    ) -> Result<Vec<BreakdownRecord>, BackendError> {
+        let rows = on_pool!(self, pool => sqlx::query_as::<_, BreakdownRecord>(
+            "SELECT t.kind AS task_kind, t.quality, COUNT(DISTINCT t.id) AS tasks, \
+             CAST(COALESCE(-SUM(l.amount), 0) AS BIGINT) AS spent \
+             FROM ledger_entries l JOIN tasks t ON t.id = l.task_id \
+             WHERE l.created_at >= $1 GROUP BY t.kind, t.quality ORDER BY t.kind, t.quality"
+        )
+        .bind(month_start)
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows)
+    }
+
+    /// The whole team's spending since `month_start` and its budget, if any.
+    pub async fn team_spending(&self, month_start: i64) -> Result<(i64, Option<i64>), BackendError> {
+        on_pool!(self, pool => {
+            let spent: i64 = sqlx::query_scalar(
+                "SELECT CAST(COALESCE(-SUM(amount), 0) AS BIGINT) FROM ledger_entries WHERE created_at >= $1",
+            )
+            .bind(month_start)
+            .fetch_one(pool)
+            .await?;
+            let budget: Option<i64> =
+                sqlx::query_scalar("SELECT monthly_limit FROM team_budget WHERE id = 1")
+                    .fetch_optional(pool)
+                    .await?;
+            Ok((spent, budget))
+        })
+    }
+
+    /// An admin's correction of a member's balance: positive gives credits back, negative
+    /// charges. The reason is kept with the entry.
+    pub async fn add_adjustment(
+        &self,
+        user_id: i64,
+        amount: i64,
+        reason: &str,
+        now: i64,
+    ) -> Result<(), BackendError> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO ledger_entries (user_id, task_id, kind, amount, reason, created_at) \
+             VALUES ($1, NULL, 'adjust', $2, $3, $4)"
+        )
+        .bind(user_id)
+        .bind(amount)
+        .bind(reason)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,90 @@
+//! What the usage pages show: ledger entries, sums and per-day series, in micro-credits.
+
+use serde::{Deserialize, Serialize};
+
+use super::EvoLinkStatus;
+
+/// One ledger entry as its member sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChargeView {
+    pub task_id: Option<String>,
+    /// `reserve`, `settle`, `refund` or `adjust`.
+    pub kind: String,
+    /// Micro-credits; negative spends, positive returns.
+    pub amount: i64,
+    /// An admin's reason for an adjustment.
+    pub reason: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// Net spending on one calendar day (in the billing time zone).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayTotal {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    /// Micro-credits spent or held that day, net of refunds.
+    pub spent: i64,
+}
+
+/// A member's spending this month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageView {
+    /// Unix seconds.
+    pub month_start: i64,
+    /// The billing time zone's name.
+    pub time_zone: String,
+    /// Micro-credits spent or held this month (the sum of this month's entries, negated).
+    pub spent: i64,
+    /// Micro-credits held by tasks still running.
+    pub reserved: i64,
+    /// The member's monthly budget, if any.
+    pub budget: Option<i64>,
+    /// The last 90 days, oldest first.
+    pub days: Vec<DayTotal>,
+    /// The newest entries first.
+    pub charges: Vec<ChargeView>,
+}
+
+/// One member's month, for admins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberUsageView {
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub disabled: bool,
+    pub spent: i64,
+    pub budget: Option<i64>,
+    pub tasks: i64,
+    pub failures: i64,
+    pub refunds: i64,
+    /// Unix seconds.
+    pub last_activity: Option<i64>,
+}
+
+/// Spending this month on one model and quality.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BreakdownView {
+    /// The upstream model's name.
+    pub model: String,
+    /// `720p`, `1080p`, or empty for elements.
+    pub quality: String,
+    pub tasks: i64,
+    pub spent: i64,
+}
+
+/// The team's month, for admins.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamUsageView {
+    pub month_start: i64,
+    pub time_zone: String,
+    /// Micro-credits spent or held by everyone this month.
+    pub spent: i64,
+    pub budget: Option<i64>,
+    pub members: Vec<MemberUsageView>,
+    pub breakdown: Vec<BreakdownView>,
+    /// The last 90 days, oldest first.
+    pub days: Vec<DayTotal>,
+    /// EvoLink's own account of the key's credits.
+    pub evolink: EvoLinkStatus,
+}
