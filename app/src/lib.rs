@@ -19,9 +19,9 @@ use leptos_router::{
 
 use components::frame::Frame;
 use pages::{
-    admin::AdminPage, admin_usage::AdminUsagePage, elements::ElementsPage, history::HistoryPage, invite::InvitePage,
-    login::LoginPage, not_found::NotFound, pricing::PricingPage, setup::SetupPage,
-    studio::StudioPage, task::TaskPage, usage::UsagePage,
+    admin::AdminPage, admin_usage::AdminUsagePage, elements::ElementsPage, history::HistoryPage,
+    invite::InvitePage, login::LoginPage, not_found::NotFound, pricing::PricingPage,
+    setup::SetupPage, studio::StudioPage, task::TaskPage, usage::UsagePage,
 };
 
 /// The HTML document around the app, rendered on the server.

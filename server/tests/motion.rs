@@ -7,43 +7,13 @@ use common::fixtures::file as fixture;
 
 use std::time::Duration;
 
-use common::{accept, inputs, invite, setup_admin, submit, wait_until, Db, TestApp};
-
-async fn task(app: &TestApp, client: &reqwest::Client, id: &str) -> serde_json::Value {
-    let response = app.call(client, "get_task", &[("id", id)]).await;
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
-}
-
-async fn until_final(app: &TestApp, client: &reqwest::Client, id: &str) -> serde_json::Value {
-    let done = wait_until(Duration::from_secs(60), || async {
-        let state = task(app, client, id).await["state"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        state == "completed" || state == "failed"
-    })
-    .await;
-    let view = task(app, client, id).await;
-    assert!(done, "task never finished: {view}");
-    view
-}
+use common::{
+    accept, inputs, invite, set_faults, setup_admin, submit, until_final, wait_until, Db, TestApp,
+};
 
 async fn sim(app: &TestApp, path: &str) -> serde_json::Value {
     let url = format!("{}{path}", app.sandbox_url.as_ref().unwrap());
     reqwest::get(url).await.unwrap().json().await.unwrap()
-}
-
-async fn set_faults(app: &TestApp, faults: serde_json::Value) {
-    let url = format!("{}/__sim/faults", app.sandbox_url.as_ref().unwrap());
-    let status = reqwest::Client::new()
-        .post(url)
-        .json(&faults)
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert!(status.is_success());
 }
 
 async fn ledger_sum(app: &TestApp, task_id: &str) -> (i64, i64) {

@@ -118,7 +118,12 @@ impl Billing {
     /// The zone's calendar date of `unix_seconds`, as `YYYY-MM-DD`.
     pub fn day_of(&self, unix_seconds: i64) -> String {
         Timestamp::from_second(unix_seconds)
-            .map(|moment| moment.to_zoned_datetime(self.zone.clone()).date().to_string())
+            .map(|moment| {
+                moment
+                    .to_zoned_datetime(self.zone.clone())
+                    .date()
+                    .to_string()
+            })
             .unwrap_or_default()
     }
 
@@ -145,7 +150,11 @@ impl Billing {
             .rev()
             .filter_map(|back| {
                 let date = today.checked_sub(jiff::Span::new().days(back)).ok()?;
-                let start = date.to_zoned_datetime(self.zone.clone()).ok()?.start_of_day().ok()?;
+                let start = date
+                    .to_zoned_datetime(self.zone.clone())
+                    .ok()?
+                    .start_of_day()
+                    .ok()?;
                 Some((date.to_string(), start.timestamp().as_second()))
             })
             .collect()
@@ -178,7 +187,10 @@ mod tests {
         // New York: summer time ends at 02:00 on 2026-11-01, so its November began at midnight
         // UTC-4, 04:00 UTC.
         let new_york = Billing::new("America/New_York", None, Clock::System).unwrap();
-        assert_eq!(new_york.month_start(1_795_688_716), 1_793_491_200 + 4 * 3600);
+        assert_eq!(
+            new_york.month_start(1_795_688_716),
+            1_793_491_200 + 4 * 3600
+        );
     }
 
     #[test]

@@ -3,11 +3,13 @@
 
 use std::collections::HashMap;
 
-use super::{billing::Billing, connection, evolink::wire, store::LedgerLine, AppState, BackendError};
-use crate::rules::pricing::format_credits_exact;
+use super::{
+    billing::Billing, connection, evolink::wire, store::LedgerLine, AppState, BackendError,
+};
 use crate::model::{
     BreakdownView, ChargeView, DayTotal, MemberUsageView, TeamUsageView, UsageView,
 };
+use crate::rules::pricing::format_credits_exact;
 
 /// Days the usage charts cover.
 pub const CHART_DAYS: u32 = 90;
@@ -105,7 +107,9 @@ pub async fn team_usage(state: &AppState) -> Result<TeamUsageView, BackendError>
             spent: row.spent,
         })
         .collect();
-    let entries = store.ledger_amounts_since(None, chart_since(billing)).await?;
+    let entries = store
+        .ledger_amounts_since(None, chart_since(billing))
+        .await?;
     Ok(TeamUsageView {
         month_start: start,
         time_zone: billing.zone_name().to_string(),
@@ -216,7 +220,10 @@ mod tests {
         let billing = Billing::new("UTC", Some(100.0), Clock::System).unwrap();
         let csv = ledger_csv(
             &billing,
-            &[line(-40_824_000, None), line(5_000_000, Some("=HYPERLINK(\"x\"), oops"))],
+            &[
+                line(-40_824_000, None),
+                line(5_000_000, Some("=HYPERLINK(\"x\"), oops")),
+            ],
         );
         let rows: Vec<&str> = csv.lines().collect();
         assert_eq!(
@@ -227,6 +234,10 @@ mod tests {
             rows[1],
             "2026-11-26T10:25:16+00:00,moe,reserve,t1,kling-v3-motion-control,720p,-40.824,-0.41,"
         );
-        assert!(rows[2].ends_with(",5.00,0.05,\"'=HYPERLINK(\"\"x\"\"), oops\""), "{}", rows[2]);
+        assert!(
+            rows[2].ends_with(",5.00,0.05,\"'=HYPERLINK(\"\"x\"\"), oops\""),
+            "{}",
+            rows[2]
+        );
     }
 }

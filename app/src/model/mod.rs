@@ -4,9 +4,7 @@ mod error;
 mod usage;
 
 pub use error::AppError;
-pub use usage::{
-    BreakdownView, ChargeView, DayTotal, MemberUsageView, TeamUsageView, UsageView,
-};
+pub use usage::{BreakdownView, ChargeView, DayTotal, MemberUsageView, TeamUsageView, UsageView};
 
 use serde::{Deserialize, Serialize};
 

@@ -5,9 +5,9 @@ use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
 
 use crate::api::motion::list_tasks;
+use crate::components::credits::credits_text;
 use crate::components::{live::task_changes, signed_in::SignedIn};
 use crate::model::TaskView;
-use crate::components::credits::credits_text;
 use crate::rules::{format::utc_datetime, pricing::format_credits};
 
 /// History; signed-in members only.

@@ -9,9 +9,9 @@ use leptos_router::{
 };
 
 use crate::api::motion::{get_task, DeleteTask};
+use crate::components::credits::credits_text;
 use crate::components::{error_note::ErrorNote, live::task_changes, signed_in::SignedIn};
 use crate::model::TaskView;
-use crate::components::credits::credits_text;
 use crate::rules::{format::utc_datetime, pricing::format_credits};
 
 /// The task page; only the owner sees it (others get "not found").

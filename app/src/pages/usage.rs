@@ -109,7 +109,7 @@ fn UsageSummary(usage: UsageView, days: usize) -> impl IntoView {
             format!(
                 "{spent} of your {} credit monthly budget spent · {} left",
                 format_credits(budget),
-                credits_text(left),
+                format_credits(left),
             )
         }
         None => format!("{spent} credits spent this month · no budget set (unlimited)"),

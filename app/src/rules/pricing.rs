@@ -132,8 +132,9 @@ pub fn parse_signed_credits(text: &str) -> Result<i64, String> {
         Some(rest) => (true, rest),
         None => (false, text.strip_prefix('+').unwrap_or(text)),
     };
-    let amount = parse_credits(rest)
-        .map_err(|_| format!("'{text}' is not an amount of credits; write it like 5, -5 or 2.50."))?;
+    let amount = parse_credits(rest).map_err(|_| {
+        format!("'{text}' is not an amount of credits; write it like 5, -5 or 2.50.")
+    })?;
     if amount == 0 {
         return Err("An adjustment of 0 credits changes nothing; enter an amount.".into());
     }
@@ -159,8 +160,12 @@ mod tests {
         assert_eq!(parse_signed_credits("-5"), Ok(-5_000_000));
         assert_eq!(parse_signed_credits("+2.5"), Ok(2_500_000));
         assert_eq!(parse_signed_credits(" 10 "), Ok(10_000_000));
-        assert!(parse_signed_credits("0").unwrap_err().contains("changes nothing"));
-        assert!(parse_signed_credits("--1").unwrap_err().contains("not an amount"));
+        assert!(parse_signed_credits("0")
+            .unwrap_err()
+            .contains("changes nothing"));
+        assert!(parse_signed_credits("--1")
+            .unwrap_err()
+            .contains("not an amount"));
         assert_eq!(format_usd(40_824_000, 100.0), "≈ $0.41");
         assert_eq!(format_usd(-1_000_000, 2.0), "≈ -$0.50");
     }

@@ -53,9 +53,11 @@ pub async fn team_csv(
 ) -> Response {
     match user {
         None => (StatusCode::UNAUTHORIZED, "Please sign in.").into_response(),
-        Some(user) if user.role() != Role::Admin => {
-            (StatusCode::FORBIDDEN, "Only admins can export the team's usage.").into_response()
-        }
+        Some(user) if user.role() != Role::Admin => (
+            StatusCode::FORBIDDEN,
+            "Only admins can export the team's usage.",
+        )
+            .into_response(),
         Some(_) => export(&state, None, "team-usage").await,
     }
 }

@@ -208,6 +208,16 @@ fn planned_failure(state: &SimState) -> Option<(String, String)> {
     Some((code, message))
 }
 
+/// The next task's run time: the configured one, or an hour for a stalled task.
+fn planned_duration(state: &SimState) -> std::time::Duration {
+    let mut data = state.data();
+    if data.faults.stall_next_tasks == 0 {
+        return state.config.task_duration;
+    }
+    data.faults.stall_next_tasks -= 1;
+    std::time::Duration::from_secs(3600)
+}
+
 async fn plan_motion(state: &SimState, body: &Value) -> Result<SimTask, validate::Refusal> {
     let input = validate::motion(body)?;
     let orientation = if input.orientation == "video" {
@@ -272,6 +282,7 @@ async fn plan_motion(state: &SimState, body: &Value) -> Result<SimTask, validate
         billing_rule: "per_second",
         video_duration: Some(seconds),
         estimated_time: state.config.task_duration.as_secs().max(1),
+        duration: planned_duration(state),
         element_id: None,
         element_id_location: String::new(),
     })
@@ -313,6 +324,7 @@ async fn plan_element(state: &SimState, body: &Value) -> Result<SimTask, validat
         billing_rule: "per_call",
         video_duration: None,
         estimated_time: state.config.task_duration.as_secs().max(1),
+        duration: planned_duration(state),
         element_id: Some(element_id),
         element_id_location: location,
     })
@@ -320,7 +332,13 @@ async fn plan_element(state: &SimState, body: &Value) -> Result<SimTask, validat
 
 /// Moves a task to its final state after the configured time, refunds a failure, sends callbacks.
 async fn drive(state: SimState, task_id: String) {
-    tokio::time::sleep(state.config.task_duration).await;
+    let duration = state
+        .data()
+        .tasks
+        .get(&task_id)
+        .map(|task| task.duration)
+        .unwrap_or(state.config.task_duration);
+    tokio::time::sleep(duration).await;
     let task = {
         let mut data = state.data();
         let Some(task) = data.tasks.get_mut(&task_id) else {
@@ -349,7 +367,7 @@ async fn drive(state: SimState, task_id: String) {
 /// The task as the query endpoint (and callbacks) show it.
 pub fn task_view(state: &SimState, task: &SimTask) -> Value {
     let elapsed = task.started.elapsed().as_secs_f64();
-    let total = state.config.task_duration.as_secs_f64().max(0.001);
+    let total = task.duration.as_secs_f64().max(0.001);
     let (status, progress) = if task.finished {
         match task.outcome {
             Outcome::Completed => ("completed", 100),

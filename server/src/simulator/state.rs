@@ -22,6 +22,9 @@ pub struct Faults {
     pub fail_create_body: Option<Value>,
     /// The next N created tasks fail with this task error code (and message).
     pub fail_next_tasks: u32,
+    /// The next N created tasks never finish (they stay processing), so the client's deadline
+    /// passes.
+    pub stall_next_tasks: u32,
     pub task_error_code: Option<String>,
     pub task_error_message: Option<String>,
     /// Create the task, then wait this long before answering (a client timeout then leaves the
@@ -87,6 +90,8 @@ pub struct SimTask {
     pub billing_rule: &'static str,
     pub video_duration: Option<u32>,
     pub estimated_time: u64,
+    /// How long this task takes to finish.
+    pub duration: std::time::Duration,
     pub element_id: Option<String>,
     pub element_id_location: String,
 }

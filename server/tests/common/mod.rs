@@ -7,7 +7,7 @@ pub mod fixtures;
 
 use std::time::{Duration, Instant};
 
-use app::backend::tasks::EngineSettings;
+use app::backend::{billing::Clock, tasks::EngineSettings};
 use kinema_server::{
     config::{Config, Settings},
     startup::Application,
@@ -32,7 +32,11 @@ pub struct TestApp {
     pub data_dir: tempfile::TempDir,
     /// The in-process simulator's address in sandbox mode.
     pub sandbox_url: Option<String>,
+    /// The ledger's clock (fixed only when the test asked for it).
+    pub clock: Clock,
     postgres_db: Option<String>,
+    settings: Settings,
+    engine: EngineSettings,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -82,6 +86,16 @@ impl TestApp {
         adjust: impl FnOnce(&mut Settings),
         engine: EngineSettings,
     ) -> TestApp {
+        Self::spawn_with_clock(db, adjust, engine, Clock::System).await
+    }
+
+    /// Starts Kinema on `db` with the ledger reading `clock`.
+    pub async fn spawn_with_clock(
+        db: Db,
+        adjust: impl FnOnce(&mut Settings),
+        engine: EngineSettings,
+        clock: Clock,
+    ) -> TestApp {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let mut settings = test_settings(data_dir.path());
         let postgres_db = match db {
@@ -100,24 +114,61 @@ impl TestApp {
             }
         };
         adjust(&mut settings);
-        let config = Config::from_settings(settings).expect("valid test config");
-        let app = Application::build_with_engine(config, engine)
+        let mut app = TestApp {
+            base: String::new(),
+            data_dir,
+            sandbox_url: None,
+            clock,
+            postgres_db,
+            settings,
+            engine,
+            stop: None,
+            server: None,
+        };
+        app.start().await;
+        app
+    }
+
+    async fn start(&mut self) {
+        let config = Config::from_settings(self.settings.clone()).expect("valid test config");
+        let app = Application::build_with_clock(config, self.engine.clone(), self.clock.clone())
             .await
             .expect("app builds");
-        let base = format!("http://{}", app.local_addr());
-        let sandbox_url = app.sandbox_simulator_url().map(str::to_string);
+        self.base = format!("http://{}", app.local_addr());
+        // A restart comes back on the same address, so links handed out stay valid.
+        self.settings.listen = app.local_addr().to_string();
+        self.sandbox_url = app.sandbox_simulator_url().map(str::to_string);
         let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(app.run_until_stopped(async {
+        self.server = Some(tokio::spawn(app.run_until_stopped(async {
             let _ = stopped.await;
-        }));
-        TestApp {
-            base,
-            data_dir,
-            sandbox_url,
-            postgres_db,
-            stop: Some(stop),
-            server: Some(server),
+        })));
+        self.stop = Some(stop);
+    }
+
+    async fn halt(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
         }
+        if let Some(server) = self.server.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
+        }
+    }
+
+    /// Stops the server (its workers stop mid-step) and starts it again on the same database,
+    /// data and address.
+    pub async fn restart(&mut self) {
+        self.halt().await;
+        self.start().await;
+    }
+
+    /// A direct connection string for the test's database (to inspect or tamper with it).
+    pub fn database_url(&self) -> String {
+        self.settings.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                self.data_dir.path().join("kinema.db").display()
+            )
+        })
     }
 
     /// A browser-like client: keeps cookies, does not follow redirects.
@@ -149,12 +200,7 @@ impl TestApp {
 
     /// Stops the server and drops the PostgreSQL database, if any.
     pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
-        }
+        self.halt().await;
         if let Some(name) = self.postgres_db.take() {
             let mut admin = PgConnection::connect(POSTGRES_ADMIN_URL)
                 .await
@@ -323,4 +369,75 @@ pub async fn submit(
         ],
     )
     .await
+}
+
+/// A task as its owner sees it (`get_task`).
+pub async fn task(app: &TestApp, client: &reqwest::Client, id: &str) -> serde_json::Value {
+    let response = app.call(client, "get_task", &[("id", id)]).await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+/// Waits (up to a minute) until the task is completed or failed, and returns it.
+pub async fn until_final(app: &TestApp, client: &reqwest::Client, id: &str) -> serde_json::Value {
+    let done = wait_until(Duration::from_secs(60), || async {
+        let state = task(app, client, id).await["state"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        state == "completed" || state == "failed"
+    })
+    .await;
+    let view = task(app, client, id).await;
+    assert!(done, "task never finished: {view}");
+    view
+}
+
+/// Sets faults on the simulator at `sim`.
+pub async fn post_faults(sim: &str, faults: serde_json::Value) {
+    let status = reqwest::Client::new()
+        .post(format!("{sim}/__sim/faults"))
+        .json(&faults)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert!(status.is_success());
+}
+
+/// Sets faults on the sandbox simulator.
+pub async fn set_faults(app: &TestApp, faults: serde_json::Value) {
+    post_faults(app.sandbox_url.as_ref().unwrap(), faults).await;
+}
+
+/// Runs setup (admin `ada`) and adds member `moe`; returns both clients and moe's user id.
+pub async fn team(app: &TestApp) -> (Client, Client, i64) {
+    let admin = app.client();
+    assert_eq!(setup_admin(app, &admin, "ada").await.status(), 200);
+    let token = invite(app, &admin, "member").await;
+    let member = app.client();
+    assert_eq!(accept(app, &member, &token, "moe").await.status(), 200);
+    let members: serde_json::Value = app
+        .call(&admin, "list_members", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["username"] == "moe")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    (admin, member, id)
+}
+
+/// The body of a successful server-function call as JSON.
+pub async fn ok_json(response: Response) -> serde_json::Value {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    assert_eq!(status, 200, "{text}");
+    serde_json::from_str(&text).unwrap()
 }

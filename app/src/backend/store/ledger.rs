@@ -200,7 +200,10 @@ impl Store {
     }
 
     /// Every entry of one member or (with `None`) of the team, oldest first, for CSV exports.
-    pub async fn ledger_lines(&self, user_id: Option<i64>) -> Result<Vec<LedgerLine>, BackendError> {
+    pub async fn ledger_lines(
+        &self,
+        user_id: Option<i64>,
+    ) -> Result<Vec<LedgerLine>, BackendError> {
         let sql = format!("{LINE_SELECT} WHERE ($1 IS NULL OR l.user_id = $1) ORDER BY l.id");
         let rows = on_pool!(self, pool => sqlx::query_as::<_, LedgerLine>(&sql)
             .bind(user_id)
@@ -247,7 +250,10 @@ impl Store {
     }
 
     /// The whole team's spending since `month_start` and its budget, if any.
-    pub async fn team_spending(&self, month_start: i64) -> Result<(i64, Option<i64>), BackendError> {
+    pub async fn team_spending(
+        &self,
+        month_start: i64,
+    ) -> Result<(i64, Option<i64>), BackendError> {
         on_pool!(self, pool => {
             let spent: i64 = sqlx::query_scalar(
                 "SELECT CAST(COALESCE(-SUM(amount), 0) AS BIGINT) FROM ledger_entries WHERE created_at >= $1",

@@ -427,5 +427,4 @@ impl Store {
         .map(|r| r.rows_affected()))?;
         Ok(changed == 1)
     }
-
 }

@@ -91,7 +91,11 @@ async fn save(
     task: &TaskRecord,
     ledger: Option<LedgerWrite>,
 ) -> Result<(), BackendError> {
-    if state.store().save_task(task, ledger, state.billing().now()).await? {
+    if state
+        .store()
+        .save_task(task, ledger, state.billing().now())
+        .await?
+    {
         state.notify_task(TaskEvent {
             owner_id: task.owner_id,
             task_id: task.id.clone(),

@@ -3,8 +3,7 @@
 
 use super::{now_ms, task_view, view::MotionParamsRecord, TaskEvent};
 use crate::backend::{
-    accounts::random_token, store::TaskRecord, store::UploadRecord, AppState,
-    BackendError,
+    accounts::random_token, store::TaskRecord, store::UploadRecord, AppState, BackendError,
 };
 use crate::model::{MotionForm, TaskView};
 use crate::rules::{
@@ -136,7 +135,9 @@ pub async fn submit_motion(
         finished_at: None,
         deleted_at: None,
     };
-    let (task, created) = store.create_task(&record, state.billing().month_start(now)).await?;
+    let (task, created) = store
+        .create_task(&record, state.billing().month_start(now))
+        .await?;
     if created {
         state.notify_task(TaskEvent {
             owner_id: owner.id,
