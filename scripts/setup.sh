@@ -19,13 +19,13 @@ fi
 
 if [[ "$(cargo leptos --version 2>/dev/null || true)" != *"$CARGO_LEPTOS_VERSION"* ]]; then
   say "Installing cargo-leptos $CARGO_LEPTOS_VERSION (about 16 minutes on 2 cores)"
-  cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+  env -u CARGO_TARGET_DIR cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
 fi
 
 if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != *"$WASM_BINDGEN_VERSION"* ]]; then
   say "Installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (matches Cargo.lock)"
   # Not --locked: its lockfile names a crate version the registry here lacks.
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+  env -u CARGO_TARGET_DIR cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
 # wasm-opt comes from the npm package binaryen (Debian's is too old for today's Rust WASM);
@@ -38,7 +38,7 @@ fi
 if [[ "$WITH_TEST_TOOLS" == 1 ]]; then
   if [[ "$(leptosfmt --version 2>/dev/null || true)" != *"$LEPTOSFMT_VERSION"* ]]; then
     say "Installing leptosfmt $LEPTOSFMT_VERSION"
-    cargo install leptosfmt --version "$LEPTOSFMT_VERSION" --locked
+    env -u CARGO_TARGET_DIR cargo install leptosfmt --version "$LEPTOSFMT_VERSION" --locked
   fi
   if ! command -v chromium >/dev/null; then
     say "Installing Debian's Chromium for the browser tests"

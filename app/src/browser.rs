@@ -91,8 +91,10 @@ pub async fn video_facts(file: &File, preview: &str) -> Result<VideoFacts, Strin
     let format = match file.type_().as_str() {
         "video/mp4" => VideoFormat::Mp4,
         "video/quicktime" => VideoFormat::Mov,
+        "video/webm" => VideoFormat::Webm,
         _ if name.ends_with(".mp4") || name.ends_with(".m4v") => VideoFormat::Mp4,
         _ if name.ends_with(".mov") => VideoFormat::Mov,
+        _ if name.ends_with(".webm") => VideoFormat::Webm,
         _ => VideoFormat::Other,
     };
     if format == VideoFormat::Other {

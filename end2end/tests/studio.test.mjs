@@ -68,7 +68,7 @@ test('upload, see the cost, generate, watch progress, play the result, run again
   }, null, { timeout: 30_000 });
   const duration = await page.evaluate(() => document.querySelector('video.result').duration);
   assert.ok(duration > 4 && duration < 6, `result plays for about 5 s, got ${duration}`);
-  await page.getByText('40.82 credits (reserved 40.82)').waitFor();
+  await page.getByText('Final 40.82 credits · reserved 40.82').waitFor();
 
   // Run again brings the same inputs and options back.
   await page.getByRole('link', { name: 'Run again' }).click();

@@ -247,6 +247,10 @@ fn build_router(
         .route("/readyz", get(routes::health::readyz))
         .route("/api/uploads", post(routes::uploads::upload))
         .route("/api/uploads/{id}/file", get(routes::uploads::file))
+        .route(
+            "/api/elements/{id}/preview",
+            get(routes::uploads::element_preview),
+        )
         .route("/api/tasks/{id}/result", get(routes::tasks::result))
         .route("/api/events", get(routes::events::task_events))
         .route("/api/usage/charges.csv", get(routes::usage::member_csv))

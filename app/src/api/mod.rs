@@ -3,5 +3,6 @@
 
 pub mod admin;
 pub mod auth;
+pub mod elements;
 pub mod motion;
 pub mod usage;

@@ -15,6 +15,7 @@ pub async fn submit_motion(
     keep_sound: bool,
     prompt: String,
     idempotency_key: String,
+    #[server(default)] element_id: String,
 ) -> Result<TaskView, AppError> {
     use crate::backend::{context, tasks};
     use crate::model::MotionForm;
@@ -29,6 +30,7 @@ pub async fn submit_motion(
                 keep_sound,
                 prompt,
                 idempotency_key,
+                element_id,
             };
             tasks::submit_motion(&context::state()?, &user, form).await
         }

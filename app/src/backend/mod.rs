@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod billing;
 pub mod connection;
 pub mod context;
+pub mod elements;
 pub mod error;
 pub mod evolink;
 pub mod media;

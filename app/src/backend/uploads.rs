@@ -15,6 +15,7 @@ use super::{
 };
 use crate::model::{UploadPurpose, UploadView};
 use crate::rules::{
+    element_inputs,
     motion_inputs::{
         check_image, check_video, ImageFormat, VideoFormat, IMAGE_MAX_BYTES, VIDEO_MAX_BYTES,
     },
@@ -41,14 +42,24 @@ fn label(purpose: UploadPurpose) -> &'static str {
     match purpose {
         UploadPurpose::CharacterImage => "Character image",
         UploadPurpose::MotionVideo => "Motion video",
+        UploadPurpose::ElementVideo => "Element video",
+        UploadPurpose::ElementImage => "Element image",
     }
+}
+
+fn wants_image(purpose: UploadPurpose) -> bool {
+    matches!(
+        purpose,
+        UploadPurpose::CharacterImage | UploadPurpose::ElementImage
+    )
 }
 
 /// The largest accepted size for the purpose.
 pub fn max_bytes(purpose: UploadPurpose) -> u64 {
-    match purpose {
-        UploadPurpose::CharacterImage => IMAGE_MAX_BYTES,
-        UploadPurpose::MotionVideo => VIDEO_MAX_BYTES,
+    if wants_image(purpose) {
+        IMAGE_MAX_BYTES
+    } else {
+        VIDEO_MAX_BYTES
     }
 }
 
@@ -118,8 +129,8 @@ where
         .await
         .map_err(|err| BackendError::Internal(format!("probe task failed: {err}")))?
         .map_err(|err| UploadError::Refused(err.0))?;
-    let (kind, format, width, height, duration_ms, problems) = match (purpose, probed) {
-        (UploadPurpose::CharacterImage, Probed::Image(facts)) => (
+    let (kind, format, width, height, duration_ms, problems) = match probed {
+        Probed::Image(facts) if wants_image(purpose) => (
             "image",
             if facts.format == ImageFormat::Png {
                 "png"
@@ -129,31 +140,46 @@ where
             facts.width,
             facts.height,
             None,
-            check_image(&facts),
-        ),
-        (UploadPurpose::MotionVideo, Probed::Video(facts)) => (
-            "video",
-            if facts.format == VideoFormat::Mov {
-                "mov"
+            if purpose == UploadPurpose::CharacterImage {
+                check_image(&facts)
             } else {
-                "mp4"
+                element_inputs::check_image(label(purpose), &facts)
+            },
+        ),
+        Probed::Video(facts) if !wants_image(purpose) => (
+            "video",
+            match facts.format {
+                VideoFormat::Mov => "mov",
+                VideoFormat::Webm => "webm",
+                _ => "mp4",
             },
             facts.width,
             facts.height,
             Some(facts.duration_ms),
-            // The orientation is chosen later; the longest it allows is checked here, the
-            // chosen one again at submit.
-            check_video(&facts, Orientation::Video),
+            if purpose == UploadPurpose::MotionVideo {
+                // The orientation is chosen later; the longest it allows is checked here, the
+                // chosen one again at submit.
+                check_video(&facts, Orientation::Video)
+            } else {
+                element_inputs::check_video(&facts)
+            },
         ),
-        (UploadPurpose::CharacterImage, Probed::Video(_)) => {
-            return Err(UploadError::Refused(
-                "This file is a video; the character image must be a JPG or PNG file.".into(),
-            ))
+        Probed::Video(_) => {
+            return Err(UploadError::Refused(format!(
+                "This file is a video; the {} must be a JPG or PNG file.",
+                label(purpose).to_lowercase()
+            )))
         }
-        (UploadPurpose::MotionVideo, Probed::Image(_)) => {
-            return Err(UploadError::Refused(
-                "This file is an image; the motion video must be an MP4 or MOV file.".into(),
-            ))
+        Probed::Image(_) => {
+            let formats = if purpose == UploadPurpose::MotionVideo {
+                "an MP4 or MOV file"
+            } else {
+                "an MP4, MOV or WEBM file"
+            };
+            return Err(UploadError::Refused(format!(
+                "This file is an image; the {} must be {formats}.",
+                label(purpose).to_lowercase()
+            )));
         }
     };
     if !problems.is_empty() {

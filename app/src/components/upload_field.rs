@@ -6,6 +6,7 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::browser::{self, UploadOutcome};
 use crate::model::{UploadPurpose, UploadView};
 use crate::rules::{
+    element_inputs,
     format::human_bytes,
     motion_inputs::{check_image, check_video},
     pricing::Orientation,
@@ -29,8 +30,11 @@ pub fn UploadField(
     accept: &'static str,
     hint: &'static str,
     value: RwSignal<Option<UploadView>>,
+    /// The input's DOM id, when one page has several fields of the same purpose.
+    #[prop(optional)]
+    field_id: Option<&'static str>,
 ) -> impl IntoView {
-    let id = purpose.as_str();
+    let id = field_id.unwrap_or(purpose.as_str());
     let phase = RwSignal::new(Phase::Empty);
     let preview = RwSignal::new(None::<String>);
     let dragging = RwSignal::new(false);
@@ -59,6 +63,12 @@ pub fn UploadField(
                 UploadPurpose::MotionVideo => browser::video_facts(&file, &url)
                     .await
                     .map(|facts| check_video(&facts, Orientation::Video)),
+                UploadPurpose::ElementImage => browser::image_facts(&file, &url)
+                    .await
+                    .map(|facts| element_inputs::check_image(label, &facts)),
+                UploadPurpose::ElementVideo => browser::video_facts(&file, &url)
+                    .await
+                    .map(|facts| element_inputs::check_video(&facts)),
             };
             match problems {
                 Err(problem) => phase.set(Phase::Refused(vec![problem])),
@@ -104,7 +114,10 @@ pub fn UploadField(
         }
     };
     let cancel = move |_| browser::cancel_upload(id);
-    let is_video = purpose == UploadPurpose::MotionVideo;
+    let is_video = matches!(
+        purpose,
+        UploadPurpose::MotionVideo | UploadPurpose::ElementVideo
+    );
     let facts = move || {
         value.get().map(|upload| {
             let size = human_bytes(upload.bytes);

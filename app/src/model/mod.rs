@@ -1,8 +1,10 @@
 //! Serializable types that cross the wire between the browser and the server.
 
+mod element;
 mod error;
 mod usage;
 
+pub use element::{ElementForm, ElementView};
 pub use error::AppError;
 pub use usage::{BreakdownView, ChargeView, DayTotal, MemberUsageView, TeamUsageView, UsageView};
 
@@ -131,6 +133,10 @@ pub enum UploadPurpose {
     CharacterImage,
     /// The motion reference video of a motion task.
     MotionVideo,
+    /// The reference video of a custom element.
+    ElementVideo,
+    /// The frontal or an other-angle image of a custom element.
+    ElementImage,
 }
 
 impl UploadPurpose {
@@ -139,6 +145,8 @@ impl UploadPurpose {
         match self {
             UploadPurpose::CharacterImage => "character_image",
             UploadPurpose::MotionVideo => "motion_video",
+            UploadPurpose::ElementVideo => "element_video",
+            UploadPurpose::ElementImage => "element_image",
         }
     }
 
@@ -147,6 +155,8 @@ impl UploadPurpose {
         match value {
             "character_image" => Some(UploadPurpose::CharacterImage),
             "motion_video" => Some(UploadPurpose::MotionVideo),
+            "element_video" => Some(UploadPurpose::ElementVideo),
+            "element_image" => Some(UploadPurpose::ElementImage),
             _ => None,
         }
     }
@@ -182,6 +192,9 @@ pub struct MotionForm {
     pub prompt: String,
     /// Makes a repeated submit (double-click, retry, second tab) return the same task.
     pub idempotency_key: String,
+    /// A ready, video-made element of the team's library to keep the character's identity;
+    /// empty for none.
+    pub element_id: String,
 }
 
 /// A task as its owner sees it.
@@ -214,6 +227,8 @@ pub struct TaskView {
     pub result_ready: bool,
     /// The upstream link while archiving, and when it expires (unix seconds).
     pub upstream_link: Option<(String, i64)>,
+    /// The character element used, as (Kinema element id, name).
+    pub element: Option<(String, String)>,
 }
 
 impl TaskView {

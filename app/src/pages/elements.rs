@@ -1,24 +1,491 @@
-//! The Elements page.
+//! The Elements page: create a custom element from a video or from images, and the team's
+//! library (search, status, edit the description, remove).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::signed_in::SignedIn;
+use crate::api::elements::{list_elements, CreateElement, DescribeElement, RemoveElement};
+use crate::browser;
+use crate::components::{
+    error_note::ErrorNote, live::task_changes, signed_in::SignedIn, upload_field::UploadField,
+};
+use crate::model::{ElementView, UploadPurpose, UploadView};
+use crate::rules::{
+    element_inputs::{
+        check_description, check_refer_count, check_text, check_voice_id, ReferenceType,
+        DESCRIPTION_MAX_CHARS, NAME_MAX_CHARS,
+    },
+    format::utc_datetime,
+};
+
+const IMAGE_ACCEPT: &str = "image/jpeg,image/png,.jpg,.jpeg,.png";
+const IMAGE_HINT: &str =
+    "JPG or PNG, up to 10 MB, both sides at least 300 px, aspect between 1:2.5 and 2.5:1.";
 
 /// Elements; signed-in members only.
 #[component]
 pub fn ElementsPage() -> impl IntoView {
     view! {
         <Title text="Elements · Kinema" />
-        <SignedIn children=|_user| {
-            view! {
-                <section class="card">
-                    <h1>"Elements"</h1>
-                    <p>
-                        "Your team's library of reusable characters. Elements arrive with the Custom Elements release."
-                    </p>
-                </section>
+        <SignedIn children=|_user| view! { <Elements /> } />
+    }
+}
+
+#[component]
+fn Elements() -> impl IntoView {
+    let create = ServerAction::<CreateElement>::new();
+    let describe = ServerAction::<DescribeElement>::new();
+    let remove = ServerAction::<RemoveElement>::new();
+    let search = RwSignal::new(String::new());
+    let changes = task_changes(None);
+    let library = Resource::new(
+        move || {
+            (
+                search.get(),
+                changes.get(),
+                create.version().get(),
+                describe.version().get(),
+                remove.version().get(),
+            )
+        },
+        |(search, ..)| list_elements(Some(search)),
+    );
+    view! {
+        <CreateForm action=create />
+        <section class="card">
+            <div class="row-between">
+                <h2>"Team library"</h2>
+                <input
+                    type="search"
+                    placeholder="Search by name or description"
+                    aria-label="Search elements"
+                    prop:value=move || search.get()
+                    on:input=move |event| search.set(event_target_value(&event))
+                />
+            </div>
+            <p class="hint">
+                "Everyone on the team can use these in the studio. The creator or an admin can change a description or remove an element from this library."
+            </p>
+            <ErrorNote value=describe.value() />
+            <ErrorNote value=remove.value() />
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match library.await {
+                        Ok(list) if list.is_empty() => {
+                            view! { <p>"No elements yet."</p> }.into_any()
+                        }
+                        Ok(list) => {
+                            view! {
+                                <ul class="element-grid">
+                                    {list
+                                        .into_iter()
+                                        .map(|element| {
+                                            view! { <ElementCard element describe remove /> }
+                                        })
+                                        .collect_view()}
+                                </ul>
+                            }
+                                .into_any()
+                        }
+                        Err(err) => view! { <p class="error">{err.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// A text field's `12 / 20` counter.
+fn counter(text: RwSignal<String>, max: usize) -> impl Fn() -> String {
+    move || format!("{} / {max}", text.with(|t| t.trim().chars().count()))
+}
+
+#[component]
+fn CreateForm(action: ServerAction<CreateElement>) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let description = RwSignal::new(String::new());
+    let reference = RwSignal::new("video".to_string());
+    let voice_id = RwSignal::new(String::new());
+    let video = RwSignal::new(None::<UploadView>);
+    let frontal = RwSignal::new(None::<UploadView>);
+    let others = [
+        RwSignal::new(None::<UploadView>),
+        RwSignal::new(None::<UploadView>),
+        RwSignal::new(None::<UploadView>),
+    ];
+    let key = RwSignal::new(String::new());
+    let reference_type =
+        move || ReferenceType::parse(&reference.get()).unwrap_or(ReferenceType::Video);
+    let refer_ids = move || {
+        others
+            .iter()
+            .filter_map(|field| field.get().map(|upload| upload.id))
+            .collect::<Vec<_>>()
+    };
+    // Problems worth saying while typing (missing things only disable the button).
+    let problems = move || {
+        let mut problems = Vec::new();
+        if name.with(|n| n.trim().chars().count() > NAME_MAX_CHARS) {
+            problems.extend(check_text(&name.get(), "-"));
+        }
+        if description.with(|d| d.trim().chars().count() > DESCRIPTION_MAX_CHARS) {
+            problems.extend(check_description(&description.get()));
+        }
+        problems.extend(check_voice_id(&voice_id.get(), reference_type()));
+        problems
+    };
+    let ready = move || {
+        let text_ok = check_text(&name.get(), &description.get()).is_empty();
+        let inputs_ok = match reference_type() {
+            ReferenceType::Video => video.get().is_some(),
+            ReferenceType::Images => {
+                frontal.get().is_some() && check_refer_count(refer_ids().len()).is_none()
             }
-        } />
+        };
+        text_ok && inputs_ok && problems().is_empty()
+    };
+    // Any change makes the next press a new element; repeats of the same press do not.
+    Effect::new(move |_| {
+        name.track();
+        description.track();
+        reference.track();
+        voice_id.track();
+        video.track();
+        frontal.track();
+        for field in others {
+            field.track();
+        }
+        key.set(String::new());
+    });
+    let submit = move |event: web_sys::SubmitEvent| {
+        event.prevent_default();
+        if key.get_untracked().is_empty() {
+            key.set(browser::new_idempotency_key());
+        }
+        let from_video = reference_type() == ReferenceType::Video;
+        action.dispatch(CreateElement {
+            name: name.get_untracked(),
+            description: description.get_untracked(),
+            reference_type: reference.get_untracked(),
+            video_upload_id: video
+                .get_untracked()
+                .filter(|_| from_video)
+                .map(|u| u.id)
+                .unwrap_or_default(),
+            frontal_upload_id: frontal
+                .get_untracked()
+                .filter(|_| !from_video)
+                .map(|u| u.id)
+                .unwrap_or_default(),
+            refer_upload_ids: if from_video {
+                String::new()
+            } else {
+                others
+                    .iter()
+                    .filter_map(|field| field.get_untracked().map(|upload| upload.id))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            },
+            voice_id: if from_video {
+                voice_id.get_untracked()
+            } else {
+                String::new()
+            },
+            idempotency_key: key.get_untracked(),
+        });
+    };
+    view! {
+        <section class="card">
+            <h1>"Elements"</h1>
+            <p class="hint">
+                "An element is a reusable character: made once from a short video or a few photos, it keeps the same identity across many generations."
+            </p>
+            <form class="element-form" on:submit=submit>
+                <div class="field">
+                    <label for="element-name">"Name"</label>
+                    <input
+                        id="element-name"
+                        prop:value=move || name.get()
+                        on:input=move |event| name.set(event_target_value(&event))
+                    />
+                    <small>{counter(name, NAME_MAX_CHARS)}</small>
+                </div>
+                <div class="field">
+                    <label for="element-description">"Description"</label>
+                    <textarea
+                        id="element-description"
+                        rows="2"
+                        prop:value=move || description.get()
+                        on:input=move |event| description.set(event_target_value(&event))
+                    ></textarea>
+                    <small>{counter(description, DESCRIPTION_MAX_CHARS)}</small>
+                </div>
+                <fieldset>
+                    <legend>"Made from"</legend>
+                    <label class="choice">
+                        <input
+                            type="radio"
+                            name="reference_type"
+                            value="video"
+                            prop:checked=move || reference.get() == "video"
+                            on:change=move |_| reference.set("video".into())
+                        />
+                        "From video"
+                    </label>
+                    <label class="choice">
+                        <input
+                            type="radio"
+                            name="reference_type"
+                            value="images"
+                            prop:checked=move || reference.get() == "images"
+                            on:change=move |_| reference.set("images".into())
+                        />
+                        "From images"
+                    </label>
+                </fieldset>
+                <Show
+                    when=move || reference.get() == "video"
+                    fallback=move || {
+                        view! {
+                            <div class="inputs">
+                                <UploadField
+                                    label="Frontal image"
+                                    purpose=UploadPurpose::ElementImage
+                                    accept=IMAGE_ACCEPT
+                                    hint=IMAGE_HINT
+                                    value=frontal
+                                    field_id="frontal-image"
+                                />
+                                <UploadField
+                                    label="Other angle 1"
+                                    purpose=UploadPurpose::ElementImage
+                                    accept=IMAGE_ACCEPT
+                                    hint="Required: the same person from another angle."
+                                    value=others[0]
+                                    field_id="other-angle-1"
+                                />
+                                <UploadField
+                                    label="Other angle 2"
+                                    purpose=UploadPurpose::ElementImage
+                                    accept=IMAGE_ACCEPT
+                                    hint="Optional."
+                                    value=others[1]
+                                    field_id="other-angle-2"
+                                />
+                                <UploadField
+                                    label="Other angle 3"
+                                    purpose=UploadPurpose::ElementImage
+                                    accept=IMAGE_ACCEPT
+                                    hint="Optional."
+                                    value=others[2]
+                                    field_id="other-angle-3"
+                                />
+                            </div>
+                            <p class="hint">
+                                "Elements made from images cannot be used with Motion Control (it takes elements made from a video)."
+                            </p>
+                        }
+                    }
+                >
+                    <UploadField
+                        label="Reference video"
+                        purpose=UploadPurpose::ElementVideo
+                        accept="video/mp4,video/quicktime,video/webm,.mp4,.mov,.webm"
+                        hint="MP4, MOV or WEBM, up to 100 MB, at most 8 s, 720–2160 px wide. It must show one person with a clearly visible face throughout."
+                        value=video
+                    />
+                    <div class="field">
+                        <label for="voice-id">"Voice ID (optional)"</label>
+                        <input
+                            id="voice-id"
+                            inputmode="numeric"
+                            prop:value=move || voice_id.get()
+                            on:input=move |event| voice_id.set(event_target_value(&event))
+                        />
+                        <small>
+                            "Binds an EvoLink voice to the element, so videos made with it can speak in that voice. Digits only."
+                        </small>
+                    </div>
+                </Show>
+                {move || {
+                    let problems = problems();
+                    (!problems.is_empty())
+                        .then(|| {
+                            view! {
+                                <ul class="error" role="alert">
+                                    {problems
+                                        .into_iter()
+                                        .map(|p| view! { <li>{p}</li> })
+                                        .collect_view()}
+                                </ul>
+                            }
+                        })
+                }}
+                <ErrorNote value=action.value() />
+                {move || {
+                    action
+                        .value()
+                        .get()
+                        .and_then(Result::ok)
+                        .map(|element| {
+                            view! {
+                                <p class="success" role="status">
+                                    {format!(
+                                        "\"{}\" is being created; it shows as ready in the library below when EvoLink is done.",
+                                        element.name,
+                                    )}
+                                </p>
+                            }
+                        })
+                }}
+                <button
+                    type="submit"
+                    class="generate"
+                    disabled=move || !ready() || action.pending().get()
+                >
+                    "Create element · 1 credit · about 10 minutes"
+                </button>
+            </form>
+        </section>
+    }
+}
+
+fn elapsed(seconds: i64) -> String {
+    match seconds {
+        s if s < 60 => format!("{s} s"),
+        s if s < 3600 => format!("{} min", s / 60),
+        s => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+    }
+}
+
+#[component]
+fn ElementCard(
+    element: ElementView,
+    describe: ServerAction<DescribeElement>,
+    remove: ServerAction<RemoveElement>,
+) -> impl IntoView {
+    let preview = format!("/api/elements/{}/preview", element.id);
+    let status = match element.status.as_str() {
+        "ready" => "Ready".to_string(),
+        "failed" => format!(
+            "Failed: {}",
+            element
+                .failure
+                .clone()
+                .unwrap_or_else(|| "EvoLink could not create it.".into())
+        ),
+        _ => format!(
+            "Creating · {} so far · {}%",
+            elapsed(element.age_seconds),
+            element.progress
+        ),
+    };
+    let kind = if element.reference_type == "video" {
+        "Made from a video"
+    } else {
+        "Made from images"
+    };
+    let id = element.id.clone();
+    let description = element.description.clone();
+    let name = element.name.clone();
+    view! {
+        <li class=format!("element-card status-{}", element.status) data-element=element.id.clone()>
+            {if element.preview_kind == "video" {
+                view! {
+                    <video class="thumb" src=preview muted preload="metadata" aria-hidden="true"></video>
+                }
+                    .into_any()
+            } else {
+                view! { <img class="thumb" src=preview alt="" /> }.into_any()
+            }}
+            <div>
+                <h3>{element.name.clone()}</h3>
+                <p class="element-description">{element.description.clone()}</p>
+                <p class="hint">
+                    {format!(
+                        "{kind} · by {} · {}",
+                        element.creator,
+                        utc_datetime(element.created_at),
+                    )}
+                    {element.voice_id.clone().map(|v| format!(" · voice {v}"))}
+                </p>
+                <p class="status" role="status">
+                    {status}
+                </p>
+                {element
+                    .can_edit
+                    .then(|| view! { <ElementActions id name description describe remove /> })}
+            </div>
+        </li>
+    }
+}
+
+/// Edit-description and remove controls, for the creator or an admin.
+#[component]
+fn ElementActions(
+    id: String,
+    name: String,
+    description: String,
+    describe: ServerAction<DescribeElement>,
+    remove: ServerAction<RemoveElement>,
+) -> impl IntoView {
+    let editing = RwSignal::new(false);
+    let confirming = RwSignal::new(false);
+    let edit_form = {
+        let id = id.clone();
+        move || {
+            let (id, description) = (id.clone(), description.clone());
+            editing.get().then(move || {
+                view! {
+                    <ActionForm action=describe>
+                        <input type="hidden" name="id" value=id />
+                        <textarea name="description" rows="2" aria-label="New description">
+                            {description}
+                        </textarea>
+                        <button type="submit" class="small">
+                            "Save description"
+                        </button>
+                    </ActionForm>
+                }
+            })
+        }
+    };
+    let remove_form = move || {
+        let id = id.clone();
+        confirming.get().then(move || {
+            view! {
+                <ActionForm action=remove>
+                    <input type="hidden" name="id" value=id />
+                    <p class="hint">
+                        "This removes it from Kinema's library only: EvoLink has no way to delete elements, so it still exists there. Tasks that used it keep their results."
+                    </p>
+                    <button type="submit" class="small danger">
+                        "Remove from library"
+                    </button>
+                </ActionForm>
+            }
+        })
+    };
+    view! {
+        <div class="row">
+            <button
+                type="button"
+                class="small secondary"
+                on:click=move |_| editing.update(|e| *e = !*e)
+                aria-label=format!("Edit description of {name}")
+            >
+                "Edit description"
+            </button>
+            <button
+                type="button"
+                class="small secondary"
+                on:click=move |_| confirming.set(true)
+                aria-label=format!("Remove {name}")
+            >
+                "Remove"
+            </button>
+        </div>
+        {edit_form}
+        {remove_form}
     }
 }

@@ -192,6 +192,10 @@ fn HistoryItem(task: TaskView) -> impl IntoView {
                     )}
                 </A>
                 <p class="status">{status}</p>
+                {task
+                    .element
+                    .clone()
+                    .map(|(_, name)| view! { <p class="hint element-used">"Element: " {name}</p> })}
                 {task.failure.clone().map(|f| view! { <p class="error small-text">{f}</p> })}
                 <p class="hint">
                     {format!("{cost} · created {}", utc_datetime(task.created_at))}

@@ -4,12 +4,15 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::api::motion::{get_task, get_upload, SubmitMotion};
+use crate::api::{
+    elements::list_elements,
+    motion::{get_task, get_upload, SubmitMotion},
+};
 use crate::browser;
 use crate::components::{
     credits::UsdRate, error_note::ErrorNote, signed_in::SignedIn, upload_field::UploadField,
 };
-use crate::model::{UploadPurpose, UploadView};
+use crate::model::{AppError, ElementView, UploadPurpose, UploadView};
 use crate::rules::{
     motion_inputs::{check_video, VideoFacts, VideoFormat, PROMPT_MAX_CHARS},
     pricing::{format_credits, format_usd, motion_cost, Orientation, Quality},
@@ -48,7 +51,9 @@ fn Studio() -> impl IntoView {
     let orientation = RwSignal::new("image".to_string());
     let keep_sound = RwSignal::new(true);
     let prompt = RwSignal::new(String::new());
+    let element = RwSignal::new(String::new());
     let key = RwSignal::new(String::new());
+    let library = Resource::new(|| (), |_| list_elements(None));
     let submit = ServerAction::<SubmitMotion>::new();
     let navigate = use_navigate();
 
@@ -76,6 +81,7 @@ fn Studio() -> impl IntoView {
             orientation.set(task.orientation);
             keep_sound.set(task.keep_sound);
             prompt.set(task.prompt);
+            element.set(task.element.map(|(id, _)| id).unwrap_or_default());
             image.set(prefill_image);
             video.set(prefill_video);
         }
@@ -89,7 +95,14 @@ fn Studio() -> impl IntoView {
         orientation.track();
         keep_sound.track();
         prompt.track();
+        element.track();
         key.set(String::new());
+    });
+    // An element decides the look; the video must decide the orientation.
+    Effect::new(move |_| {
+        if !element.get().is_empty() {
+            orientation.set("video".into());
+        }
     });
 
     let orientation_problems = move || {
@@ -155,6 +168,7 @@ fn Studio() -> impl IntoView {
             keep_sound: keep_sound.get_untracked(),
             prompt: prompt.get_untracked(),
             idempotency_key: key.get_untracked(),
+            element_id: element.get_untracked(),
         });
     };
     Effect::new(move |_| {
@@ -217,6 +231,7 @@ fn Studio() -> impl IntoView {
                             name="orientation"
                             value="image"
                             prop:checked=move || orientation.get() == "image"
+                            prop:disabled=move || !element.get().is_empty()
                             on:change=move |_| orientation.set("image".into())
                         />
                         "Match image"
@@ -233,7 +248,13 @@ fn Studio() -> impl IntoView {
                         "Match video"
                         <small>" — faces the way the video does; video up to 30 s."</small>
                     </label>
+                    <Show when=move || !element.get().is_empty()>
+                        <p class="hint locked-note">
+                            "Locked to \"Match video\": with a character element, the element keeps the character's look and the video drives the motion."
+                        </p>
+                    </Show>
                 </fieldset>
+                <ElementPicker library element />
                 <label class="choice">
                     <input
                         type="checkbox"
@@ -281,5 +302,59 @@ fn Studio() -> impl IntoView {
                 </button>
             </form>
         </section>
+    }
+}
+
+/// The optional "Character element" choice: ready elements of the team's library made from a
+/// video.
+#[component]
+fn ElementPicker(
+    library: Resource<Result<Vec<ElementView>, AppError>>,
+    element: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for="element">"Character element (optional)"</label>
+            <Transition fallback=|| view! { <p class="hint">"Loading the element library…"</p> }>
+                {move || Suspend::new(async move {
+                    let all = library.await.unwrap_or_default();
+                    let image_made = all.iter().filter(|e| e.reference_type == "images").count();
+                    let usable: Vec<ElementView> = all
+                        .into_iter()
+                        .filter(ElementView::usable_for_motion)
+                        .collect();
+                    view! {
+                        <select
+                            id="element"
+                            prop:value=move || element.get()
+                            on:change=move |event| element.set(event_target_value(&event))
+                        >
+                            <option value="">"None"</option>
+                            {usable
+                                .into_iter()
+                                .map(|e| {
+                                    let selected = element.get_untracked() == e.id;
+                                    view! {
+                                        <option value=e.id.clone() selected=selected>
+                                            {format!("{} — {}", e.name, e.creator)}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()}
+                        </select>
+                        <small>
+                            "Keeps one character's identity across generations. Only ready elements made from a video work with Motion Control"
+                            {(image_made > 0)
+                                .then(|| {
+                                    format!(
+                                        "; {image_made} made from images {} not offered here",
+                                        if image_made == 1 { "is" } else { "are" },
+                                    )
+                                })} "."
+                        </small>
+                    }
+                })}
+            </Transition>
+        </div>
     }
 }

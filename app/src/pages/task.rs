@@ -143,6 +143,10 @@ fn TaskCard(task: TaskView) -> impl IntoView {
                 <dd>{orientation_label(&task.orientation)}</dd>
                 <dt>"Original sound"</dt>
                 <dd>{if task.keep_sound { "Kept" } else { "Removed" }}</dd>
+                <dt>"Character element"</dt>
+                <dd class="element-used">
+                    {task.element.clone().map(|(_, name)| name).unwrap_or_else(|| "None".into())}
+                </dd>
                 <dt>"Prompt"</dt>
                 <dd>
                     {if task.prompt.is_empty() { "—".to_string() } else { task.prompt.clone() }}

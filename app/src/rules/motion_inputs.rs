@@ -58,11 +58,13 @@ pub struct VideoFacts {
     pub duration_ms: u64,
 }
 
-fn megabytes(bytes: u64) -> String {
+/// `12.3 MB`.
+pub fn megabytes(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
 }
 
-fn seconds(ms: u64) -> String {
+/// `5.0 s`.
+pub fn seconds(ms: u64) -> String {
     format!("{:.1} s", ms as f64 / 1000.0)
 }
 
@@ -78,24 +80,30 @@ fn aspect_problem(what: &str, width: u32, height: u32) -> Option<String> {
 
 /// Every problem with a character image; empty when it is acceptable.
 pub fn check_image(facts: &ImageFacts) -> Vec<String> {
+    check_image_as("Character image", facts)
+}
+
+/// Every problem with an image used as `what` (JPG/PNG, ≤ 10 MB, sides ≥ 300 px, aspect
+/// 1:2.5–2.5:1); empty when it is acceptable.
+pub fn check_image_as(what: &str, facts: &ImageFacts) -> Vec<String> {
     let mut problems = Vec::new();
     if facts.format == ImageFormat::Other {
-        problems.push("Character image must be a JPG or PNG file.".to_string());
+        problems.push(format!("{what} must be a JPG or PNG file."));
         return problems;
     }
     if facts.bytes > IMAGE_MAX_BYTES {
         problems.push(format!(
-            "Character image is {}; it must be at most 10 MB.",
+            "{what} is {}; it must be at most 10 MB.",
             megabytes(facts.bytes)
         ));
     }
     if facts.width < IMAGE_MIN_SIDE || facts.height < IMAGE_MIN_SIDE {
         problems.push(format!(
-            "Character image is {}×{} px; both sides must be at least {IMAGE_MIN_SIDE} px.",
+            "{what} is {}×{} px; both sides must be at least {IMAGE_MIN_SIDE} px.",
             facts.width, facts.height
         ));
     }
-    problems.extend(aspect_problem("Character image", facts.width, facts.height));
+    problems.extend(aspect_problem(what, facts.width, facts.height));
     problems
 }
 

@@ -1,5 +1,6 @@
 //! `POST /api/uploads?purpose=…&name=…` streams a file into storage (constant memory; the body is
-//! the raw file), and `GET /api/uploads/{id}/file` serves it to its owner with Range support.
+//! the raw file), `GET /api/uploads/{id}/file` serves it to its owner with Range support, and
+//! `GET /api/elements/{id}/preview` serves an element's reference file to the whole team.
 
 use axum::{
     extract::{Path, Query, Request},
@@ -14,6 +15,7 @@ use tower_http::services::ServeFile;
 
 use app::backend::{
     context::CurrentUser,
+    store::UploadRecord,
     uploads::{check_declared_length, receive, UploadError},
     AppState,
 };
@@ -83,14 +85,43 @@ pub async fn file(
     let Some(user) = user else {
         return error(StatusCode::UNAUTHORIZED, "Please sign in.");
     };
-    let upload = match state.store().upload_of_owner(&id, user.id).await {
-        Ok(Some(upload)) => upload,
-        Ok(None) => return error(StatusCode::NOT_FOUND, "Not found."),
+    match state.store().upload_of_owner(&id, user.id).await {
+        Ok(Some(upload)) => serve_upload(&state, &upload, request).await,
+        Ok(None) => error(StatusCode::NOT_FOUND, "Not found."),
         Err(err) => {
             tracing::error!(error = %err, "loading an upload failed");
-            return error(StatusCode::INTERNAL_SERVER_ERROR, "Try again shortly.");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "Try again shortly.")
         }
+    }
+}
+
+/// `GET /api/elements/{id}/preview`: an element's reference video or frontal image, to every
+/// signed-in member (the library is the team's) while it is in the library.
+pub async fn element_preview(
+    Extension(state): Extension<AppState>,
+    Extension(CurrentUser(user)): Extension<CurrentUser>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Response {
+    if user.is_none() {
+        return error(StatusCode::UNAUTHORIZED, "Please sign in.");
+    }
+    let upload = match state.store().element_by_id(&id).await {
+        Ok(Some(element)) => state.store().upload_by_id(&element.preview_upload_id).await,
+        Ok(None) => Ok(None),
+        Err(err) => Err(err),
     };
+    match upload {
+        Ok(Some(upload)) => serve_upload(&state, &upload, request).await,
+        Ok(None) => error(StatusCode::NOT_FOUND, "Not found."),
+        Err(err) => {
+            tracing::error!(error = %err, "loading an element preview failed");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "Try again shortly.")
+        }
+    }
+}
+
+async fn serve_upload(state: &AppState, upload: &UploadRecord, request: Request) -> Response {
     let Ok(path) = state.storage().object_path(&upload.storage_key) else {
         return error(StatusCode::NOT_FOUND, "Not found.");
     };

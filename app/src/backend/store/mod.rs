@@ -1,12 +1,14 @@
 //! Database access for SQLite and PostgreSQL behind one API. SQL is written once with `$1`
 //! placeholders; [`on_pool!`] runs the same statement on whichever backend is active.
 
+mod elements;
 mod invites;
 mod ledger;
 mod tasks;
 mod uploads;
 mod users;
 
+pub use elements::{ElementRecord, NewElement};
 pub use invites::{InviteRecord, NewInvite};
 pub use ledger::{BreakdownRecord, LedgerLine, LedgerRecord, MemberUsageRecord};
 pub use tasks::{LedgerWrite, StateGroup, TaskRecord, ACTIVE_STATES};

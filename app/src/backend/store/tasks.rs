@@ -1,7 +1,7 @@
 //! Tasks and their ledger entries. Every engine write carries the epoch of its lease, so a
 //! stale worker's late write changes nothing.
 
-use super::{on_pool, Store};
+use super::{on_pool, NewElement, Store};
 use crate::backend::BackendError;
 
 /// A task row.
@@ -96,7 +96,8 @@ fn budget_message(cost: i64, limit: i64, spent: i64, team: bool) -> String {
 }
 
 impl Store {
-    /// In one transaction: the budget check, the task and its reservation. When the owner already
+    /// In one transaction: the budget check, the task, its reservation and (for an element
+    /// task) the element row. When the owner already
     /// used this idempotency key, nothing is written and the existing task is returned with
     /// `false`. Spending counts ledger entries since `month_start` (unix seconds). Submits are
     /// serialised (SQLite: the write lock taken at BEGIN; PostgreSQL: an advisory lock), so
@@ -105,6 +106,7 @@ impl Store {
         &self,
         task: &TaskRecord,
         month_start: i64,
+        element: Option<&NewElement>,
     ) -> Result<(TaskRecord, bool), BackendError> {
         let insert = format!(
             "INSERT INTO tasks ({TASK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
@@ -209,6 +211,24 @@ impl Store {
                     .bind(created.created_at)
                     .execute(&mut *tx)
                     .await?;
+                    if let Some(element) = element {
+                        sqlx::query(
+                            "INSERT INTO elements (id, task_id, owner_id, name, description, reference_type, \
+                             voice_id, preview_upload_id, upstream_element_id, removed_at, created_at, updated_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, $9, $9)",
+                        )
+                        .bind(&element.id)
+                        .bind(&created.id)
+                        .bind(element.owner_id)
+                        .bind(&element.name)
+                        .bind(&element.description)
+                        .bind(&element.reference_type)
+                        .bind(&element.voice_id)
+                        .bind(&element.preview_upload_id)
+                        .bind(element.created_at)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
                     tx.commit().await?;
                     Ok((created, true))
                 }
@@ -268,7 +288,7 @@ impl Store {
             Some(StateGroup::Failed) => " AND state = 'failed'",
         };
         let sql = format!(
-            "SELECT {TASK_COLUMNS} FROM tasks WHERE owner_id = $1 AND deleted_at IS NULL{state_filter} \
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE owner_id = $1 AND kind = 'motion' AND deleted_at IS NULL{state_filter} \
              AND ($2 IS NULL OR quality = $2) ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
         );
         let rows = on_pool!(self, pool => sqlx::query_as::<_, TaskRecord>(&sql)
@@ -287,7 +307,7 @@ impl Store {
         owner_id: i64,
     ) -> Result<Vec<(String, i64)>, BackendError> {
         let rows = on_pool!(self, pool => sqlx::query_as::<_, (String, i64)>(
-            "SELECT state, COUNT(*) FROM tasks WHERE owner_id = $1 AND deleted_at IS NULL GROUP BY state"
+            "SELECT state, COUNT(*) FROM tasks WHERE owner_id = $1 AND kind = 'motion' AND deleted_at IS NULL GROUP BY state"
         )
         .bind(owner_id)
         .fetch_all(pool)

@@ -27,6 +27,7 @@ impl UploadRecord {
             "png" => "image/png",
             "jpeg" => "image/jpeg",
             "mov" => "video/quicktime",
+            "webm" => "video/webm",
             _ => "video/mp4",
         }
     }

@@ -6,11 +6,18 @@ use std::time::Duration;
 use rand::Rng;
 
 use super::{
-    archive::archive_result, now_ms, publish::input_url, view::MotionParamsRecord, TaskEvent,
+    archive::archive_result,
+    now_ms,
+    publish::input_url,
+    view::{ElementParamsRecord, MotionParamsRecord},
+    TaskEvent,
 };
 use crate::backend::{
     evolink::{
-        wire::{MotionParams, MotionRequest, MOTION_MODEL},
+        wire::{
+            ElementImageList, ElementParams, ElementRef, ElementRequest, ElementVideoList,
+            ImageUrl, MotionParams, MotionRequest, VideoUrl, ELEMENT_MODEL, MOTION_MODEL,
+        },
         EvoLinkError, TaskStatus,
     },
     now_unix,
@@ -156,12 +163,100 @@ async fn step(state: &AppState, task: TaskRecord) -> Result<(), BackendError> {
     }
 }
 
-async fn submit(state: &AppState, mut task: TaskRecord) -> Result<(), BackendError> {
+/// The uploads a task sends, in request order: motion (image, video); element from a video
+/// (video); element from images (frontal, then the other angles).
+fn input_upload_ids(task: &TaskRecord) -> Result<Vec<Option<String>>, BackendError> {
+    if task.kind == "element" {
+        let params: ElementParamsRecord = serde_json::from_str(&task.params)
+            .map_err(|err| BackendError::Internal(format!("element params: {err}")))?;
+        if params.reference_type == "video" {
+            return Ok(vec![task.video_upload_id.clone()]);
+        }
+        let mut ids = vec![task.image_upload_id.clone()];
+        ids.extend(params.refer_upload_ids.into_iter().map(Some));
+        return Ok(ids);
+    }
+    Ok(vec![
+        task.image_upload_id.clone(),
+        task.video_upload_id.clone(),
+    ])
+}
+
+fn motion_request(
+    task: &TaskRecord,
+    urls: &[String],
+    callback_url: Option<String>,
+) -> Result<MotionRequest, BackendError> {
     let params: MotionParamsRecord = serde_json::from_str(&task.params)
         .map_err(|err| BackendError::Internal(format!("task params: {err}")))?;
+    Ok(MotionRequest {
+        model: MOTION_MODEL.into(),
+        image_urls: vec![urls[0].clone()],
+        video_urls: vec![urls[1].clone()],
+        prompt: Some(params.prompt.clone()).filter(|p| !p.is_empty()),
+        quality: task.quality.clone(),
+        model_params: MotionParams {
+            character_orientation: params.orientation.clone(),
+            keep_sound: Some(params.keep_sound),
+            element_list: params.element.map(|element| {
+                vec![ElementRef {
+                    element_id: element.upstream_id,
+                }]
+            }),
+            watermark_info: None,
+        },
+        callback_url,
+    })
+}
+
+fn element_request(
+    task: &TaskRecord,
+    urls: &[String],
+    callback_url: Option<String>,
+) -> Result<ElementRequest, BackendError> {
+    let params: ElementParamsRecord = serde_json::from_str(&task.params)
+        .map_err(|err| BackendError::Internal(format!("element params: {err}")))?;
+    let from_video = params.reference_type == "video";
+    Ok(ElementRequest {
+        model: ELEMENT_MODEL.into(),
+        model_params: ElementParams {
+            element_name: params.name,
+            element_description: params.description,
+            reference_type: if from_video {
+                "video_refer"
+            } else {
+                "image_refer"
+            }
+            .into(),
+            element_image_list: (!from_video).then(|| ElementImageList {
+                frontal_image: urls[0].clone(),
+                refer_images: urls[1..]
+                    .iter()
+                    .map(|url| ImageUrl {
+                        image_url: url.clone(),
+                    })
+                    .collect(),
+            }),
+            element_video_list: from_video.then(|| ElementVideoList {
+                refer_videos: vec![VideoUrl {
+                    video_url: urls[0].clone(),
+                }],
+            }),
+            element_voice_id: params.voice_id.filter(|_| from_video),
+        },
+        callback_url,
+    })
+}
+
+/// The upstream request for the task, ready to send.
+enum CreateRequest {
+    Motion(MotionRequest),
+    Element(ElementRequest),
+}
+
+async fn submit(state: &AppState, mut task: TaskRecord) -> Result<(), BackendError> {
     let mut urls = Vec::new();
-    let inputs = [task.image_upload_id.clone(), task.video_upload_id.clone()];
-    for upload_id in &inputs {
+    for upload_id in &input_upload_ids(&task)? {
         let upload = match upload_id {
             Some(id) => state.store().upload_of_owner(id, task.owner_id).await?,
             None => None,
@@ -185,26 +280,18 @@ async fn submit(state: &AppState, mut task: TaskRecord) -> Result<(), BackendErr
             }
         }
     }
-    let request = MotionRequest {
-        model: MOTION_MODEL.into(),
-        image_urls: vec![urls[0].clone()],
-        video_urls: vec![urls[1].clone()],
-        prompt: Some(params.prompt.clone()).filter(|p| !p.is_empty()),
-        quality: task.quality.clone(),
-        model_params: MotionParams {
-            character_orientation: params.orientation.clone(),
-            keep_sound: Some(params.keep_sound),
-            element_list: None,
-            watermark_info: None,
-        },
-        callback_url: state.public_url().starts_with("https://").then(|| {
-            format!(
-                "{}/hooks/evolink/{}/{}",
-                state.public_url(),
-                task.id,
-                task.callback_token
-            )
-        }),
+    let callback_url = state.public_url().starts_with("https://").then(|| {
+        format!(
+            "{}/hooks/evolink/{}/{}",
+            state.public_url(),
+            task.id,
+            task.callback_token
+        )
+    });
+    let request = if task.kind == "element" {
+        CreateRequest::Element(element_request(&task, &urls, callback_url)?)
+    } else {
+        CreateRequest::Motion(motion_request(&task, &urls, callback_url)?)
     };
     // Write down that the create is about to be sent before sending it.
     task.state = "submitting".into();
@@ -212,7 +299,11 @@ async fn submit(state: &AppState, mut task: TaskRecord) -> Result<(), BackendErr
         return Ok(());
     }
     let client = state.evolink()?;
-    match client.create_motion(&request).await {
+    let created = match &request {
+        CreateRequest::Motion(request) => client.create_motion(request).await,
+        CreateRequest::Element(request) => client.create_element(request).await,
+    };
+    match created {
         Ok(upstream) => {
             task.state = "running".into();
             task.upstream_id = Some(upstream.id);
@@ -252,6 +343,9 @@ async fn poll(state: &AppState, mut task: TaskRecord) -> Result<(), BackendError
     };
     match state.evolink()?.get_task(&upstream_id).await {
         Ok(upstream) => match upstream.status {
+            TaskStatus::Completed if task.kind == "element" => {
+                finish_element(state, task, upstream.element_id).await
+            }
             TaskStatus::Completed => {
                 let Some(url) = upstream.results.first().cloned() else {
                     return fail(
@@ -326,6 +420,40 @@ async fn poll(state: &AppState, mut task: TaskRecord) -> Result<(), BackendError
             save(state, &task, None).await
         }
     }
+}
+
+/// A finished element task: keep EvoLink's id (as received) and settle the credit.
+async fn finish_element(
+    state: &AppState,
+    mut task: TaskRecord,
+    element_id: Option<String>,
+) -> Result<(), BackendError> {
+    let Some(element_id) = element_id.filter(|id| !id.trim().is_empty()) else {
+        return fail(
+            state,
+            task,
+            "no_result",
+            "EvoLink finished without an element id. Your credit was returned.".into(),
+        )
+        .await;
+    };
+    state
+        .store()
+        .set_upstream_element_id(&task.id, &element_id, now_unix())
+        .await?;
+    task.state = "completed".into();
+    task.progress = 100;
+    task.cost_final = Some(task.cost_reserved);
+    task.finished_at = Some(now_unix());
+    save(
+        state,
+        &task,
+        Some(LedgerWrite {
+            kind: "settle",
+            amount: 0,
+        }),
+    )
+    .await
 }
 
 async fn archive(state: &AppState, mut task: TaskRecord) -> Result<(), BackendError> {

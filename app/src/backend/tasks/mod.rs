@@ -15,7 +15,7 @@ pub use engine::{run_workers, wake_from_callback};
 pub use history::history_page;
 pub use publish::{verify_media_signature, MEDIA_URL_LIFETIME_SECS};
 pub use submit::submit_motion;
-pub use view::task_view;
+pub use view::{task_view, ElementParamsRecord};
 
 /// Something about one of `owner_id`'s tasks changed.
 #[derive(Debug, Clone, PartialEq, Eq)]

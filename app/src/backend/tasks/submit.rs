@@ -1,7 +1,11 @@
 //! Submitting a motion task: validated again on the server, then the task row and its credit
 //! reservation written in one transaction, keyed by the member's idempotency key.
 
-use super::{now_ms, task_view, view::MotionParamsRecord, TaskEvent};
+use super::{
+    now_ms, task_view,
+    view::{ElementUse, MotionParamsRecord},
+    TaskEvent,
+};
 use crate::backend::{
     accounts::random_token, store::TaskRecord, store::UploadRecord, AppState, BackendError,
 };
@@ -40,6 +44,43 @@ fn video_facts(upload: &UploadRecord) -> VideoFacts {
     }
 }
 
+/// A library element a motion task may use: ready, made from a video, with "Match video".
+async fn element_for_motion(
+    state: &AppState,
+    id: &str,
+    orientation: Orientation,
+) -> Result<ElementUse, BackendError> {
+    let element = state.store().element_by_id(id).await?.ok_or_else(|| {
+        invalid("That character element is no longer in the library; choose another one or none.")
+    })?;
+    if element.reference_type != "video" {
+        return Err(invalid(format!(
+            "\"{}\" was made from images; Motion Control can only use elements made from a video.",
+            element.name
+        )));
+    }
+    let Some(upstream_id) = element
+        .upstream_element_id
+        .clone()
+        .filter(|_| element.status() == "ready")
+    else {
+        return Err(invalid(format!(
+            "\"{}\" is not ready yet; wait until the library shows it as ready.",
+            element.name
+        )));
+    };
+    if orientation != Orientation::Video {
+        return Err(invalid(
+            "A character element needs orientation \"Match video\": the element keeps the character's look, the video drives the motion.",
+        ));
+    }
+    Ok(ElementUse {
+        id: element.id,
+        name: element.name,
+        upstream_id,
+    })
+}
+
 fn invalid(message: impl Into<String>) -> BackendError {
     BackendError::Invalid(message.into())
 }
@@ -67,6 +108,10 @@ pub async fn submit_motion(
                 "Choose a character orientation: Match image or Match video.",
             ))
         }
+    };
+    let element = match form.element_id.trim() {
+        "" => None,
+        id => Some(element_for_motion(state, id, orientation).await?),
     };
     if let Some(problem) = check_prompt(&form.prompt) {
         return Err(invalid(problem));
@@ -99,6 +144,7 @@ pub async fn submit_motion(
         orientation: orientation.as_str().into(),
         keep_sound: form.keep_sound,
         prompt: form.prompt.trim().to_string(),
+        element,
     })
     .map_err(|err| BackendError::Internal(format!("params: {err}")))?;
     let now = state.billing().now();
@@ -136,7 +182,7 @@ pub async fn submit_motion(
         deleted_at: None,
     };
     let (task, created) = store
-        .create_task(&record, state.billing().month_start(now))
+        .create_task(&record, state.billing().month_start(now), None)
         .await?;
     if created {
         state.notify_task(TaskEvent {

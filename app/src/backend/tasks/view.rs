@@ -11,6 +11,33 @@ pub struct MotionParamsRecord {
     pub orientation: String,
     pub keep_sound: bool,
     pub prompt: String,
+    /// The character element used, if any.
+    #[serde(default)]
+    pub element: Option<ElementUse>,
+}
+
+/// A library element used by a motion task, as it was at submit.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ElementUse {
+    /// Kinema's element id.
+    pub id: String,
+    pub name: String,
+    /// EvoLink's element id, exactly as received.
+    pub upstream_id: String,
+}
+
+/// The parameters kept with an element-creation task (its video or frontal image is on the
+/// task row).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ElementParamsRecord {
+    pub name: String,
+    pub description: String,
+    /// `video` or `images`.
+    pub reference_type: String,
+    pub voice_id: Option<String>,
+    /// The other-angle images, for `images`.
+    #[serde(default)]
+    pub refer_upload_ids: Vec<String>,
 }
 
 fn label(state: &str) -> &'static str {
@@ -47,6 +74,10 @@ pub fn task_view(task: &TaskRecord) -> TaskView {
             .map(|p| p.orientation.clone())
             .unwrap_or_default(),
         keep_sound: params.as_ref().is_some_and(|p| p.keep_sound),
+        element: params
+            .as_ref()
+            .and_then(|p| p.element.as_ref())
+            .map(|e| (e.id.clone(), e.name.clone())),
         prompt: params.map(|p| p.prompt).unwrap_or_default(),
         image_upload_id: task.image_upload_id.clone(),
         video_upload_id: task.video_upload_id.clone(),
