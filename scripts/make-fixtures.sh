@@ -42,6 +42,14 @@ video too-small.mp4 320x240 4
 # The index (moov) is at the end, so cutting the file loses it.
 head -c 2000 valid-index-at-end.mp4 > truncated.mp4
 
+# Custom element reference videos (≤ 8 s, width 720–2160 px)
+video element-face.mp4 720x1280 5
+# The same in WEBM (VP8); a low bitrate cap keeps it as small as the MP4s.
+"${FF[@]}" -f lavfi -i "testsrc=size=720x1280:rate=4:duration=5" \
+  -c:v libvpx -deadline realtime -cpu-used 8 -crf 63 -b:v 40k -pix_fmt yuv420p -an element-face.webm
+video element-too-long.mp4 720x1280 10
+video element-too-narrow.mp4 640x960 5
+
 # Files whose names lie about their contents.
 python3 - <<'PY'
 import zipfile

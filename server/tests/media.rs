@@ -111,6 +111,37 @@ fn video_limits_give_their_messages() {
 }
 
 #[test]
+fn custom_element_reference_videos_are_probed() {
+    let webm = video("element-face.webm");
+    assert_eq!(
+        (webm.format, webm.width, webm.height),
+        (VideoFormat::Webm, 720, 1280)
+    );
+    assert!(
+        webm.duration_ms.abs_diff(5_000) <= 300,
+        "element-face.webm is {} ms",
+        webm.duration_ms
+    );
+    for (name, width, height, duration_ms) in [
+        ("element-face.mp4", 720, 1280, 5_000),
+        ("element-too-long.mp4", 720, 1280, 10_000),
+        ("element-too-narrow.mp4", 640, 960, 5_000),
+    ] {
+        let facts = video(name);
+        assert_eq!(
+            (facts.format, facts.width, facts.height),
+            (VideoFormat::Mp4, width, height),
+            "{name}"
+        );
+        assert!(
+            facts.duration_ms.abs_diff(duration_ms) <= 300,
+            "{name} is {} ms",
+            facts.duration_ms
+        );
+    }
+}
+
+#[test]
 fn damaged_and_disguised_files_are_refused_by_their_bytes() {
     let truncated = probe_file(&fixture("truncated.mp4")).unwrap_err();
     assert!(truncated.0.contains("truncated or damaged"), "{truncated}");

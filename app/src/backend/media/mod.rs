@@ -1,10 +1,11 @@
 //! Media sniffing and probing: the type from the bytes (never the name or Content-Type), image
 //! size, and video duration and display size (MP4/MOV with the index at either end, fragmented
-//! MP4, rotation metadata).
+//! MP4, rotation metadata; WEBM/Matroska from its Info and Tracks elements).
 
 mod image;
 mod isobmff;
 mod sniff;
+mod webm;
 
 use std::path::Path;
 
@@ -62,11 +63,18 @@ pub fn probe_file(path: &Path) -> Result<Probed, ProbeError> {
                 duration_ms: info.duration_ms,
             }))
         }
-        Sniffed::Webm => Err(ProbeError(
-            "WEBM videos are not supported here; use MP4 or MOV.".into(),
-        )),
+        Sniffed::Webm => {
+            let info = webm::probe(path).map_err(ProbeError)?;
+            Ok(Probed::Video(VideoFacts {
+                format: VideoFormat::Webm,
+                bytes,
+                width: info.width,
+                height: info.height,
+                duration_ms: info.duration_ms,
+            }))
+        }
         Sniffed::Unknown => Err(ProbeError(
-            "This file is neither a JPG/PNG image nor an MP4/MOV video (its contents decide, not its name).".into(),
+            "This file is neither a JPG/PNG image nor an MP4/MOV video nor a WEBM video (its contents decide, not its name).".into(),
         )),
     }
 }
