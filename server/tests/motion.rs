@@ -385,8 +385,11 @@ async fn every_page_renders_completely_on_the_server() {
         format!("/tasks/{id}"),
         "/elements".to_string(),
         "/usage".to_string(),
+        "/usage?days=90".to_string(),
         "/pricing".to_string(),
         "/admin".to_string(),
+        "/admin/usage".to_string(),
+        "/admin/usage?days=90".to_string(),
     ] {
         let response = admin.get(app.url(&path)).send().await.unwrap();
         assert_eq!(response.status(), 200, "{path}");

@@ -1,4 +1,6 @@
 //! Custom elements: create, the team library, describe anew, remove.
+// A form's fields arrive as the server function's arguments (the browser posts them form-encoded).
+#![allow(clippy::too_many_arguments)]
 
 use leptos::prelude::*;
 
@@ -6,7 +8,6 @@ use crate::model::{AppError, ElementView};
 
 /// Creates an element from a video or from images (1 credit; refunded if creation fails).
 #[server(prefix = "/api", endpoint = "create_element")]
-#[allow(clippy::too_many_arguments)]
 pub async fn create_element(
     name: String,
     description: String,

@@ -1,4 +1,6 @@
 //! Motion Control: submit, history, one task, delete.
+// A form's fields arrive as the server function's arguments (the browser posts them form-encoded).
+#![allow(clippy::too_many_arguments)]
 
 use leptos::prelude::*;
 
@@ -6,7 +8,6 @@ use crate::model::{AppError, TaskPage, TaskView};
 
 /// Submits a motion-control task; the same idempotency key always yields the same task.
 #[server(prefix = "/api", endpoint = "submit_motion")]
-#[allow(clippy::too_many_arguments)]
 pub async fn submit_motion(
     image_upload_id: String,
     video_upload_id: String,
