@@ -359,3 +359,30 @@ async fn admins_see_the_team_adjust_and_export_members_only_their_own() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn settle_uses_the_output_length_the_upstream_reports() {
+    let app = TestApp::spawn(Db::Sqlite).await;
+    let (_admin, member, _) = team(&app).await;
+    // The input is 5 s (40.824 credits held); the upstream says it made 3 s.
+    set_faults(&app, serde_json::json!({ "output_seconds": 3 })).await;
+    let done = submit_and_finish(&app, &member, "trimmed").await;
+    assert_eq!(done["state"], "completed");
+    assert_eq!(done["cost_reserved"], TASK_720P);
+    assert_eq!(done["output_seconds"], 3);
+    assert_eq!(done["cost_final"], 3 * 8_164_800);
+    let usage = ok_json(app.call(&member, "my_usage", &[]).await).await;
+    assert_eq!(usage["spent"], 3 * 8_164_800);
+    let amounts: Vec<i64> = usage["charges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["amount"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        amounts,
+        [TASK_720P - 3 * 8_164_800, -TASK_720P],
+        "settle releases the rest"
+    );
+    app.stop().await;
+}

@@ -38,11 +38,13 @@ fn Elements() -> impl IntoView {
     let remove = ServerAction::<RemoveElement>::new();
     let search = RwSignal::new(String::new());
     let changes = task_changes(None);
+    let tick = RwSignal::new(0u32);
     let library = Resource::new(
         move || {
             (
                 search.get(),
                 changes.get(),
+                tick.get(),
                 create.version().get(),
                 describe.version().get(),
                 remove.version().get(),
@@ -50,6 +52,28 @@ fn Elements() -> impl IntoView {
         },
         |(search, ..)| list_elements(Some(search)),
     );
+    // Elements take minutes: while one is being created, look again every 20 s (for its elapsed
+    // time, and for other members' elements, which live events do not cover). Browser only;
+    // nothing is refetched while everything is final, so an open edit form stays put.
+    Effect::new(move |_| {
+        let creating = move || {
+            library.with_untracked(|list| {
+                list.as_ref()
+                    .and_then(|list| list.as_ref().ok())
+                    .is_some_and(|list| list.iter().any(|e| e.status == "creating"))
+            })
+        };
+        if let Ok(handle) = set_interval_with_handle(
+            move || {
+                if creating() {
+                    tick.update(|t| *t += 1);
+                }
+            },
+            std::time::Duration::from_secs(20),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    });
     view! {
         <CreateForm action=create />
         <section class="card">

@@ -238,7 +238,11 @@ async fn plan_motion(state: &SimState, body: &Value) -> Result<SimTask, validate
         .ok()
         .and_then(|bytes| media::mp4_duration_ms(bytes))
         .unwrap_or(u64::from(orientation.max_seconds()) * 1000);
-    let seconds = app::rules::pricing::billed_seconds(duration_ms, orientation);
+    let seconds = state
+        .data()
+        .faults
+        .output_seconds
+        .unwrap_or_else(|| app::rules::pricing::billed_seconds(duration_ms, orientation));
     let too_long = duration_ms > u64::from(orientation.max_seconds()) * 1000 + 500;
     let outcome = match (&image, &video) {
         (Err((code, message)), _) | (_, Err((code, message))) => Outcome::Failed {

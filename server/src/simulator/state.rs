@@ -25,6 +25,9 @@ pub struct Faults {
     /// The next N created tasks never finish (they stay processing), so the client's deadline
     /// passes.
     pub stall_next_tasks: u32,
+    /// Report this output length (seconds) for motion tasks instead of the input's, as when
+    /// the upstream trims hard motion.
+    pub output_seconds: Option<u32>,
     pub task_error_code: Option<String>,
     pub task_error_message: Option<String>,
     /// Create the task, then wait this long before answering (a client timeout then leaves the
