@@ -197,6 +197,22 @@ async fn the_api_key_appears_in_no_response_log_or_database() {
             post("/api/create_invite", vec![("role", "nope"), ("hours", "1")])
                 .await
                 .unwrap(),
+            client
+                .get(format!("{base}/admin/usage"))
+                .send()
+                .await
+                .unwrap(),
+            post("/api/team_usage", vec![]).await.unwrap(),
+            client.get(format!("{base}/usage")).send().await.unwrap(),
+            client
+                .get(format!("{base}/api/admin/usage.csv"))
+                .send()
+                .await
+                .unwrap(),
+            client.get(format!("{base}/elements")).send().await.unwrap(),
+            post("/api/list_elements", vec![("search", "")])
+                .await
+                .unwrap(),
             client.get(format!("{base}/readyz")).send().await.unwrap(),
             client
                 .get(format!("{base}/no-such-page"))
