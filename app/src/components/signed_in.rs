@@ -26,7 +26,8 @@ where
                     let rate = UsdRate(info.as_ref().and_then(|info| info.credits_per_usd));
                     match info.and_then(|info| info.user) {
                         Some(user) => {
-                            view! { <Provider value=rate>{children(user).into_any()}</Provider> }.into_any()
+                            view! { <Provider value=rate>{children(user).into_any()}</Provider> }
+                                .into_any()
                         }
                         None => {
                             view! {

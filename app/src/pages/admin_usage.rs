@@ -130,7 +130,12 @@ fn TeamSummary(
         <ActionForm action=team_budget attr:class="inline-form">
             <label>
                 "Team monthly budget (credits, empty = unlimited)"
-                <input name="credits" inputmode="decimal" value=team_value placeholder="unlimited" />
+                <input
+                    name="credits"
+                    inputmode="decimal"
+                    value=team_value
+                    placeholder="unlimited"
+                />
             </label>
             <button type="submit" class="small">
                 "Save team budget"
@@ -150,7 +155,8 @@ fn TeamSummary(
         </p>
         <ActionForm action=adjust attr:class="inline-form">
             <label>
-                "Member" <select name="user_id">
+                "Member"
+                <select name="user_id">
                     {members_for_adjust
                         .into_iter()
                         .map(|m| view! { <option value=m.user_id>{m.display_name}</option> })
@@ -194,8 +200,7 @@ fn MemberUsageTable(
                         view! {
                             <tr data-username=m.username.clone()>
                                 <td>
-                                    {m.display_name.clone()}
-                                    {m.disabled.then_some(" (disabled)")}
+                                    {m.display_name.clone()} {m.disabled.then_some(" (disabled)")}
                                 </td>
                                 <td class="spent">
                                     {format_credits(m.spent)} <Usd amount=m.spent />
@@ -260,7 +265,13 @@ fn BreakdownTable(rows: Vec<BreakdownView>) -> impl IntoView {
                         view! {
                             <tr>
                                 <td>{row.model}</td>
-                                <td>{if row.quality.is_empty() { "—".into() } else { row.quality }}</td>
+                                <td>
+                                    {if row.quality.is_empty() {
+                                        "—".into()
+                                    } else {
+                                        row.quality
+                                    }}
+                                </td>
                                 <td>{row.tasks}</td>
                                 <td>{format_credits(row.spent)} <Usd amount=row.spent /></td>
                             </tr>

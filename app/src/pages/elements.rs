@@ -92,7 +92,9 @@ fn Elements() -> impl IntoView {
             </p>
             <ErrorNote value=describe.value() />
             <ErrorNote value=remove.value() />
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            <Transition fallback=|| {
+                view! { <p>"Loading…"</p> }
+            }>
                 {move || Suspend::new(async move {
                     match library.await {
                         Ok(list) if list.is_empty() => {
@@ -416,7 +418,13 @@ fn ElementCard(
         <li class=format!("element-card status-{}", element.status) data-element=element.id.clone()>
             {if element.preview_kind == "video" {
                 view! {
-                    <video class="thumb" src=preview muted preload="metadata" aria-hidden="true"></video>
+                    <video
+                        class="thumb"
+                        src=preview
+                        muted
+                        preload="metadata"
+                        aria-hidden="true"
+                    ></video>
                 }
                     .into_any()
             } else {
@@ -430,8 +438,7 @@ fn ElementCard(
                         "{kind} · by {} · {}",
                         element.creator,
                         utc_datetime(element.created_at),
-                    )}
-                    {element.voice_id.clone().map(|v| format!(" · voice {v}"))}
+                    )} {element.voice_id.clone().map(|v| format!(" · voice {v}"))}
                 </p>
                 <p class="status" role="status">
                     {status}

@@ -315,7 +315,9 @@ fn ElementPicker(
     view! {
         <div class="field">
             <label for="element">"Character element (optional)"</label>
-            <Transition fallback=|| view! { <p class="hint">"Loading the element library…"</p> }>
+            <Transition fallback=|| {
+                view! { <p class="hint">"Loading the element library…"</p> }
+            }>
                 {move || Suspend::new(async move {
                     let all = library.await.unwrap_or_default();
                     let image_made = all.iter().filter(|e| e.reference_type == "images").count();
