@@ -69,9 +69,9 @@ test('a small budget refuses in the studio; usage shows the chart, the charges a
   await waitForHydration(admin);
   const row = admin.locator('tr[data-username="moe"]');
   await row.locator('td.spent').filter({ hasText: '40.82' }).waitFor();
-  await admin.getByLabel('Monthly budget for Mo Member').fill('50');
+  await admin.getByLabel('Monthly budget for Mo Member', { exact: true }).fill('50');
   await admin.getByRole('button', { name: 'Save Monthly budget for Mo Member' }).click();
-  await waitFor(async () => (await admin.getByLabel('Monthly budget for Mo Member').inputValue()) === '50.00', 10_000, 'the saved budget');
+  await waitFor(async () => (await admin.getByLabel('Monthly budget for Mo Member', { exact: true }).inputValue()) === '50.00', 10_000, 'the saved budget');
 
   // The member's next task would pass the budget: refused in the studio, in plain words.
   const again = await prepareStudio(member);

@@ -435,8 +435,10 @@ async fn a_restart_during_creation_resumes_it() {
     )
     .await;
     let id = element["id"].as_str().unwrap().to_string();
+    // Kinema has saved the upstream id once it polls.
     let upstream_has_it = wait_until(Duration::from_secs(20), || async {
-        sim.stats().tasks_created == 1
+        let stats = sim.stats();
+        stats.tasks_created == 1 && stats.task_queries >= 1
     })
     .await;
     assert!(upstream_has_it);
@@ -527,6 +529,29 @@ async fn motion_with_an_element_sends_it_and_bad_combinations_never_reach_the_up
         .contains("was made from images; Motion Control can only use elements made from a video."));
     let refused = with("video", "no-such-element".into(), "unknown").await;
     assert_eq!(refused.status(), 422);
+    // A WEBM (fine for elements) is not a motion video.
+    let webm = upload(&app, &member, "element_video", "element-face.webm").await;
+    let refused = app
+        .call(
+            &member,
+            "submit_motion",
+            &[
+                ("image_upload_id", &inputs.image),
+                ("video_upload_id", &webm),
+                ("quality", "720p"),
+                ("orientation", "video"),
+                ("keep_sound", "true"),
+                ("prompt", ""),
+                ("idempotency_key", "webm-motion"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("Motion video must be an MP4 or MOV file."));
     assert_eq!(
         sim_stats(&sim).await["creates"].as_i64().unwrap(),
         creates_before,
@@ -681,6 +706,20 @@ async fn the_team_sees_and_uses_elements_but_only_the_creator_or_an_admin_edits(
     )
     .await;
     assert_eq!(edited["description"], "Mia, now with a blue dress");
+    let by_admin = ok_json(
+        app.call(
+            &admin,
+            "describe_element",
+            &[("id", &id), ("description", "Edited by an admin")],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(by_admin["description"], "Edited by an admin");
+    assert_eq!(
+        by_admin["can_edit"], true,
+        "admins may edit anyone's element"
+    );
     assert_eq!(
         app.call(&admin, "remove_element", &[("id", &id)])
             .await

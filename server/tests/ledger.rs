@@ -66,12 +66,19 @@ async fn adjust(
     app.call(client, "adjust_credits", &form).await
 }
 
-async fn month_rollover_with_a_fixed_clock(db: Db) {
-    // 2026-10-31 23:00 in Tokyo (14:00 UTC).
-    let clock = Clock::fixed(NOV_1_TOKYO - 3600);
+/// Kinema on `clock` with months in Tokyo, sandbox tasks taking `task_seconds`, and member moe
+/// holding a monthly budget for exactly two 720p tasks; returns the app, ada's and moe's clients.
+async fn tokyo_team_with_budget_for_two(
+    db: Db,
+    clock: &Clock,
+    task_seconds: f64,
+) -> (TestApp, reqwest::Client, reqwest::Client) {
     let app = TestApp::spawn_with_clock(
         db,
-        |settings| settings.time_zone = "Asia/Tokyo".into(),
+        |settings| {
+            settings.time_zone = "Asia/Tokyo".into();
+            settings.sandbox_task_seconds = task_seconds;
+        },
         fast_engine(),
         clock.clone(),
     )
@@ -85,6 +92,13 @@ async fn month_rollover_with_a_fixed_clock(db: Db) {
         )
         .await;
     assert_eq!(budget.status(), 200);
+    (app, admin, member)
+}
+
+async fn month_rollover_with_a_fixed_clock(db: Db) {
+    // 2026-10-31 23:00 in Tokyo (14:00 UTC).
+    let clock = Clock::fixed(NOV_1_TOKYO - 3600);
+    let (app, admin, member) = tokyo_team_with_budget_for_two(db, &clock, 1.0).await;
     for key in ["october-1", "october-2"] {
         assert_eq!(
             submit_and_finish(&app, &member, key).await["state"],
@@ -242,7 +256,8 @@ async fn admins_see_the_team_adjust_and_export_members_only_their_own() {
         .as_i64()
         .unwrap();
     assert_eq!(team["spent"], TASK_720P - 5_000_000 + admin_cost);
-    assert_eq!(team["evolink"]["ok"], true, "{}", team["evolink"]);
+    let evolink = ok_json(app.call(&admin, "check_evolink", &[]).await).await;
+    assert_eq!(evolink["ok"], true, "{evolink}");
     let row = team["members"]
         .as_array()
         .unwrap()
@@ -385,4 +400,59 @@ async fn settle_uses_the_output_length_the_upstream_reports() {
         "settle releases the rest"
     );
     app.stop().await;
+}
+
+async fn a_refund_after_midnight_gives_the_new_month_nothing(db: Db) {
+    // 23:00 on 31 October in Tokyo; sandbox tasks take 3 s, so the clock can pass midnight
+    // while one is running.
+    let clock = Clock::fixed(NOV_1_TOKYO - 3600);
+    let (app, admin, member) = tokyo_team_with_budget_for_two(db, &clock, 3.0).await;
+    set_faults(&app, serde_json::json!({ "fail_next_tasks": 1 })).await;
+    let inputs = inputs(&app, &member, "valid-index-at-end.mp4").await;
+    let task = ok_json(submit(&app, &member, &inputs, "720p", "image", "late").await).await;
+    let id = task["id"].as_str().unwrap().to_string();
+    let running = common::wait_until(Duration::from_secs(30), || async {
+        common::task(&app, &member, &id).await["state"] == "running"
+    })
+    .await;
+    assert!(running, "the upstream has it");
+    // Midnight passes; the task then fails and is refunded in November.
+    clock.set(NOV_1_TOKYO + 60);
+    assert_eq!(until_final(&app, &member, &id).await["state"], "failed");
+    let november = ok_json(app.call(&member, "my_usage", &[]).await).await;
+    assert_eq!(
+        november["spent"], 0,
+        "October's refund is not November's credit"
+    );
+    let days = november["days"].as_array().unwrap();
+    assert_eq!(days[88]["day"], "2026-10-31");
+    assert_eq!(
+        days[88]["spent"], 0,
+        "reserve and refund net out on the day of submit"
+    );
+    assert_eq!(days[89]["spent"], 0);
+    // November's budget holds two tasks, not three.
+    for key in ["nov-1", "nov-2"] {
+        let response = submit(&app, &member, &inputs, "720p", "image", key).await;
+        assert_eq!(response.status(), 200, "{key}");
+    }
+    let third = submit(&app, &member, &inputs, "720p", "image", "nov-3").await;
+    assert_eq!(
+        third.status(),
+        422,
+        "the budget is not stretched by the refund"
+    );
+    let team = ok_json(app.call(&admin, "team_usage", &[]).await).await;
+    assert_eq!(team["spent"], 2 * TASK_720P);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_refund_after_midnight_gives_the_new_month_nothing_on_sqlite() {
+    a_refund_after_midnight_gives_the_new_month_nothing(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_refund_after_midnight_gives_the_new_month_nothing_on_postgres() {
+    a_refund_after_midnight_gives_the_new_month_nothing(Db::Postgres).await;
 }

@@ -14,40 +14,11 @@ use crate::rules::{
         check_description, check_image, check_refer_count, check_text, check_video, check_voice_id,
         ReferenceType,
     },
-    motion_inputs::{ImageFacts, ImageFormat, VideoFacts, VideoFormat},
     pricing::ELEMENT_MICRO_CREDITS,
 };
 
 fn invalid(message: impl Into<String>) -> BackendError {
     BackendError::Invalid(message.into())
-}
-
-fn image_facts(upload: &UploadRecord) -> ImageFacts {
-    ImageFacts {
-        format: match upload.format.as_str() {
-            "png" => ImageFormat::Png,
-            "jpeg" => ImageFormat::Jpeg,
-            _ => ImageFormat::Other,
-        },
-        bytes: upload.bytes.max(0) as u64,
-        width: upload.width.max(0) as u32,
-        height: upload.height.max(0) as u32,
-    }
-}
-
-fn video_facts(upload: &UploadRecord) -> VideoFacts {
-    VideoFacts {
-        format: match upload.format.as_str() {
-            "mp4" => VideoFormat::Mp4,
-            "mov" => VideoFormat::Mov,
-            "webm" => VideoFormat::Webm,
-            _ => VideoFormat::Other,
-        },
-        bytes: upload.bytes.max(0) as u64,
-        width: upload.width.max(0) as u32,
-        height: upload.height.max(0) as u32,
-        duration_ms: upload.duration_ms.unwrap_or(0).max(0) as u64,
-    }
 }
 
 /// The viewer's view of a library element.
@@ -132,7 +103,7 @@ pub async fn create_element(
                 "The reference video is missing; upload it again.",
             )
             .await?;
-            problems.extend(check_video(&video_facts(&video)));
+            problems.extend(check_video(&video.video_facts()));
             (Some(video.id.clone()), None, Vec::new(), video.id)
         }
         ReferenceType::Images => {
@@ -144,7 +115,7 @@ pub async fn create_element(
                 "The frontal image is missing; upload it again.",
             )
             .await?;
-            problems.extend(check_image("Frontal image", &image_facts(&frontal)));
+            problems.extend(check_image("Frontal image", &frontal.image_facts()));
             let mut refer = Vec::new();
             for (n, id) in refer_ids.iter().enumerate() {
                 let image = owned_upload(
@@ -157,7 +128,7 @@ pub async fn create_element(
                 .await?;
                 problems.extend(check_image(
                     &format!("Other angle {}", n + 1),
-                    &image_facts(&image),
+                    &image.image_facts(),
                 ));
                 refer.push(image.id);
             }
@@ -247,11 +218,19 @@ pub async fn list_elements(
     search: Option<&str>,
 ) -> Result<Vec<ElementView>, BackendError> {
     let now = state.billing().now();
+    // Matched here rather than in SQL, so case folding is the same (full Unicode) on both
+    // databases.
+    let wanted = search.map(|s| s.trim().to_lowercase()).unwrap_or_default();
     Ok(state
         .store()
-        .list_elements(search)
+        .list_elements()
         .await?
         .iter()
+        .filter(|record| {
+            wanted.is_empty()
+                || record.name.to_lowercase().contains(&wanted)
+                || record.description.to_lowercase().contains(&wanted)
+        })
         .map(|record| element_view(record, viewer, now))
         .collect())
 }

@@ -201,6 +201,8 @@ pub struct MotionForm {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskView {
     pub id: String,
+    /// `motion`, or `element` for an element's creation.
+    pub kind: String,
     /// `queued`, `submitting`, `running`, `archiving`, `completed` or `failed`.
     pub state: String,
     /// The state in words.

@@ -2,12 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::EvoLinkStatus;
-
 /// One ledger entry as its member sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChargeView {
     pub task_id: Option<String>,
+    /// `motion` or `element`, for entries of a task.
+    pub task_kind: Option<String>,
     /// `reserve`, `settle`, `refund` or `adjust`.
     pub kind: String,
     /// Micro-credits; negative spends, positive returns.
@@ -32,6 +32,8 @@ pub struct DayTotal {
 pub struct UsageView {
     /// Unix seconds.
     pub month_start: i64,
+    /// The month in the billing time zone, e.g. `November 2026`.
+    pub month_label: String,
     /// The billing time zone's name.
     pub time_zone: String,
     /// Micro-credits spent or held this month (the sum of this month's entries, negated).
@@ -74,9 +76,11 @@ pub struct BreakdownView {
 }
 
 /// The team's month, for admins.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TeamUsageView {
     pub month_start: i64,
+    /// The month in the billing time zone, e.g. `November 2026`.
+    pub month_label: String,
     pub time_zone: String,
     /// Micro-credits spent or held by everyone this month.
     pub spent: i64,
@@ -85,6 +89,4 @@ pub struct TeamUsageView {
     pub breakdown: Vec<BreakdownView>,
     /// The last 90 days, oldest first.
     pub days: Vec<DayTotal>,
-    /// EvoLink's own account of the key's credits.
-    pub evolink: EvoLinkStatus,
 }

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::admin::{SetMemberBudget, SetTeamBudget};
+use crate::api::admin::{check_evolink, SetMemberBudget, SetTeamBudget};
 use crate::api::usage::{team_usage, AdjustCredits};
 use crate::components::{
     credits::{credits_text, Usd},
@@ -122,8 +122,8 @@ fn TeamSummary(
         {budget_bar(usage.spent, usage.budget, "Team budget used")}
         <p class="hint">
             {format!(
-                "Month started {} ({}). EvoLink's balance below is what the key has left upstream.",
-                utc_datetime(usage.month_start),
+                "{} ({}). EvoLink's balance below is what the key has left upstream.",
+                usage.month_label,
                 usage.time_zone,
             )}
         </p>
@@ -141,7 +141,7 @@ fn TeamSummary(
                 "Save team budget"
             </button>
         </ActionForm>
-        <ConnectionResult status=usage.evolink />
+        <Balance />
         <h2>"Per day"</h2>
         <DaysSwitch days base="/admin/usage" />
         <DayChart totals=usage.days days label="Team spending".to_string() />
@@ -170,6 +170,24 @@ fn TeamSummary(
             </button>
         </ActionForm>
         <ErrorNote value=adjust.value() />
+    }
+}
+
+/// EvoLink's balance for the key, in its own resource so a slow upstream holds up only this.
+#[component]
+fn Balance() -> impl IntoView {
+    let status = Resource::new(|| (), |_| check_evolink());
+    view! {
+        <Suspense fallback=|| {
+            view! { <p class="hint">"Asking EvoLink for the balance…"</p> }
+        }>
+            {move || Suspend::new(async move {
+                match status.await {
+                    Ok(status) => view! { <ConnectionResult status /> }.into_any(),
+                    Err(err) => view! { <p class="error">{err.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 

@@ -157,7 +157,10 @@ fn CreateForm(action: ServerAction<CreateElement>) -> impl IntoView {
         if description.with(|d| d.trim().chars().count() > DESCRIPTION_MAX_CHARS) {
             problems.extend(check_description(&description.get()));
         }
-        problems.extend(check_voice_id(&voice_id.get(), reference_type()));
+        // The voice field shows only for a video; its value is not sent otherwise.
+        if reference_type() == ReferenceType::Video {
+            problems.extend(check_voice_id(&voice_id.get(), ReferenceType::Video));
+        }
         problems
     };
     let ready = move || {

@@ -98,6 +98,15 @@ fn Studio() -> impl IntoView {
         element.track();
         key.set(String::new());
     });
+    // An element chosen earlier (Run again) that is gone or no longer usable is dropped.
+    Effect::new(move |_| {
+        if let Some(Ok(list)) = library.get() {
+            let chosen = element.get();
+            if !chosen.is_empty() && !list.iter().any(|e| e.id == chosen && e.usable_for_motion()) {
+                element.set(String::new());
+            }
+        }
+    });
     // An element decides the look; the video must decide the orientation.
     Effect::new(move |_| {
         if !element.get().is_empty() {

@@ -59,8 +59,33 @@ fn orientation_label(value: &str) -> &'static str {
     }
 }
 
+/// An element's creation, as its charges link to it.
+#[component]
+fn ElementTaskCard(task: TaskView) -> impl IntoView {
+    let cost = match task.cost_final {
+        Some(final_cost) => format!("Final {}", credits_text(final_cost)),
+        None => format!("Reserved {}", credits_text(task.cost_reserved)),
+    };
+    view! {
+        <section class="card task">
+            <h1>"Element creation"</h1>
+            <p class=format!("status status-{}", task.state) role="status">
+                <strong>{task.status_label.clone()}</strong>
+            </p>
+            {task.failure.clone().map(|f| view! { <p class="error">{f}</p> })}
+            <p>{cost}</p>
+            <p>
+                <A href="/elements">"Open the element library"</A>
+            </p>
+        </section>
+    }
+}
+
 #[component]
 fn TaskCard(task: TaskView) -> impl IntoView {
+    if task.kind == "element" {
+        return view! { <ElementTaskCard task /> }.into_any();
+    }
     let delete = ServerAction::<DeleteTask>::new();
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -208,4 +233,5 @@ fn TaskCard(task: TaskView) -> impl IntoView {
             <ErrorNote value=delete.value() />
         </section>
     }
+    .into_any()
 }

@@ -41,11 +41,11 @@ pub fn DaysSwitch(days: usize, base: &'static str) -> impl IntoView {
             {[30usize, 90]
                 .into_iter()
                 .map(|option| {
-                    let current = if option == days { "page" } else { "false" };
+                    let current = (option == days).then_some("page");
                     view! {
-                        <A href=format!("{base}?days={option}") attr:aria-current=current>
+                        <a href=format!("{base}?days={option}") aria-current=current>
                             {format!("Last {option} days")}
-                        </A>
+                        </a>
                     }
                 })
                 .collect_view()}
@@ -119,9 +119,9 @@ fn UsageSummary(usage: UsageView, days: usize) -> impl IntoView {
         {budget_bar(usage.spent, usage.budget, "Budget used")}
         <p class="hint">
             {format!(
-                "Held by running tasks: {} · month started {} ({})",
+                "Held by running tasks: {} · {} ({})",
                 credits_text(usage.reserved),
-                utc_datetime(usage.month_start),
+                usage.month_label,
                 usage.time_zone,
             )}
         </p>
@@ -161,11 +161,18 @@ fn ChargeTable(charges: Vec<ChargeView>) -> impl IntoView {
                                 <td>{utc_datetime(charge.created_at)}</td>
                                 <td>{what}</td>
                                 <td>
-                                    {charge
-                                        .task_id
-                                        .map(|id| {
-                                            view! { <A href=format!("/tasks/{id}")>"Open"</A> }
-                                        })}
+                                    {match (charge.task_id, charge.task_kind.as_deref()) {
+                                        (Some(_), Some("element")) => {
+                                            Some(view! { <A href="/elements">"Element"</A> }.into_any())
+                                        }
+                                        (Some(id), _) => {
+                                            Some(
+                                                view! { <A href=format!("/tasks/{id}")>"Open"</A> }
+                                                    .into_any(),
+                                            )
+                                        }
+                                        _ => None,
+                                    }}
                                 </td>
                                 <td>
                                     {format_credits(-charge.amount)} <Usd amount=-charge.amount />

@@ -57,25 +57,10 @@ const ELEMENT_SELECT: &str = "SELECT e.id, e.task_id, e.owner_id, e.name, e.desc
      WHERE e.removed_at IS NULL";
 
 impl Store {
-    /// The library, newest first; `search` matches name or description, case-insensitively.
-    pub async fn list_elements(
-        &self,
-        search: Option<&str>,
-    ) -> Result<Vec<ElementRecord>, BackendError> {
-        let pattern = search.map(str::trim).filter(|s| !s.is_empty()).map(|s| {
-            let escaped = s
-                .to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            format!("%{escaped}%")
-        });
-        let sql = format!(
-            "{ELEMENT_SELECT} AND ($1 IS NULL OR LOWER(e.name) LIKE $1 ESCAPE '\\' \
-             OR LOWER(e.description) LIKE $1 ESCAPE '\\') ORDER BY e.created_at DESC, e.id DESC LIMIT 500"
-        );
+    /// The library (at most 1000 elements), newest first.
+    pub async fn list_elements(&self) -> Result<Vec<ElementRecord>, BackendError> {
+        let sql = format!("{ELEMENT_SELECT} ORDER BY e.created_at DESC, e.id DESC LIMIT 1000");
         let rows = on_pool!(self, pool => sqlx::query_as::<_, ElementRecord>(&sql)
-            .bind(pattern)
             .fetch_all(pool)
             .await)?;
         Ok(rows)

@@ -60,6 +60,13 @@ pub struct BreakdownRecord {
     pub spent: i64,
 }
 
+/// Spending (entries negated) of member `$2`, or of everyone when `$2` is NULL, in the months
+/// from `$1` on. A task's entries count in the month it was submitted, so a refund or settle
+/// after midnight on the first returns credits to the month that held them, never to the next.
+pub(super) const SPENT_SINCE: &str = "SELECT CAST(COALESCE(-SUM(l.amount), 0) AS BIGINT) \
+     FROM ledger_entries l LEFT JOIN tasks t ON t.id = l.task_id \
+     WHERE COALESCE(t.created_at, l.created_at) >= $1 AND ($2 IS NULL OR l.user_id = $2)";
+
 const LINE_SELECT: &str = "SELECT l.id, l.user_id, u.username, l.task_id, t.kind AS task_kind, \
      t.quality, l.kind, l.amount, l.reason, l.created_at FROM ledger_entries l \
      JOIN users u ON u.id = l.user_id LEFT JOIN tasks t ON t.id = l.task_id";
@@ -123,14 +130,11 @@ impl Store {
              WHERE owner_id = $1 AND state IN {ACTIVE_STATES}"
         );
         on_pool!(self, pool => {
-            let spent: i64 = sqlx::query_scalar(
-                "SELECT CAST(COALESCE(-SUM(amount), 0) AS BIGINT) FROM ledger_entries \
-                 WHERE user_id = $1 AND created_at >= $2",
-            )
-            .bind(user_id)
-            .bind(month_start)
-            .fetch_one(pool)
-            .await?;
+            let spent: i64 = sqlx::query_scalar(SPENT_SINCE)
+                .bind(month_start)
+                .bind(Some(user_id))
+                .fetch_one(pool)
+                .await?;
             let reserved: i64 = sqlx::query_scalar(&reserved_sql).bind(user_id).fetch_one(pool).await?;
             let budget: Option<i64> =
                 sqlx::query_scalar("SELECT monthly_limit FROM member_budgets WHERE user_id = $1")
@@ -141,20 +145,18 @@ impl Store {
         })
     }
 
-    /// A member's newest ledger entries.
+    /// A member's newest ledger entries, with what their tasks were.
     pub async fn ledger_of_user(
         &self,
         user_id: i64,
         limit: i64,
-    ) -> Result<Vec<LedgerRecord>, BackendError> {
-        let rows = on_pool!(self, pool => sqlx::query_as::<_, LedgerRecord>(
-            "SELECT id, user_id, task_id, kind, amount, reason, created_at FROM ledger_entries \
-             WHERE user_id = $1 ORDER BY id DESC LIMIT $2"
-        )
-        .bind(user_id)
-        .bind(limit)
-        .fetch_all(pool)
-        .await)?;
+    ) -> Result<Vec<LedgerLine>, BackendError> {
+        let sql = format!("{LINE_SELECT} WHERE l.user_id = $1 ORDER BY l.id DESC LIMIT $2");
+        let rows = on_pool!(self, pool => sqlx::query_as::<_, LedgerLine>(&sql)
+            .bind(user_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await)?;
         Ok(rows)
     }
 
@@ -181,16 +183,18 @@ impl Store {
         Ok(sum.unwrap_or(0))
     }
 
-    /// `(user_id, amount, created_at)` of every entry since `since` (unix seconds), of one member
-    /// or (with `None`) of the whole team, oldest first.
+    /// `(user_id, amount, billed_at)` of every entry billed since `since` (unix seconds), of one
+    /// member or (with `None`) of the whole team, oldest first; a task's entries are billed when
+    /// the task was submitted.
     pub async fn ledger_amounts_since(
         &self,
         user_id: Option<i64>,
         since: i64,
     ) -> Result<Vec<(i64, i64, i64)>, BackendError> {
         let rows = on_pool!(self, pool => sqlx::query_as::<_, (i64, i64, i64)>(
-            "SELECT user_id, amount, created_at FROM ledger_entries \
-             WHERE created_at >= $1 AND ($2 IS NULL OR user_id = $2) ORDER BY id"
+            "SELECT l.user_id, l.amount, COALESCE(t.created_at, l.created_at) FROM ledger_entries l \
+             LEFT JOIN tasks t ON t.id = l.task_id \
+             WHERE COALESCE(t.created_at, l.created_at) >= $1 AND ($2 IS NULL OR l.user_id = $2) ORDER BY l.id"
         )
         .bind(since)
         .bind(user_id)
@@ -218,11 +222,11 @@ impl Store {
         month_start: i64,
     ) -> Result<Vec<MemberUsageRecord>, BackendError> {
         let sql = "SELECT u.id AS user_id, u.username, u.display_name, u.disabled, \
-             CAST(COALESCE((SELECT -SUM(amount) FROM ledger_entries l WHERE l.user_id = u.id AND l.created_at >= $1), 0) AS BIGINT) AS spent, \
+             CAST(COALESCE((SELECT -SUM(l.amount) FROM ledger_entries l LEFT JOIN tasks t ON t.id = l.task_id WHERE l.user_id = u.id AND COALESCE(t.created_at, l.created_at) >= $1), 0) AS BIGINT) AS spent, \
              b.monthly_limit AS budget, \
              (SELECT COUNT(*) FROM tasks t WHERE t.owner_id = u.id AND t.created_at >= $1) AS tasks, \
              (SELECT COUNT(*) FROM tasks t WHERE t.owner_id = u.id AND t.created_at >= $1 AND t.state = 'failed') AS failures, \
-             CAST(COALESCE((SELECT SUM(amount) FROM ledger_entries l WHERE l.user_id = u.id AND l.created_at >= $1 AND l.kind = 'refund'), 0) AS BIGINT) AS refunds, \
+             CAST(COALESCE((SELECT SUM(l.amount) FROM ledger_entries l JOIN tasks t ON t.id = l.task_id WHERE l.user_id = u.id AND t.created_at >= $1 AND l.kind = 'refund'), 0) AS BIGINT) AS refunds, \
              (SELECT MAX(created_at) FROM ledger_entries l WHERE l.user_id = u.id) AS last_activity \
              FROM users u LEFT JOIN member_budgets b ON b.user_id = u.id ORDER BY u.username";
         let rows = on_pool!(self, pool => sqlx::query_as::<_, MemberUsageRecord>(sql)
@@ -241,7 +245,7 @@ impl Store {
             "SELECT t.kind AS task_kind, t.quality, COUNT(DISTINCT t.id) AS tasks, \
              CAST(COALESCE(-SUM(l.amount), 0) AS BIGINT) AS spent \
              FROM ledger_entries l JOIN tasks t ON t.id = l.task_id \
-             WHERE l.created_at >= $1 GROUP BY t.kind, t.quality ORDER BY t.kind, t.quality"
+             WHERE t.created_at >= $1 GROUP BY t.kind, t.quality ORDER BY t.kind, t.quality"
         )
         .bind(month_start)
         .fetch_all(pool)
@@ -255,12 +259,11 @@ impl Store {
         month_start: i64,
     ) -> Result<(i64, Option<i64>), BackendError> {
         on_pool!(self, pool => {
-            let spent: i64 = sqlx::query_scalar(
-                "SELECT CAST(COALESCE(-SUM(amount), 0) AS BIGINT) FROM ledger_entries WHERE created_at >= $1",
-            )
-            .bind(month_start)
-            .fetch_one(pool)
-            .await?;
+            let spent: i64 = sqlx::query_scalar(SPENT_SINCE)
+                .bind(month_start)
+                .bind(None::<i64>)
+                .fetch_one(pool)
+                .await?;
             let budget: Option<i64> =
                 sqlx::query_scalar("SELECT monthly_limit FROM team_budget WHERE id = 1")
                     .fetch_optional(pool)

@@ -1,7 +1,7 @@
 //! Tasks and their ledger entries. Every engine write carries the epoch of its lease, so a
 //! stale worker's late write changes nothing.
 
-use super::{on_pool, NewElement, Store};
+use super::{ledger::SPENT_SINCE, on_pool, NewElement, Store};
 use crate::backend::BackendError;
 
 /// A task row.
@@ -137,14 +137,11 @@ impl Store {
                     .fetch_optional(&mut *tx)
                     .await?;
             if let Some(limit) = member_limit {
-                let spent: i64 = sqlx::query_scalar(
-                    "SELECT CAST(COALESCE(-SUM(amount), 0) AS BIGINT) FROM ledger_entries \
-                     WHERE user_id = $1 AND created_at >= $2",
-                )
-                .bind(task.owner_id)
-                .bind(month_start)
-                .fetch_one(&mut *tx)
-                .await?;
+                let spent: i64 = sqlx::query_scalar(SPENT_SINCE)
+                    .bind(month_start)
+                    .bind(Some(task.owner_id))
+                    .fetch_one(&mut *tx)
+                    .await?;
                 if spent + task.cost_reserved > limit {
                     tx.rollback().await?;
                     return Err(BackendError::Invalid(budget_message(task.cost_reserved, limit, spent, false)));
@@ -155,12 +152,11 @@ impl Store {
                     .fetch_optional(&mut *tx)
                     .await?;
             if let Some(limit) = team_limit {
-                let spent: i64 = sqlx::query_scalar(
-                    "SELECT CAST(COALESCE(-SUM(amount), 0) AS BIGINT) FROM ledger_entries WHERE created_at >= $1",
-                )
-                .bind(month_start)
-                .fetch_one(&mut *tx)
-                .await?;
+                let spent: i64 = sqlx::query_scalar(SPENT_SINCE)
+                    .bind(month_start)
+                    .bind(None::<i64>)
+                    .fetch_one(&mut *tx)
+                    .await?;
                 if spent + task.cost_reserved > limit {
                     tx.rollback().await?;
                     return Err(BackendError::Invalid(budget_message(task.cost_reserved, limit, spent, true)));

@@ -3,6 +3,7 @@
 use super::{on_pool, Store};
 use crate::backend::BackendError;
 use crate::model::UploadView;
+use crate::rules::motion_inputs::{ImageFacts, ImageFormat, VideoFacts, VideoFormat};
 
 /// An upload row.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -29,6 +30,36 @@ impl UploadRecord {
             "mov" => "video/quicktime",
             "webm" => "video/webm",
             _ => "video/mp4",
+        }
+    }
+
+    /// The image facts the rules judge (an unknown format counts as "other").
+    pub fn image_facts(&self) -> ImageFacts {
+        ImageFacts {
+            format: match self.format.as_str() {
+                "png" => ImageFormat::Png,
+                "jpeg" => ImageFormat::Jpeg,
+                _ => ImageFormat::Other,
+            },
+            bytes: self.bytes.max(0) as u64,
+            width: self.width.max(0) as u32,
+            height: self.height.max(0) as u32,
+        }
+    }
+
+    /// The video facts the rules judge (an unknown format counts as "other").
+    pub fn video_facts(&self) -> VideoFacts {
+        VideoFacts {
+            format: match self.format.as_str() {
+                "mp4" => VideoFormat::Mp4,
+                "mov" => VideoFormat::Mov,
+                "webm" => VideoFormat::Webm,
+                _ => VideoFormat::Other,
+            },
+            bytes: self.bytes.max(0) as u64,
+            width: self.width.max(0) as u32,
+            height: self.height.max(0) as u32,
+            duration_ms: self.duration_ms.unwrap_or(0).max(0) as u64,
         }
     }
 

@@ -6,43 +6,12 @@ use super::{
     view::{ElementUse, MotionParamsRecord},
     TaskEvent,
 };
-use crate::backend::{
-    accounts::random_token, store::TaskRecord, store::UploadRecord, AppState, BackendError,
-};
+use crate::backend::{accounts::random_token, store::TaskRecord, AppState, BackendError};
 use crate::model::{MotionForm, TaskView};
 use crate::rules::{
-    motion_inputs::{
-        check_image, check_prompt, check_video, ImageFacts, ImageFormat, VideoFacts, VideoFormat,
-    },
+    motion_inputs::{check_image, check_prompt, check_video},
     pricing::{motion_cost, Orientation, Quality},
 };
-
-fn image_facts(upload: &UploadRecord) -> ImageFacts {
-    ImageFacts {
-        format: if upload.format == "png" {
-            ImageFormat::Png
-        } else {
-            ImageFormat::Jpeg
-        },
-        bytes: upload.bytes.max(0) as u64,
-        width: upload.width.max(0) as u32,
-        height: upload.height.max(0) as u32,
-    }
-}
-
-fn video_facts(upload: &UploadRecord) -> VideoFacts {
-    VideoFacts {
-        format: if upload.format == "mov" {
-            VideoFormat::Mov
-        } else {
-            VideoFormat::Mp4
-        },
-        bytes: upload.bytes.max(0) as u64,
-        width: upload.width.max(0) as u32,
-        height: upload.height.max(0) as u32,
-        duration_ms: upload.duration_ms.unwrap_or(0).max(0) as u64,
-    }
-}
 
 /// A library element a motion task may use: ready, made from a video, with "Match video".
 async fn element_for_motion(
@@ -133,8 +102,8 @@ pub async fn submit_motion(
         .await?
         .filter(|u| u.kind == "video")
         .ok_or_else(|| invalid("The motion video is missing; upload it again."))?;
-    let mut problems = check_image(&image_facts(&image));
-    let video_facts = video_facts(&video);
+    let mut problems = check_image(&image.image_facts());
+    let video_facts = video.video_facts();
     problems.extend(check_video(&video_facts, orientation));
     if !problems.is_empty() {
         return Err(invalid(problems.join(" ")));

@@ -65,6 +65,7 @@ pub fn task_view(task: &TaskRecord) -> TaskView {
     };
     TaskView {
         id: task.id.clone(),
+        kind: task.kind.clone(),
         state: task.state.clone(),
         status_label: label(&task.state).into(),
         progress: task.progress.clamp(0, 100) as u8,
