@@ -76,6 +76,7 @@ export async function launchBrowser() {
 /** Collects page errors and console errors so tests can assert there were none. */
 export function watchErrors(page) {
   const errors = [];
+  hydrationErrors.set(page, errors);
   page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
   page.on('console', (msg) => {
     // A refused form submission (4xx) is logged by the browser; it is expected, not a fault.
@@ -119,7 +120,15 @@ export async function waitFor(condition, ms, what) {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** Waits until the WASM has hydrated the page (the hydrate entry marks <body>). */
+const hydrationErrors = new WeakMap();
+
+/** Waits until the WASM has hydrated the page (the hydrate entry marks <body>); on failure the
+ * error names the page and any errors the browser reported. */
 export async function waitForHydration(page) {
-  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+  try {
+    await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+  } catch (err) {
+    const seen = hydrationErrors.get(page) || [];
+    throw new Error(`${page.url()} did not hydrate; browser errors: ${JSON.stringify(seen)}\n${err.message}`);
+  }
 }

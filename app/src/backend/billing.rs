@@ -115,6 +115,18 @@ impl Billing {
             .unwrap_or(0)
     }
 
+    /// `unix_seconds` as the zone's wall-clock time for people, e.g. `2026-11-26 19:25`.
+    pub fn wall_time(&self, unix_seconds: i64) -> String {
+        Timestamp::from_second(unix_seconds)
+            .map(|moment| {
+                moment
+                    .to_zoned_datetime(self.zone.clone())
+                    .strftime("%Y-%m-%d %H:%M")
+                    .to_string()
+            })
+            .unwrap_or_default()
+    }
+
     /// The month containing `unix_seconds` in the zone, e.g. `November 2026`.
     pub fn month_label(&self, unix_seconds: i64) -> String {
         Timestamp::from_second(unix_seconds)
@@ -195,6 +207,7 @@ mod tests {
         assert_eq!(tokyo.month_start(moment), 1_793_491_200 - 9 * 3600);
         assert_eq!(tokyo.day_of(moment), "2026-11-01");
         assert_eq!(tokyo.month_label(moment), "November 2026");
+        assert_eq!(tokyo.wall_time(moment), "2026-11-01 01:00");
         assert_eq!(Billing::default().month_start(moment), 1_790_812_800);
         assert_eq!(Billing::default().day_of(moment), "2026-10-31");
         // New York: summer time ends at 02:00 on 2026-11-01, so its November began at midnight

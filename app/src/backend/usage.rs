@@ -57,6 +57,7 @@ pub async fn member_usage(state: &AppState, user_id: i64) -> Result<UsageView, B
             kind: entry.kind,
             amount: entry.amount,
             reason: entry.reason,
+            local_time: billing.wall_time(entry.created_at),
             created_at: entry.created_at,
         })
         .collect();
@@ -93,6 +94,7 @@ pub async fn team_usage(state: &AppState) -> Result<TeamUsageView, BackendError>
             tasks: m.tasks,
             failures: m.failures,
             refunds: m.refunds,
+            last_activity_local: m.last_activity.map(|t| billing.wall_time(t)),
             last_activity: m.last_activity,
         })
         .collect();

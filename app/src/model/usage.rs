@@ -16,6 +16,8 @@ pub struct ChargeView {
     pub reason: Option<String>,
     /// Unix seconds.
     pub created_at: i64,
+    /// When, on the billing time zone's clock (`2026-11-26 19:25`).
+    pub local_time: String,
 }
 
 /// Net spending on one calendar day (in the billing time zone).
@@ -62,6 +64,8 @@ pub struct MemberUsageView {
     pub refunds: i64,
     /// Unix seconds.
     pub last_activity: Option<i64>,
+    /// The same on the billing time zone's clock.
+    pub last_activity_local: Option<String>,
 }
 
 /// Spending this month on one model and quality.

@@ -13,15 +13,12 @@ use crate::components::{
     error_note::ErrorNote,
     signed_in::SignedIn,
 };
-use crate::model::{BreakdownView, MemberUsageView, TeamUsageView};
+use crate::model::{AppError, BreakdownView, EvoLinkStatus, MemberUsageView, TeamUsageView};
 use crate::pages::{
     admin::ConnectionResult,
     usage::{budget_bar, chart_days, DaysSwitch},
 };
-use crate::rules::{
-    format::utc_datetime,
-    pricing::{format_credits, format_credits_exact},
-};
+use crate::rules::pricing::{format_credits, format_credits_exact};
 
 /// Team usage; admins only (the server answers 403 to everyone else).
 #[component]
@@ -59,6 +56,9 @@ fn TeamUsage() -> impl IntoView {
         },
         |_| team_usage(),
     );
+    // Created here, not inside the usage's Suspend: resources made while a parent suspends do not
+    // line up between the server's render and hydration.
+    let balance = Resource::new(|| (), |_| check_evolink());
     let days = chart_days();
     view! {
         <section class="card">
@@ -92,6 +92,10 @@ fn TeamUsage() -> impl IntoView {
                 })}
             </Transition>
         </section>
+        <section class="card">
+            <h2>"EvoLink balance"</h2>
+            <Balance status=balance />
+        </section>
     }
 }
 
@@ -122,7 +126,7 @@ fn TeamSummary(
         {budget_bar(usage.spent, usage.budget, "Team budget used")}
         <p class="hint">
             {format!(
-                "{} ({}). EvoLink's balance below is what the key has left upstream.",
+                "{} ({}). The EvoLink balance further down is what the key has left upstream.",
                 usage.month_label,
                 usage.time_zone,
             )}
@@ -133,7 +137,8 @@ fn TeamSummary(
                 <input
                     name="credits"
                     inputmode="decimal"
-                    value=team_value
+                    value=team_value.clone()
+                    prop:value=team_value
                     placeholder="unlimited"
                 />
             </label>
@@ -141,7 +146,6 @@ fn TeamSummary(
                 "Save team budget"
             </button>
         </ActionForm>
-        <Balance />
         <h2>"Per day"</h2>
         <DaysSwitch days base="/admin/usage" />
         <DayChart totals=usage.days days label="Team spending".to_string() />
@@ -175,8 +179,7 @@ fn TeamSummary(
 
 /// EvoLink's balance for the key, in its own resource so a slow upstream holds up only this.
 #[component]
-fn Balance() -> impl IntoView {
-    let status = Resource::new(|| (), |_| check_evolink());
+fn Balance(status: Resource<Result<EvoLinkStatus, AppError>>) -> impl IntoView {
     view! {
         <Suspense fallback=|| {
             view! { <p class="hint">"Asking EvoLink for the balance…"</p> }
@@ -229,7 +232,8 @@ fn MemberUsageTable(
                                         <input
                                             name="credits"
                                             inputmode="decimal"
-                                            value=value
+                                            value=value.clone()
+                                            prop:value=value
                                             placeholder="unlimited"
                                             aria-label=label.clone()
                                             size="8"
@@ -246,12 +250,7 @@ fn MemberUsageTable(
                                 <td>{m.tasks}</td>
                                 <td>{m.failures}</td>
                                 <td>{format_credits(m.refunds)}</td>
-                                <td>
-                                    {m
-                                        .last_activity
-                                        .map(utc_datetime)
-                                        .unwrap_or_else(|| "—".into())}
-                                </td>
+                                <td>{m.last_activity_local.unwrap_or_else(|| "—".into())}</td>
                             </tr>
                         }
                     })

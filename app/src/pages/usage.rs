@@ -13,7 +13,7 @@ use crate::components::{
     signed_in::SignedIn,
 };
 use crate::model::{ChargeView, UsageView};
-use crate::rules::{format::utc_datetime, pricing::format_credits};
+use crate::rules::pricing::format_credits;
 
 /// Usage; signed-in members only.
 #[component]
@@ -129,12 +129,12 @@ fn UsageSummary(usage: UsageView, days: usize) -> impl IntoView {
         <DaysSwitch days base="/usage" />
         <DayChart totals=usage.days days label="Your spending".to_string() />
         <h2>"Charges"</h2>
-        <ChargeTable charges=usage.charges />
+        <ChargeTable charges=usage.charges time_zone=usage.time_zone />
     }
 }
 
 #[component]
-fn ChargeTable(charges: Vec<ChargeView>) -> impl IntoView {
+fn ChargeTable(charges: Vec<ChargeView>, time_zone: String) -> impl IntoView {
     if charges.is_empty() {
         return view! { <p>"No charges yet."</p> }.into_any();
     }
@@ -142,7 +142,7 @@ fn ChargeTable(charges: Vec<ChargeView>) -> impl IntoView {
         <table class="charges">
             <thead>
                 <tr>
-                    <th>"When"</th>
+                    <th>{format!("When ({time_zone})")}</th>
                     <th>"What"</th>
                     <th>"Task"</th>
                     <th>"Credits"</th>
@@ -158,7 +158,7 @@ fn ChargeTable(charges: Vec<ChargeView>) -> impl IntoView {
                         };
                         view! {
                             <tr>
-                                <td>{utc_datetime(charge.created_at)}</td>
+                                <td>{charge.local_time}</td>
                                 <td>{what}</td>
                                 <td>
                                     {match (charge.task_id, charge.task_kind.as_deref()) {
