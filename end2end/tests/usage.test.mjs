@@ -30,6 +30,19 @@ async function prepareStudio(page) {
   return page.getByRole('button', { name: 'Generate · 40.82 credits' });
 }
 
+/** WCAG contrast ratio of two CSS `rgb(…)` colours. */
+function contrast(a, b) {
+  const luminance = (css) => {
+    const [r, g, b] = css.match(/\d+(\.\d+)?/g).slice(0, 3).map(Number).map((v) => {
+      const c = v / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
 async function downloadText(page, link) {
   const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
   return { name: download.suggestedFilename(), text: readFileSync(await download.path(), 'utf8') };
@@ -91,6 +104,24 @@ test('a small budget refuses in the studio; usage shows the chart, the charges a
   await member.getByRole('link', { name: 'Last 90 days' }).click();
   await waitFor(async () => (await chart.getAttribute('data-days')) === '90', 10_000, 'the 90-day chart');
   assert.equal(await chart.locator('rect.bar').count(), 1);
+  // The chart reads in light and dark mode: bars and labels stand out from the card behind them.
+  for (const colorScheme of ['light', 'dark']) {
+    await member.emulateMedia({ colorScheme });
+    const colors = await member.evaluate(() => {
+      const svg = document.querySelector('figure.chart svg');
+      return {
+        bar: getComputedStyle(svg.querySelector('rect.bar')).fill,
+        label: getComputedStyle(svg.querySelector('text.tick')).fill,
+        background: getComputedStyle(svg.closest('.card')).backgroundColor,
+      };
+    });
+    assert.ok(contrast(colors.bar, colors.background) >= 3, `${colorScheme}: bars ${JSON.stringify(colors)}`);
+    assert.ok(contrast(colors.label, colors.background) >= 4.5, `${colorScheme}: labels ${JSON.stringify(colors)}`);
+  }
+  const cardColor = () => member.evaluate(() => getComputedStyle(document.querySelector('.card')).backgroundColor);
+  const dark = await cardColor();
+  await member.emulateMedia({ colorScheme: 'light' });
+  assert.notEqual(await cardColor(), dark, 'the two themes really differ');
   const charges = member.locator('table.charges tbody tr');
   assert.equal(await charges.count(), 2, 'a reservation and its settlement');
   await member.locator('table.charges').getByText('Settled').waitFor();
