@@ -4,8 +4,8 @@
 
 use super::{
     accounts::random_token,
-    store::{ElementRecord, NewElement, TaskRecord, UploadRecord, UserRecord},
-    tasks::{now_ms, ElementParamsRecord, TaskEvent},
+    store::{ElementRecord, NewElement, UploadRecord, UserRecord},
+    tasks::{enqueue, ElementParamsRecord, NewTask},
     AppState, BackendError,
 };
 use crate::model::{ElementForm, ElementView, Role};
@@ -148,39 +148,6 @@ pub async fn create_element(
     })
     .map_err(|err| BackendError::Internal(format!("element params: {err}")))?;
     let now = state.billing().now();
-    let now_ms = now_ms();
-    let task = TaskRecord {
-        id: random_token()[..32].to_string(),
-        owner_id: owner.id,
-        kind: "element".into(),
-        idempotency_key: format!("element:{key}"),
-        state: "queued".into(),
-        params,
-        image_upload_id,
-        video_upload_id,
-        quality: None,
-        upstream_id: None,
-        progress: 0,
-        cost_reserved: ELEMENT_MICRO_CREDITS,
-        cost_final: None,
-        output_seconds: None,
-        failure_code: None,
-        failure_message: None,
-        result_key: None,
-        result_url: None,
-        result_url_expires_at: None,
-        callback_token: random_token(),
-        lease_owner: None,
-        lease_until: None,
-        epoch: 0,
-        attempts: 0,
-        next_run_at: now_ms,
-        deadline_at: now_ms + state.engine().deadline.as_millis() as i64,
-        created_at: now,
-        updated_at: now,
-        finished_at: None,
-        deleted_at: None,
-    };
     let element = NewElement {
         id: random_token()[..32].to_string(),
         owner_id: owner.id,
@@ -191,16 +158,23 @@ pub async fn create_element(
         preview_upload_id: preview,
         created_at: now,
     };
-    let store = state.store();
-    let (task, created) = store
-        .create_task(&task, state.billing().month_start(now), Some(&element))
-        .await?;
-    if created {
-        state.notify_task(TaskEvent {
+    let (task, _) = enqueue(
+        state,
+        NewTask {
             owner_id: owner.id,
-            task_id: task.id.clone(),
-        });
-    }
+            kind: "element",
+            idempotency_key: format!("element:{key}"),
+            params,
+            image_upload_id,
+            video_upload_id,
+            quality: None,
+            cost: ELEMENT_MICRO_CREDITS,
+        },
+        Some(&element),
+        now,
+    )
+    .await?;
+    let store = state.store();
     let element_id = store
         .element_id_of_task(&task.id)
         .await?

@@ -14,7 +14,7 @@ use std::time::Duration;
 pub use engine::{run_workers, wake_from_callback};
 pub use history::history_page;
 pub use publish::{verify_media_signature, MEDIA_URL_LIFETIME_SECS};
-pub use submit::submit_motion;
+pub use submit::{enqueue, submit_motion, NewTask};
 pub use view::{task_view, ElementParamsRecord};
 
 /// Something about one of `owner_id`'s tasks changed.

@@ -1,17 +1,91 @@
-//! Submitting a motion task: validated again on the server, then the task row and its credit
-//! reservation written in one transaction, keyed by the member's idempotency key.
+//! Submitting: queueing any task (row, reservation and budget check in one transaction, keyed by
+//! the idempotency key), and the motion task validated again on the server.
 
 use super::{
     now_ms, task_view,
     view::{ElementUse, MotionParamsRecord},
     TaskEvent,
 };
-use crate::backend::{accounts::random_token, store::TaskRecord, AppState, BackendError};
+use crate::backend::{
+    accounts::random_token,
+    store::{NewElement, TaskRecord},
+    AppState, BackendError,
+};
 use crate::model::{MotionForm, TaskView};
 use crate::rules::{
     motion_inputs::{check_image, check_prompt, check_video},
     pricing::{motion_cost, Orientation, Quality},
 };
+
+/// A task to queue: who, what, the parameters kept with it, its inputs and what it holds.
+pub struct NewTask {
+    pub owner_id: i64,
+    /// `motion` or `element`.
+    pub kind: &'static str,
+    pub idempotency_key: String,
+    /// JSON of the kind's parameter record.
+    pub params: String,
+    pub image_upload_id: Option<String>,
+    pub video_upload_id: Option<String>,
+    pub quality: Option<String>,
+    /// Micro-credits reserved at submit.
+    pub cost: i64,
+}
+
+/// Writes a queued task and its reservation (and, for an element, its library row) in one
+/// transaction after the budget check, then wakes the workers. A repeated idempotency key
+/// returns the first task with `false`.
+pub async fn enqueue(
+    state: &AppState,
+    new: NewTask,
+    element: Option<&NewElement>,
+    now: i64,
+) -> Result<(TaskRecord, bool), BackendError> {
+    let now_ms = now_ms();
+    let record = TaskRecord {
+        id: random_token()[..32].to_string(),
+        owner_id: new.owner_id,
+        kind: new.kind.into(),
+        idempotency_key: new.idempotency_key,
+        state: "queued".into(),
+        params: new.params,
+        image_upload_id: new.image_upload_id,
+        video_upload_id: new.video_upload_id,
+        quality: new.quality,
+        upstream_id: None,
+        progress: 0,
+        cost_reserved: new.cost,
+        cost_final: None,
+        output_seconds: None,
+        failure_code: None,
+        failure_message: None,
+        result_key: None,
+        result_url: None,
+        result_url_expires_at: None,
+        callback_token: random_token(),
+        lease_owner: None,
+        lease_until: None,
+        epoch: 0,
+        attempts: 0,
+        next_run_at: now_ms,
+        deadline_at: now_ms + state.engine().deadline.as_millis() as i64,
+        created_at: now,
+        updated_at: now,
+        finished_at: None,
+        deleted_at: None,
+    };
+    let (task, created) = state
+        .store()
+        .create_task(&record, state.billing().month_start(now), element)
+        .await?;
+    if created {
+        state.notify_task(TaskEvent {
+            owner_id: task.owner_id,
+            task_id: task.id.clone(),
+        });
+    }
+    Ok((task, created))
+}
 
 /// A library element a motion task may use: ready, made from a video, with "Match video".
 async fn element_for_motion(
@@ -116,48 +190,21 @@ pub async fn submit_motion(
         element,
     })
     .map_err(|err| BackendError::Internal(format!("params: {err}")))?;
-    let now = state.billing().now();
-    let now_ms = now_ms();
-    let record = TaskRecord {
-        id: random_token()[..32].to_string(),
-        owner_id: owner.id,
-        kind: "motion".into(),
-        idempotency_key: key.to_string(),
-        state: "queued".into(),
-        params,
-        image_upload_id: Some(image.id),
-        video_upload_id: Some(video.id),
-        quality: Some(quality.as_str().into()),
-        upstream_id: None,
-        progress: 0,
-        cost_reserved: cost,
-        cost_final: None,
-        output_seconds: None,
-        failure_code: None,
-        failure_message: None,
-        result_key: None,
-        result_url: None,
-        result_url_expires_at: None,
-        callback_token: random_token(),
-        lease_owner: None,
-        lease_until: None,
-        epoch: 0,
-        attempts: 0,
-        next_run_at: now_ms,
-        deadline_at: now_ms + state.engine().deadline.as_millis() as i64,
-        created_at: now,
-        updated_at: now,
-        finished_at: None,
-        deleted_at: None,
-    };
-    let (task, created) = store
-        .create_task(&record, state.billing().month_start(now), None)
-        .await?;
-    if created {
-        state.notify_task(TaskEvent {
+    let (task, _) = enqueue(
+        state,
+        NewTask {
             owner_id: owner.id,
-            task_id: task.id.clone(),
-        });
-    }
+            kind: "motion",
+            idempotency_key: key.to_string(),
+            params,
+            image_upload_id: Some(image.id),
+            video_upload_id: Some(video.id),
+            quality: Some(quality.as_str().into()),
+            cost,
+        },
+        None,
+        state.billing().now(),
+    )
+    .await?;
     Ok(task_view(&task))
 }
