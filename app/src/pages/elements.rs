@@ -7,7 +7,8 @@ use leptos_meta::Title;
 use crate::api::elements::{list_elements, CreateElement, DescribeElement, RemoveElement};
 use crate::browser;
 use crate::components::{
-    error_note::ErrorNote, live::task_changes, signed_in::SignedIn, upload_field::UploadField,
+    error_note::ErrorNote, live::task_changes, radio_choice::RadioChoice, signed_in::SignedIn,
+    upload_field::UploadField,
 };
 use crate::model::{ElementView, UploadPurpose, UploadView};
 use crate::rules::{
@@ -251,26 +252,18 @@ fn CreateForm(action: ServerAction<CreateElement>) -> impl IntoView {
                 </div>
                 <fieldset>
                     <legend>"Made from"</legend>
-                    <label class="choice">
-                        <input
-                            type="radio"
-                            name="reference_type"
-                            value="video"
-                            prop:checked=move || reference.get() == "video"
-                            on:change=move |_| reference.set("video".into())
-                        />
-                        "From video"
-                    </label>
-                    <label class="choice">
-                        <input
-                            type="radio"
-                            name="reference_type"
-                            value="images"
-                            prop:checked=move || reference.get() == "images"
-                            on:change=move |_| reference.set("images".into())
-                        />
-                        "From images"
-                    </label>
+                    <RadioChoice
+                        name="reference_type"
+                        value="video"
+                        label="From video"
+                        selected=reference
+                    />
+                    <RadioChoice
+                        name="reference_type"
+                        value="images"
+                        label="From images"
+                        selected=reference
+                    />
                 </fieldset>
                 <Show
                     when=move || reference.get() == "video"

@@ -10,7 +10,8 @@ use crate::api::{
 };
 use crate::browser;
 use crate::components::{
-    credits::UsdRate, error_note::ErrorNote, signed_in::SignedIn, upload_field::UploadField,
+    credits::UsdRate, error_note::ErrorNote, radio_choice::RadioChoice, signed_in::SignedIn,
+    upload_field::UploadField,
 };
 use crate::model::{AppError, ElementView, UploadPurpose, UploadView};
 use crate::rules::{
@@ -211,52 +212,26 @@ fn Studio() -> impl IntoView {
                 </div>
                 <fieldset>
                     <legend>"Quality"</legend>
-                    <label class="choice">
-                        <input
-                            type="radio"
-                            name="quality"
-                            value="720p"
-                            prop:checked=move || quality.get() == "720p"
-                            on:change=move |_| quality.set("720p".into())
-                        />
-                        "720p"
-                    </label>
-                    <label class="choice">
-                        <input
-                            type="radio"
-                            name="quality"
-                            value="1080p"
-                            prop:checked=move || quality.get() == "1080p"
-                            on:change=move |_| quality.set("1080p".into())
-                        />
-                        "1080p"
-                    </label>
+                    <RadioChoice name="quality" value="720p" label="720p" selected=quality />
+                    <RadioChoice name="quality" value="1080p" label="1080p" selected=quality />
                 </fieldset>
                 <fieldset>
                     <legend>"Character orientation"</legend>
-                    <label class="choice">
-                        <input
-                            type="radio"
-                            name="orientation"
-                            value="image"
-                            prop:checked=move || orientation.get() == "image"
-                            prop:disabled=move || !element.get().is_empty()
-                            on:change=move |_| orientation.set("image".into())
-                        />
-                        "Match image"
-                        <small>" — faces the way the image does; video up to 10 s."</small>
-                    </label>
-                    <label class="choice">
-                        <input
-                            type="radio"
-                            name="orientation"
-                            value="video"
-                            prop:checked=move || orientation.get() == "video"
-                            on:change=move |_| orientation.set("video".into())
-                        />
-                        "Match video"
-                        <small>" — faces the way the video does; video up to 30 s."</small>
-                    </label>
+                    <RadioChoice
+                        name="orientation"
+                        value="image"
+                        label="Match image"
+                        hint=" — faces the way the image does; video up to 10 s."
+                        selected=orientation
+                        disabled=Signal::derive(move || !element.get().is_empty())
+                    />
+                    <RadioChoice
+                        name="orientation"
+                        value="video"
+                        label="Match video"
+                        hint=" — faces the way the video does; video up to 30 s."
+                        selected=orientation
+                    />
                     <Show when=move || !element.get().is_empty()>
                         <p class="hint locked-note">
                             "Locked to \"Match video\": with a character element, the element keeps the character's look and the video drives the motion."
