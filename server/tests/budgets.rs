@@ -6,30 +6,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::{accept, inputs, invite, setup_admin, submit, wait_until, Db, TestApp};
+use common::{inputs, submit, team, wait_until, Db, TestApp};
 
 async fn fifty_submits_against_a_budget_for_three(db: Db) {
     let app = TestApp::spawn(db).await;
-    let admin = app.client();
-    assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
-    let token = invite(&app, &admin, "member").await;
-    let member = app.client();
-    assert_eq!(accept(&app, &member, &token, "moe").await.status(), 200);
-    let members: serde_json::Value = app
-        .call(&admin, "list_members", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
-    let moe = members
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["username"] == "moe")
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap()
-        .to_string();
+    let (admin, member, moe) = team(&app).await;
+    let moe = moe.to_string();
     // 3 × 40.824 credits (5 s at 720p).
     let response = app
         .call(

@@ -11,6 +11,19 @@ use app::backend::tasks::EngineSettings;
 use common::{cookie_pair, fast_engine, set_cookie, wait_until, Db, TestApp, PASSWORD};
 use kinema_server::startup::SESSION_COOKIE;
 
+/// The form of a 720p "Match image" motion submit of the two uploads.
+fn motion_form(uploads: &[String], key: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("image_upload_id", uploads[0].clone()),
+        ("video_upload_id", uploads[1].clone()),
+        ("quality", "720p".into()),
+        ("orientation", "image".into()),
+        ("keep_sound", "true".into()),
+        ("prompt", String::new()),
+        ("idempotency_key", key.into()),
+    ]
+}
+
 /// Behind an https public URL the session cookie is Secure, so this plain-http client carries it
 /// by hand: sets up the admin and uploads a character image and a motion video.
 async fn secure_admin_with_inputs(app: &TestApp) -> (reqwest::Client, String, Vec<String>) {
@@ -79,19 +92,7 @@ async fn a_callback_wakes_the_task_but_its_body_is_not_believed() {
                 .unwrap()
         }
     };
-    let task = call(
-        "submit_motion",
-        vec![
-            ("image_upload_id", uploads[0].clone()),
-            ("video_upload_id", uploads[1].clone()),
-            ("quality", "720p".into()),
-            ("orientation", "image".into()),
-            ("keep_sound", "true".into()),
-            ("prompt", String::new()),
-            ("idempotency_key", "cb".into()),
-        ],
-    )
-    .await;
+    let task = call("submit_motion", motion_form(&uploads, "cb")).await;
     let id = task["id"].as_str().unwrap().to_string();
     let state = || {
         let id = id.clone();
@@ -211,23 +212,12 @@ async fn with_callbacks_dropped_polling_still_finishes_the_task() {
             .form(&form)
             .send()
     };
-    let task: serde_json::Value = post(
-        "submit_motion",
-        vec![
-            ("image_upload_id", uploads[0].clone()),
-            ("video_upload_id", uploads[1].clone()),
-            ("quality", "720p".into()),
-            ("orientation", "image".into()),
-            ("keep_sound", "true".into()),
-            ("prompt", String::new()),
-            ("idempotency_key", "dropped".into()),
-        ],
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let task: serde_json::Value = post("submit_motion", motion_form(&uploads, "dropped"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let id = task["id"].as_str().unwrap().to_string();
     let done = wait_until(Duration::from_secs(30), || async {
         let view: serde_json::Value = post("get_task", vec![("id", id.clone())])
@@ -271,61 +261,17 @@ async fn a_task_past_its_deadline_ends_as_timed_out_and_is_refunded() {
         common::setup_admin(&app, &client, "ada").await.status(),
         200
     );
-    let mut uploads = Vec::new();
-    for (purpose, name) in [
-        ("character_image", "valid.png"),
-        ("motion_video", "valid-index-at-end.mp4"),
-    ] {
-        let response = client
-            .post(app.url(&format!("/api/uploads?purpose={purpose}&name={name}")))
-            .header("Origin", &app.base)
-            .body(fixture(name))
-            .send()
-            .await
-            .unwrap();
-        uploads.push(
-            response.json::<serde_json::Value>().await.unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_string(),
-        );
-    }
-    let task: serde_json::Value = app
-        .call(
-            &client,
-            "submit_motion",
-            &[
-                ("image_upload_id", &uploads[0]),
-                ("video_upload_id", &uploads[1]),
-                ("quality", "720p"),
-                ("orientation", "image"),
-                ("keep_sound", "true"),
-                ("prompt", ""),
-                ("idempotency_key", "slow"),
-            ],
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let inputs = common::inputs(&app, &client, "valid-index-at-end.mp4").await;
+    let task =
+        common::ok_json(common::submit(&app, &client, &inputs, "720p", "image", "slow").await)
+            .await;
     let id = task["id"].as_str().unwrap().to_string();
     let ended = wait_until(Duration::from_secs(20), || async {
-        let view: serde_json::Value = app
-            .call(&client, "get_task", &[("id", &id)])
-            .await
-            .json()
-            .await
-            .unwrap();
-        view["state"] == "failed"
+        common::task(&app, &client, &id).await["state"] == "failed"
     })
     .await;
     assert!(ended, "no spinner runs forever");
-    let view: serde_json::Value = app
-        .call(&client, "get_task", &[("id", &id)])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let view = common::task(&app, &client, &id).await;
     let failure = view["failure"].as_str().unwrap();
     assert!(failure.starts_with("Timed out"), "{failure}");
     assert!(failure.contains("credits were returned"));

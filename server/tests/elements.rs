@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use app::backend::tasks::EngineSettings;
 use common::{
-    fast_engine, inputs, ok_json, set_faults, sign_in, submit, team, until_final, upload,
-    wait_until, Db, TestApp, PASSWORD,
+    fast_engine, inputs, ok_json, set_faults, sign_in, submit, submit_with_element, team,
+    until_final, upload, wait_until, Db, Inputs, TestApp, PASSWORD,
 };
 use kinema_server::simulator::{Faults, RunningSimulator, SimulatorConfig};
 use serde_json::Value;
@@ -492,26 +492,8 @@ async fn motion_with_an_element_sends_it_and_bad_combinations_never_reach_the_up
     let inputs = inputs(&app, &member, "valid-index-at-end.mp4").await;
     let creates_before = sim_stats(&sim).await["creates"].as_i64().unwrap();
     let with = |orientation: &'static str, element: String, key: &'static str| {
-        let inputs = &inputs;
-        let member = &member;
-        let app = &app;
-        async move {
-            app.call(
-                member,
-                "submit_motion",
-                &[
-                    ("image_upload_id", &inputs.image),
-                    ("video_upload_id", &inputs.video),
-                    ("quality", "720p"),
-                    ("orientation", orientation),
-                    ("keep_sound", "true"),
-                    ("prompt", ""),
-                    ("idempotency_key", key),
-                    ("element_id", &element),
-                ],
-            )
-            .await
-        }
+        let (app, member, inputs) = (&app, &member, &inputs);
+        async move { submit_with_element(app, member, inputs, "720p", orientation, key, &element).await }
     };
     let refused = with("image", mia_id.clone(), "wrong-orientation").await;
     assert_eq!(refused.status(), 422);
@@ -531,21 +513,11 @@ async fn motion_with_an_element_sends_it_and_bad_combinations_never_reach_the_up
     assert_eq!(refused.status(), 422);
     // A WEBM (fine for elements) is not a motion video.
     let webm = upload(&app, &member, "element_video", "element-face.webm").await;
-    let refused = app
-        .call(
-            &member,
-            "submit_motion",
-            &[
-                ("image_upload_id", &inputs.image),
-                ("video_upload_id", &webm),
-                ("quality", "720p"),
-                ("orientation", "video"),
-                ("keep_sound", "true"),
-                ("prompt", ""),
-                ("idempotency_key", "webm-motion"),
-            ],
-        )
-        .await;
+    let webm_inputs = Inputs {
+        image: inputs.image.clone(),
+        video: webm,
+    };
+    let refused = submit(&app, &member, &webm_inputs, "720p", "video", "webm-motion").await;
     assert_eq!(refused.status(), 422);
     assert!(refused
         .text()
@@ -636,22 +608,16 @@ async fn the_team_sees_and_uses_elements_but_only_the_creator_or_an_admin_edits(
         .unwrap();
     assert_eq!(preview.status(), 200, "the team sees the reference");
     let inputs = inputs(&app, &other, "valid-index-at-end.mp4").await;
-    let used = app
-        .call(
-            &other,
-            "submit_motion",
-            &[
-                ("image_upload_id", &inputs.image),
-                ("video_upload_id", &inputs.video),
-                ("quality", "720p"),
-                ("orientation", "video"),
-                ("keep_sound", "true"),
-                ("prompt", ""),
-                ("idempotency_key", "other-uses-mia"),
-                ("element_id", &id),
-            ],
-        )
-        .await;
+    let used = submit_with_element(
+        &app,
+        &other,
+        &inputs,
+        "720p",
+        "video",
+        "other-uses-mia",
+        &id,
+    )
+    .await;
     let used = ok_json(used).await;
     assert_eq!(used["element"][1], "Mia");
     let response = app
@@ -740,22 +706,8 @@ async fn the_team_sees_and_uses_elements_but_only_the_creator_or_an_admin_edits(
         .unwrap();
     assert_eq!(preview.status(), 404);
     // A removed element can no longer be used; the task that used it keeps its name.
-    let response = app
-        .call(
-            &other,
-            "submit_motion",
-            &[
-                ("image_upload_id", &inputs.image),
-                ("video_upload_id", &inputs.video),
-                ("quality", "720p"),
-                ("orientation", "video"),
-                ("keep_sound", "true"),
-                ("prompt", ""),
-                ("idempotency_key", "after-removal"),
-                ("element_id", &id),
-            ],
-        )
-        .await;
+    let response =
+        submit_with_element(&app, &other, &inputs, "720p", "video", "after-removal", &id).await;
     assert_eq!(response.status(), 422);
     let kept = until_final(&app, &other, used["id"].as_str().unwrap()).await;
     assert_eq!(kept["element"][1], "Mia");

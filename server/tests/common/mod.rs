@@ -355,6 +355,19 @@ pub async fn submit(
     orientation: &str,
     key: &str,
 ) -> reqwest::Response {
+    submit_with_element(app, client, inputs, quality, orientation, key, "").await
+}
+
+/// Like [`submit`], with a library element (empty for none).
+pub async fn submit_with_element(
+    app: &TestApp,
+    client: &reqwest::Client,
+    inputs: &Inputs,
+    quality: &str,
+    orientation: &str,
+    key: &str,
+    element_id: &str,
+) -> reqwest::Response {
     app.call(
         client,
         "submit_motion",
@@ -366,6 +379,7 @@ pub async fn submit(
             ("keep_sound", "false"),
             ("prompt", "A calm dance"),
             ("idempotency_key", key),
+            ("element_id", element_id),
         ],
     )
     .await
