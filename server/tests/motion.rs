@@ -8,8 +8,21 @@ use common::fixtures::file as fixture;
 use std::time::Duration;
 
 use common::{
-    accept, inputs, invite, set_faults, setup_admin, submit, until_final, wait_until, Db, TestApp,
+    accept, inputs, invite, ok_json, set_faults, setup_admin, submit, until_final, wait_until, Db,
+    Inputs, TestApp,
 };
+
+/// Sets up admin `ada`, uploads the 5 s fixture pair and runs one 720p task to its end;
+/// returns ada's client, the inputs and the task id.
+async fn admin_with_a_finished_task(app: &TestApp, key: &str) -> (reqwest::Client, Inputs, String) {
+    let admin = app.client();
+    assert_eq!(setup_admin(app, &admin, "ada").await.status(), 200);
+    let inputs = inputs(app, &admin, "valid-index-at-end.mp4").await;
+    let submitted = ok_json(submit(app, &admin, &inputs, "720p", "image", key).await).await;
+    let id = submitted["id"].as_str().unwrap().to_string();
+    until_final(app, &admin, &id).await;
+    (admin, inputs, id)
+}
 
 async fn sim(app: &TestApp, path: &str) -> serde_json::Value {
     let url = format!("{}{path}", app.sandbox_url.as_ref().unwrap());
@@ -240,16 +253,7 @@ async fn the_chosen_orientation_is_checked_before_anything_is_charged() {
 #[tokio::test]
 async fn members_see_only_their_own_tasks_uploads_and_results() {
     let app = TestApp::spawn(Db::Sqlite).await;
-    let admin = app.client();
-    assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
-    let inputs = inputs(&app, &admin, "valid-index-at-end.mp4").await;
-    let submitted: serde_json::Value = submit(&app, &admin, &inputs, "720p", "image", "mine")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = submitted["id"].as_str().unwrap().to_string();
-    until_final(&app, &admin, &id).await;
+    let (admin, inputs, id) = admin_with_a_finished_task(&app, "mine").await;
 
     let token = invite(&app, &admin, "member").await;
     let other = app.client();
@@ -367,16 +371,7 @@ async fn live_events_name_the_members_changed_tasks() {
 #[tokio::test]
 async fn every_page_renders_completely_on_the_server() {
     let app = TestApp::spawn(Db::Sqlite).await;
-    let admin = app.client();
-    assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
-    let inputs = inputs(&app, &admin, "valid-index-at-end.mp4").await;
-    let submitted: serde_json::Value = submit(&app, &admin, &inputs, "720p", "image", "pages")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = submitted["id"].as_str().unwrap().to_string();
-    until_final(&app, &admin, &id).await;
+    let (admin, _, id) = admin_with_a_finished_task(&app, "pages").await;
     for path in [
         "/".to_string(),
         format!("/?again={id}"),
