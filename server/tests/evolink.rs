@@ -198,7 +198,6 @@ async fn documented_examples_are_accepted_and_complete() {
             let task = client.get_task(&id).await.unwrap();
             let finished = task.status.is_final();
             progress.lock().unwrap().push((task.status, task.progress));
-            tokio::time::sleep(Duration::from_millis(30)).await;
             finished
         }
     })

@@ -102,12 +102,25 @@ impl Billing {
         self.credits_per_usd
     }
 
+    /// `unix_seconds` on the zone's calendar and clock.
+    fn local(&self, unix_seconds: i64) -> Option<jiff::ZonedDateTime> {
+        Timestamp::from_second(unix_seconds)
+            .ok()
+            .map(|moment| moment.to_zoned_datetime(self.zone.clone()))
+    }
+
+    /// `unix_seconds` in the zone, formatted with strftime's `pattern` (empty when out of range).
+    fn format(&self, unix_seconds: i64, pattern: &str) -> String {
+        self.local(unix_seconds)
+            .map(|local| local.strftime(pattern).to_string())
+            .unwrap_or_default()
+    }
+
     /// Unix seconds of midnight on the first of the month containing `unix_seconds`, in the zone.
     pub fn month_start(&self, unix_seconds: i64) -> i64 {
-        let Ok(moment) = Timestamp::from_second(unix_seconds) else {
+        let Some(local) = self.local(unix_seconds) else {
             return 0;
         };
-        let local = moment.to_zoned_datetime(self.zone.clone());
         local
             .first_of_month()
             .and_then(|first| first.start_of_day())
@@ -117,59 +130,31 @@ impl Billing {
 
     /// `unix_seconds` as the zone's wall-clock time for people, e.g. `2026-11-26 19:25`.
     pub fn wall_time(&self, unix_seconds: i64) -> String {
-        Timestamp::from_second(unix_seconds)
-            .map(|moment| {
-                moment
-                    .to_zoned_datetime(self.zone.clone())
-                    .strftime("%Y-%m-%d %H:%M")
-                    .to_string()
-            })
-            .unwrap_or_default()
+        self.format(unix_seconds, "%Y-%m-%d %H:%M")
     }
 
     /// The month containing `unix_seconds` in the zone, e.g. `November 2026`.
     pub fn month_label(&self, unix_seconds: i64) -> String {
-        Timestamp::from_second(unix_seconds)
-            .map(|moment| {
-                moment
-                    .to_zoned_datetime(self.zone.clone())
-                    .strftime("%B %Y")
-                    .to_string()
-            })
-            .unwrap_or_default()
+        self.format(unix_seconds, "%B %Y")
     }
 
     /// The zone's calendar date of `unix_seconds`, as `YYYY-MM-DD`.
     pub fn day_of(&self, unix_seconds: i64) -> String {
-        Timestamp::from_second(unix_seconds)
-            .map(|moment| {
-                moment
-                    .to_zoned_datetime(self.zone.clone())
-                    .date()
-                    .to_string()
-            })
-            .unwrap_or_default()
+        self.format(unix_seconds, "%Y-%m-%d")
     }
 
     /// `unix_seconds` as local time with its offset, e.g. `2026-11-26T11:25:16+01:00`.
     pub fn local_time(&self, unix_seconds: i64) -> String {
-        Timestamp::from_second(unix_seconds)
-            .map(|moment| {
-                moment
-                    .to_zoned_datetime(self.zone.clone())
-                    .strftime("%Y-%m-%dT%H:%M:%S%:z")
-                    .to_string()
-            })
-            .unwrap_or_default()
+        self.format(unix_seconds, "%Y-%m-%dT%H:%M:%S%:z")
     }
 
     /// The last `days` calendar dates up to and including today, oldest first, with the unix
     /// second each one starts at.
     pub fn last_days(&self, days: u32) -> Vec<(String, i64)> {
-        let Ok(moment) = Timestamp::from_second(self.now()) else {
+        let Some(now) = self.local(self.now()) else {
             return Vec::new();
         };
-        let today = moment.to_zoned_datetime(self.zone.clone()).date();
+        let today = now.date();
         (0..days as i64)
             .rev()
             .filter_map(|back| {

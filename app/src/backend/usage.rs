@@ -30,12 +30,16 @@ pub fn daily_totals(billing: &Billing, entries: &[(i64, i64, i64)], days: u32) -
         .collect()
 }
 
-fn chart_since(billing: &Billing) -> i64 {
-    billing
+/// The last 90 days of one member's or (with `None`) the team's spending.
+async fn chart(state: &AppState, user_id: Option<i64>) -> Result<Vec<DayTotal>, BackendError> {
+    let billing = state.billing();
+    let since = billing
         .last_days(CHART_DAYS)
         .first()
         .map(|(_, start)| *start)
-        .unwrap_or(0)
+        .unwrap_or(0);
+    let entries = state.store().ledger_amounts_since(user_id, since).await?;
+    Ok(daily_totals(billing, &entries, CHART_DAYS))
 }
 
 /// The signed-in member's month: spent, held, budget, the last 90 days and their newest charges.
@@ -44,9 +48,6 @@ pub async fn member_usage(state: &AppState, user_id: i64) -> Result<UsageView, B
     let store = state.store();
     let start = billing.month_start(billing.now());
     let (spent, reserved, budget) = store.usage_of_user(user_id, start).await?;
-    let entries = store
-        .ledger_amounts_since(Some(user_id), chart_since(billing))
-        .await?;
     let charges = store
         .ledger_of_user(user_id, CHARGES_SHOWN)
         .await?
@@ -68,7 +69,7 @@ pub async fn member_usage(state: &AppState, user_id: i64) -> Result<UsageView, B
         spent,
         reserved,
         budget,
-        days: daily_totals(billing, &entries, CHART_DAYS),
+        days: chart(state, Some(user_id)).await?,
         charges,
     })
 }
@@ -109,9 +110,6 @@ pub async fn team_usage(state: &AppState) -> Result<TeamUsageView, BackendError>
             spent: row.spent,
         })
         .collect();
-    let entries = store
-        .ledger_amounts_since(None, chart_since(billing))
-        .await?;
     Ok(TeamUsageView {
         month_start: start,
         month_label: billing.month_label(start),
@@ -120,7 +118,7 @@ pub async fn team_usage(state: &AppState) -> Result<TeamUsageView, BackendError>
         budget,
         members,
         breakdown,
-        days: daily_totals(billing, &entries, CHART_DAYS),
+        days: chart(state, None).await?,
     })
 }
 
