@@ -30,7 +30,11 @@ async fn export(state: &AppState, user_id: Option<i64>, name: &str) -> Response 
         Ok(lines) => csv_response(state, &lines, name),
         Err(err) => {
             tracing::error!(error = %err, "exporting the ledger failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The export could not be made. Try again; if it keeps failing, tell your admin.",
+            )
+                .into_response()
         }
     }
 }
