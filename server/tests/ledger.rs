@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use app::backend::billing::Clock;
+use app::backend::{billing::Clock, tasks::EngineSettings};
 use common::{fast_engine, inputs, ok_json, set_faults, submit, team, until_final, Db, TestApp};
 
 /// 2026-11-01 00:00:00 UTC.
@@ -79,7 +79,11 @@ async fn tokyo_team_with_budget_for_two(
             settings.time_zone = "Asia/Tokyo".into();
             settings.sandbox_task_seconds = task_seconds;
         },
-        fast_engine(),
+        // Long enough that moving the clock past midnight does not time tasks out.
+        EngineSettings {
+            deadline: Duration::from_secs(3 * 3600),
+            ..fast_engine()
+        },
         clock.clone(),
     )
     .await;

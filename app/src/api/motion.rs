@@ -88,7 +88,7 @@ pub async fn delete_task(id: String) -> Result<(), AppError> {
                 .task_of_owner(&id, user.id)
                 .await?
                 .ok_or(BackendError::NotFound)?;
-            if !matches!(task.state.as_str(), "completed" | "failed") {
+            if !task.state.is_final() {
                 return Err(BackendError::Invalid(
                     "This task is still running; delete it once it has finished.".into(),
                 ));

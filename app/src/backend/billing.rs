@@ -8,26 +8,32 @@ use std::sync::{
 
 use jiff::{tz::TimeZone, Timestamp};
 
-/// Where the ledger's "now" comes from.
+/// Where Kinema's "now" comes from: ledger times, task times, deadlines and leases all read it.
 #[derive(Clone, Debug, Default)]
 pub enum Clock {
     /// The system clock.
     #[default]
     System,
-    /// A clock that stands still until moved (tests of month rollover).
+    /// A clock that stands still until set or advanced (tests of month rollover), in
+    /// milliseconds.
     Fixed(Arc<AtomicI64>),
 }
 
 impl Clock {
     /// A clock fixed at `unix_seconds`.
     pub fn fixed(unix_seconds: i64) -> Self {
-        Clock::Fixed(Arc::new(AtomicI64::new(unix_seconds)))
+        Clock::Fixed(Arc::new(AtomicI64::new(unix_seconds * 1000)))
     }
 
     /// The current time in unix seconds.
     pub fn now(&self) -> i64 {
+        self.now_ms().div_euclid(1000)
+    }
+
+    /// The current time in unix milliseconds.
+    pub fn now_ms(&self) -> i64 {
         match self {
-            Clock::System => super::now_unix(),
+            Clock::System => super::tasks::now_ms(),
             Clock::Fixed(at) => at.load(Ordering::SeqCst),
         }
     }
@@ -35,7 +41,14 @@ impl Clock {
     /// Moves a fixed clock to `unix_seconds`; the system clock cannot be moved.
     pub fn set(&self, unix_seconds: i64) {
         if let Clock::Fixed(at) = self {
-            at.store(unix_seconds, Ordering::SeqCst);
+            at.store(unix_seconds * 1000, Ordering::SeqCst);
+        }
+    }
+
+    /// Moves a fixed clock forward by `by`; the system clock cannot be moved.
+    pub fn advance(&self, by: std::time::Duration) {
+        if let Clock::Fixed(at) = self {
+            at.fetch_add(by.as_millis() as i64, Ordering::SeqCst);
         }
     }
 }

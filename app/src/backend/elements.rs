@@ -5,7 +5,7 @@
 use super::{
     accounts::random_token,
     store::{ElementRecord, NewElement, UploadRecord, UserRecord},
-    tasks::{enqueue, ElementParamsRecord, NewTask},
+    tasks::{enqueue, ElementParamsRecord, NewTask, TaskParams},
     AppState, BackendError,
 };
 use crate::model::{ElementForm, ElementView, Role};
@@ -15,6 +15,7 @@ use crate::rules::{
         ReferenceType,
     },
     pricing::ELEMENT_MICRO_CREDITS,
+    vocab::{ElementStatus, UploadKind},
 };
 
 fn invalid(message: impl Into<String>) -> BackendError {
@@ -28,18 +29,18 @@ pub fn element_view(record: &ElementRecord, viewer: &UserRecord, now: i64) -> El
         id: record.id.clone(),
         name: record.name.clone(),
         description: record.description.clone(),
-        reference_type: record.reference_type.clone(),
+        reference_type: record.reference_type,
         voice_id: record.voice_id.clone(),
         creator: record.creator.clone(),
-        status: status.into(),
+        status,
         progress: record.progress.clamp(0, 100) as u8,
-        failure: (status == "failed")
+        failure: (status == ElementStatus::Failed)
             .then(|| record.failure_message.clone())
             .flatten(),
         created_at: record.created_at,
         age_seconds: (now - record.created_at).max(0),
         upstream_element_id: record.upstream_element_id.clone(),
-        preview_kind: record.preview_kind.clone(),
+        preview_kind: record.preview_kind,
         can_edit: may_edit(record, viewer),
     }
 }
@@ -52,7 +53,7 @@ async fn owned_upload(
     state: &AppState,
     id: &str,
     owner: &UserRecord,
-    kind: &str,
+    kind: UploadKind,
     missing: &str,
 ) -> Result<UploadRecord, BackendError> {
     state
@@ -99,7 +100,7 @@ pub async fn create_element(
                 state,
                 &form.video_upload_id,
                 owner,
-                "video",
+                UploadKind::Video,
                 "The reference video is missing; upload it again.",
             )
             .await?;
@@ -111,7 +112,7 @@ pub async fn create_element(
                 state,
                 &form.frontal_upload_id,
                 owner,
-                "image",
+                UploadKind::Image,
                 "The frontal image is missing; upload it again.",
             )
             .await?;
@@ -122,7 +123,7 @@ pub async fn create_element(
                     state,
                     id,
                     owner,
-                    "image",
+                    UploadKind::Image,
                     "An image from another angle is missing; upload it again.",
                 )
                 .await?;
@@ -139,21 +140,20 @@ pub async fn create_element(
         return Err(invalid(problems.join(" ")));
     }
     let voice_id = Some(form.voice_id.trim().to_string()).filter(|v| !v.is_empty());
-    let params = serde_json::to_string(&ElementParamsRecord {
+    let params = TaskParams::Element(ElementParamsRecord {
         name: form.name.trim().to_string(),
         description: form.description.trim().to_string(),
-        reference_type: reference.as_str().into(),
+        reference_type: reference,
         voice_id: voice_id.clone(),
         refer_upload_ids,
-    })
-    .map_err(|err| BackendError::Internal(format!("element params: {err}")))?;
-    let now = state.billing().now();
+    });
+    let now = state.clock().now();
     let element = NewElement {
         id: random_token()[..32].to_string(),
         owner_id: owner.id,
         name: form.name.trim().to_string(),
         description: form.description.trim().to_string(),
-        reference_type: reference.as_str().into(),
+        reference_type: reference,
         voice_id,
         preview_upload_id: preview,
         created_at: now,
@@ -162,7 +162,6 @@ pub async fn create_element(
         state,
         NewTask {
             owner_id: owner.id,
-            kind: "element",
             idempotency_key: format!("element:{key}"),
             params,
             image_upload_id,
@@ -171,7 +170,6 @@ pub async fn create_element(
             cost: ELEMENT_MICRO_CREDITS,
         },
         Some(&element),
-        now,
     )
     .await?;
     let store = state.store();

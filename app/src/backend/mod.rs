@@ -165,6 +165,11 @@ impl AppState {
         &self.inner.billing
     }
 
+    /// The one clock: ledger times, task times, deadlines and leases.
+    pub fn clock(&self) -> &billing::Clock {
+        self.inner.billing.clock()
+    }
+
     /// Where the upstream fetches Kinema's signed `/media` URLs from.
     pub fn media_base_url(&self) -> &str {
         &self.inner.media_base_url

@@ -16,10 +16,9 @@ use super::{
 use crate::model::{UploadPurpose, UploadView};
 use crate::rules::{
     element_inputs,
-    motion_inputs::{
-        check_image, check_video, ImageFormat, VideoFormat, IMAGE_MAX_BYTES, VIDEO_MAX_BYTES,
-    },
+    motion_inputs::{check_image, check_video, IMAGE_MAX_BYTES, VIDEO_MAX_BYTES},
     pricing::Orientation,
+    vocab::UploadKind,
 };
 
 /// Why an upload was not kept.
@@ -131,12 +130,8 @@ where
         .map_err(|err| UploadError::Refused(err.0))?;
     let (kind, format, width, height, duration_ms, problems) = match probed {
         Probed::Image(facts) if wants_image(purpose) => (
-            "image",
-            if facts.format == ImageFormat::Png {
-                "png"
-            } else {
-                "jpeg"
-            },
+            UploadKind::Image,
+            facts.format.as_str(),
             facts.width,
             facts.height,
             None,
@@ -147,12 +142,8 @@ where
             },
         ),
         Probed::Video(facts) if !wants_image(purpose) => (
-            "video",
-            match facts.format {
-                VideoFormat::Mov => "mov",
-                VideoFormat::Webm => "webm",
-                _ => "mp4",
-            },
+            UploadKind::Video,
+            facts.format.as_str(),
             facts.width,
             facts.height,
             Some(facts.duration_ms),
@@ -189,7 +180,7 @@ where
     let record = UploadRecord {
         id: id.clone(),
         owner_id: owner.id,
-        kind: kind.into(),
+        kind,
         format: format.into(),
         original_name: clean_name(name),
         bytes: received as i64,

@@ -7,7 +7,10 @@ use super::{billing::Billing, evolink::wire, store::LedgerLine, AppState, Backen
 use crate::model::{
     BreakdownView, ChargeView, DayTotal, MemberUsageView, TeamUsageView, UsageView,
 };
-use crate::rules::pricing::format_credits_exact;
+use crate::rules::{
+    pricing::format_credits_exact,
+    vocab::{Quality, TaskKind},
+};
 
 /// Days the usage charts cover.
 pub const CHART_DAYS: u32 = 90;
@@ -104,8 +107,12 @@ pub async fn team_usage(state: &AppState) -> Result<TeamUsageView, BackendError>
         .await?
         .into_iter()
         .map(|row| BreakdownView {
-            model: model_name(&row.task_kind).to_string(),
-            quality: row.quality.unwrap_or_default(),
+            model: model_name(row.task_kind).to_string(),
+            quality: row
+                .quality
+                .map(Quality::as_str)
+                .unwrap_or_default()
+                .to_string(),
             tasks: row.tasks,
             spent: row.spent,
         })
@@ -122,10 +129,10 @@ pub async fn team_usage(state: &AppState) -> Result<TeamUsageView, BackendError>
     })
 }
 
-fn model_name(task_kind: &str) -> &'static str {
+fn model_name(task_kind: TaskKind) -> &'static str {
     match task_kind {
-        "element" => wire::ELEMENT_MODEL,
-        _ => wire::MOTION_MODEL,
+        TaskKind::Element => wire::ELEMENT_MODEL,
+        TaskKind::Motion => wire::MOTION_MODEL,
     }
 }
 
@@ -163,8 +170,8 @@ pub fn ledger_csv(billing: &Billing, lines: &[LedgerLine]) -> String {
             csv_field(&line.username),
             line.kind,
             line.task_id.as_deref().unwrap_or(""),
-            line.task_kind.as_deref().map(model_name).unwrap_or(""),
-            line.quality.as_deref().unwrap_or(""),
+            line.task_kind.map(model_name).unwrap_or(""),
+            line.quality.map(Quality::as_str).unwrap_or(""),
             csv_field(line.reason.as_deref().unwrap_or("")),
         ));
     }
@@ -182,8 +189,8 @@ mod tests {
             user_id: 2,
             username: "moe".into(),
             task_id: Some("t1".into()),
-            task_kind: Some("motion".into()),
-            quality: Some("720p".into()),
+            task_kind: Some(TaskKind::Motion),
+            quality: Some(Quality::P720),
             kind: "reserve".into(),
             amount,
             reason: reason.map(str::to_string),

@@ -1,15 +1,17 @@
-//! One option of a radio group bound to a string signal.
+//! One option of a radio group bound to a signal holding one word of a closed set.
 
 use leptos::prelude::*;
+
+use crate::rules::vocab::Word;
 
 /// A labelled radio button that is checked while `selected` equals `value` and sets it when
 /// chosen; `hint` follows the label in small print.
 #[component]
-pub fn RadioChoice(
+pub fn RadioChoice<T: Word>(
     name: &'static str,
-    value: &'static str,
+    value: T,
     label: &'static str,
-    selected: RwSignal<String>,
+    selected: RwSignal<T>,
     #[prop(optional)] hint: Option<&'static str>,
     #[prop(optional, into)] disabled: Signal<bool>,
 ) -> impl IntoView {
@@ -18,10 +20,10 @@ pub fn RadioChoice(
             <input
                 type="radio"
                 name=name
-                value=value
+                value=value.word()
                 prop:checked=move || selected.get() == value
                 prop:disabled=move || disabled.get()
-                on:change=move |_| selected.set(value.into())
+                on:change=move |_| selected.set(value)
             />
             {label}
             {hint.map(|hint| view! { <small>{hint}</small> })}

@@ -2,19 +2,22 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::rules::{
+    element_inputs::ReferenceType,
+    vocab::{ElementStatus, UploadKind},
+};
+
 /// An element of the team's library.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ElementView {
     pub id: String,
     pub name: String,
     pub description: String,
-    /// `video` or `images`.
-    pub reference_type: String,
+    pub reference_type: ReferenceType,
     pub voice_id: Option<String>,
     /// Who made it.
     pub creator: String,
-    /// `creating`, `ready` or `failed`.
-    pub status: String,
+    pub status: ElementStatus,
     /// Creation progress, 0–100.
     pub progress: u8,
     /// Why it failed, in plain words.
@@ -25,8 +28,8 @@ pub struct ElementView {
     pub age_seconds: i64,
     /// EvoLink's id, exactly as received, once ready.
     pub upstream_element_id: Option<String>,
-    /// `image` or `video`: what `/api/elements/{id}/preview` serves.
-    pub preview_kind: String,
+    /// What `/api/elements/{id}/preview` serves.
+    pub preview_kind: UploadKind,
     /// True when the viewer may edit the description and remove it (creator or admin).
     pub can_edit: bool,
 }
@@ -34,7 +37,7 @@ pub struct ElementView {
 impl ElementView {
     /// True when it can be picked for Motion Control (ready and made from a video).
     pub fn usable_for_motion(&self) -> bool {
-        self.status == "ready" && self.reference_type == "video"
+        self.status == ElementStatus::Ready && self.reference_type == ReferenceType::Video
     }
 }
 

@@ -10,6 +10,8 @@ pub use usage::{BreakdownView, ChargeView, DayTotal, MemberUsageView, TeamUsageV
 
 use serde::{Deserialize, Serialize};
 
+use crate::rules::vocab::{Orientation, Quality, TaskKind, TaskState, UploadKind};
+
 /// What a member may do in Kinema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Role {
@@ -166,9 +168,8 @@ impl UploadPurpose {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadView {
     pub id: String,
-    /// `image` or `video`.
-    pub kind: String,
-    /// `jpeg`, `png`, `mp4` or `mov`.
+    pub kind: UploadKind,
+    /// `jpeg`, `png`, `mp4`, `mov` or `webm`.
     pub format: String,
     pub name: String,
     pub bytes: u64,
@@ -201,16 +202,16 @@ pub struct MotionForm {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskView {
     pub id: String,
-    /// `motion`, or `element` for an element's creation.
-    pub kind: String,
-    /// `queued`, `submitting`, `running`, `archiving`, `completed` or `failed`.
-    pub state: String,
+    pub kind: TaskKind,
+    pub state: TaskState,
     /// The state in words.
     pub status_label: String,
     /// 0–100.
     pub progress: u8,
-    pub quality: String,
-    pub orientation: String,
+    /// Motion tasks only.
+    pub quality: Option<Quality>,
+    /// Motion tasks only.
+    pub orientation: Option<Orientation>,
     pub keep_sound: bool,
     pub prompt: String,
     pub image_upload_id: Option<String>,
@@ -236,7 +237,7 @@ pub struct TaskView {
 impl TaskView {
     /// True for completed and failed.
     pub fn is_final(&self) -> bool {
-        self.state == "completed" || self.state == "failed"
+        self.state.is_final()
     }
 }
 

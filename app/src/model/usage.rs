@@ -2,12 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::rules::vocab::TaskKind;
+
 /// One ledger entry as its member sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChargeView {
     pub task_id: Option<String>,
     /// `motion` or `element`, for entries of a task.
-    pub task_kind: Option<String>,
+    pub task_kind: Option<TaskKind>,
     /// `reserve`, `settle`, `refund` or `adjust`.
     pub kind: String,
     /// Micro-credits; negative spends, positive returns.

@@ -17,6 +17,7 @@ use crate::rules::{
         DESCRIPTION_MAX_CHARS, NAME_MAX_CHARS,
     },
     format::utc_datetime,
+    vocab::{ElementStatus, UploadKind},
 };
 
 const IMAGE_ACCEPT: &str = "image/jpeg,image/png,.jpg,.jpeg,.png";
@@ -61,7 +62,7 @@ fn Elements() -> impl IntoView {
             library.with_untracked(|list| {
                 list.as_ref()
                     .and_then(|list| list.as_ref().ok())
-                    .is_some_and(|list| list.iter().any(|e| e.status == "creating"))
+                    .is_some_and(|list| list.iter().any(|e| e.status == ElementStatus::Creating))
             })
         };
         if let Ok(handle) = set_interval_with_handle(
@@ -131,7 +132,7 @@ fn counter(text: RwSignal<String>, max: usize) -> impl Fn() -> String {
 fn CreateForm(action: ServerAction<CreateElement>) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
-    let reference = RwSignal::new("video".to_string());
+    let reference = RwSignal::new(ReferenceType::Video);
     let voice_id = RwSignal::new(String::new());
     let video = RwSignal::new(None::<UploadView>);
     let frontal = RwSignal::new(None::<UploadView>);
@@ -141,8 +142,7 @@ fn CreateForm(action: ServerAction<CreateElement>) -> impl IntoView {
         RwSignal::new(None::<UploadView>),
     ];
     let key = RwSignal::new(String::new());
-    let reference_type =
-        move || ReferenceType::parse(&reference.get()).unwrap_or(ReferenceType::Video);
+    let reference_type = move || reference.get();
     let refer_ids = move || {
         others
             .iter()
@@ -196,7 +196,7 @@ fn CreateForm(action: ServerAction<CreateElement>) -> impl IntoView {
         action.dispatch(CreateElement {
             name: name.get_untracked(),
             description: description.get_untracked(),
-            reference_type: reference.get_untracked(),
+            reference_type: reference.get_untracked().as_str().into(),
             video_upload_id: video
                 .get_untracked()
                 .filter(|_| from_video)
@@ -254,19 +254,19 @@ fn CreateForm(action: ServerAction<CreateElement>) -> impl IntoView {
                     <legend>"Made from"</legend>
                     <RadioChoice
                         name="reference_type"
-                        value="video"
+                        value=ReferenceType::Video
                         label="From video"
                         selected=reference
                     />
                     <RadioChoice
                         name="reference_type"
-                        value="images"
+                        value=ReferenceType::Images
                         label="From images"
                         selected=reference
                     />
                 </fieldset>
                 <Show
-                    when=move || reference.get() == "video"
+                    when=move || reference.get() == ReferenceType::Video
                     fallback=move || {
                         view! {
                             <div class="inputs">
@@ -387,22 +387,22 @@ fn ElementCard(
     remove: ServerAction<RemoveElement>,
 ) -> impl IntoView {
     let preview = format!("/api/elements/{}/preview", element.id);
-    let status = match element.status.as_str() {
-        "ready" => "Ready".to_string(),
-        "failed" => format!(
+    let status = match element.status {
+        ElementStatus::Ready => "Ready".to_string(),
+        ElementStatus::Failed => format!(
             "Failed: {}",
             element
                 .failure
                 .clone()
                 .unwrap_or_else(|| "EvoLink could not create it.".into())
         ),
-        _ => format!(
+        ElementStatus::Creating => format!(
             "Creating · {} so far · {}%",
             elapsed(element.age_seconds),
             element.progress
         ),
     };
-    let kind = if element.reference_type == "video" {
+    let kind = if element.reference_type == ReferenceType::Video {
         "Made from a video"
     } else {
         "Made from images"
@@ -412,7 +412,7 @@ fn ElementCard(
     let name = element.name.clone();
     view! {
         <li class=format!("element-card status-{}", element.status) data-element=element.id.clone()>
-            {if element.preview_kind == "video" {
+            {if element.preview_kind == UploadKind::Video {
                 view! {
                     <video
                         class="thumb"

@@ -8,7 +8,11 @@ use crate::api::motion::list_tasks;
 use crate::components::credits::credits_text;
 use crate::components::{live::task_changes, signed_in::SignedIn};
 use crate::model::TaskView;
-use crate::rules::{format::utc_datetime, pricing::format_credits};
+use crate::rules::{
+    format::utc_datetime,
+    pricing::format_credits,
+    vocab::{Orientation, Quality, StatusFilter},
+};
 
 /// History; signed-in members only.
 #[component]
@@ -19,7 +23,7 @@ pub fn HistoryPage() -> impl IntoView {
     }
 }
 
-fn link(status: Option<&str>, quality: Option<&str>, page: i64) -> String {
+fn link(status: Option<StatusFilter>, quality: Option<Quality>, page: i64) -> String {
     let mut parts = vec![format!("page={page}")];
     if let Some(status) = status {
         parts.push(format!("status={status}"));
@@ -41,14 +45,20 @@ fn History() -> impl IntoView {
                     .and_then(|p| p.parse::<i64>().ok())
                     .unwrap_or(1)
                     .max(1),
-                q.get("status"),
-                q.get("quality"),
+                q.get("status").as_deref().and_then(StatusFilter::parse),
+                q.get("quality").as_deref().and_then(Quality::parse),
             )
         })
     };
     let page = Resource::new(
         move || (filters(), changes.get()),
-        |((page, status, quality), _)| list_tasks(page, status, quality),
+        |((page, status, quality), _)| {
+            list_tasks(
+                page,
+                status.map(|s| s.as_str().to_string()),
+                quality.map(|q| q.as_str().to_string()),
+            )
+        },
     );
     view! {
         <section class="card">
@@ -60,8 +70,6 @@ fn History() -> impl IntoView {
                     let (number, status, quality) = filters();
                     match page.await {
                         Ok(page) => {
-                            let status_ref = status.clone();
-                            let quality_ref = quality.clone();
                             view! {
                                 {(page.running > 0)
                                     .then(|| {
@@ -80,28 +88,28 @@ fn History() -> impl IntoView {
                                     )}
                                 </p>
                                 <nav class="filters" aria-label="Filters">
-                                    <A href=link(None, quality_ref.as_deref(), 1)>"All"</A>
+                                    <A href=link(None, quality, 1)>"All"</A>
                                     <A href=link(
-                                        Some("running"),
-                                        quality_ref.as_deref(),
+                                        Some(StatusFilter::Running),
+                                        quality,
                                         1,
                                     )>"Running"</A>
                                     <A href=link(
-                                        Some("completed"),
-                                        quality_ref.as_deref(),
+                                        Some(StatusFilter::Completed),
+                                        quality,
                                         1,
                                     )>"Completed"</A>
                                     <A href=link(
-                                        Some("failed"),
-                                        quality_ref.as_deref(),
+                                        Some(StatusFilter::Failed),
+                                        quality,
                                         1,
                                     )>"Failed"</A>
                                     <span>"·"</span>
-                                    <A href=link(status_ref.as_deref(), None, 1)>"Any quality"</A>
-                                    <A href=link(status_ref.as_deref(), Some("720p"), 1)>"720p"</A>
+                                    <A href=link(status, None, 1)>"Any quality"</A>
+                                    <A href=link(status, Some(Quality::P720), 1)>"720p"</A>
                                     <A href=link(
-                                        status_ref.as_deref(),
-                                        Some("1080p"),
+                                        status,
+                                        Some(Quality::P1080),
                                         1,
                                     )>"1080p"</A>
                                 </nav>
@@ -129,8 +137,8 @@ fn History() -> impl IntoView {
                                         .then(|| {
                                             view! {
                                                 <A href=link(
-                                                    status.as_deref(),
-                                                    quality.as_deref(),
+                                                    status,
+                                                    quality,
                                                     number - 1,
                                                 )>"Newer"</A>
                                             }
@@ -140,8 +148,8 @@ fn History() -> impl IntoView {
                                         .then(|| {
                                             view! {
                                                 <A href=link(
-                                                    status.as_deref(),
-                                                    quality.as_deref(),
+                                                    status,
+                                                    quality,
                                                     number + 1,
                                                 )>"Older"</A>
                                             }
@@ -187,8 +195,8 @@ fn HistoryItem(task: TaskView) -> impl IntoView {
                 <A href=href>
                     {format!(
                         "{} · {}",
-                        task.quality,
-                        if task.orientation == "video" { "Match video" } else { "Match image" },
+                        task.quality.map(Quality::as_str).unwrap_or_default(),
+                        task.orientation.map(Orientation::label).unwrap_or_default(),
                     )}
                 </A>
                 <p class="status">{status}</p>

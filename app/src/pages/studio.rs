@@ -15,8 +15,10 @@ use crate::components::{
 };
 use crate::model::{AppError, ElementView, UploadPurpose, UploadView};
 use crate::rules::{
+    element_inputs::ReferenceType,
     motion_inputs::{check_video, VideoFacts, VideoFormat, PROMPT_MAX_CHARS},
-    pricing::{format_credits, format_usd, motion_cost, Orientation, Quality},
+    pricing::{format_credits, format_usd, motion_cost},
+    vocab::{Orientation, Quality},
 };
 
 /// The studio; signed-in members only.
@@ -28,28 +30,12 @@ pub fn StudioPage() -> impl IntoView {
     }
 }
 
-fn orientation_of(value: &str) -> Orientation {
-    if value == "video" {
-        Orientation::Video
-    } else {
-        Orientation::Image
-    }
-}
-
-fn quality_of(value: &str) -> Quality {
-    if value == "1080p" {
-        Quality::P1080
-    } else {
-        Quality::P720
-    }
-}
-
 #[component]
 fn Studio() -> impl IntoView {
     let image = RwSignal::new(None::<UploadView>);
     let video = RwSignal::new(None::<UploadView>);
-    let quality = RwSignal::new("720p".to_string());
-    let orientation = RwSignal::new("image".to_string());
+    let quality = RwSignal::new(Quality::P720);
+    let orientation = RwSignal::new(Orientation::Image);
     let keep_sound = RwSignal::new(true);
     let prompt = RwSignal::new(String::new());
     let element = RwSignal::new(String::new());
@@ -78,8 +64,12 @@ fn Studio() -> impl IntoView {
     );
     Effect::new(move |_| {
         if let Some(Some((task, prefill_image, prefill_video))) = again.get() {
-            quality.set(task.quality);
-            orientation.set(task.orientation);
+            if let Some(chosen) = task.quality {
+                quality.set(chosen);
+            }
+            if let Some(chosen) = task.orientation {
+                orientation.set(chosen);
+            }
             keep_sound.set(task.keep_sound);
             prompt.set(task.prompt);
             element.set(task.element.map(|(id, _)| id).unwrap_or_default());
@@ -111,7 +101,7 @@ fn Studio() -> impl IntoView {
     // An element decides the look; the video must decide the orientation.
     Effect::new(move |_| {
         if !element.get().is_empty() {
-            orientation.set("video".into());
+            orientation.set(Orientation::Video);
         }
     });
 
@@ -120,28 +110,21 @@ fn Studio() -> impl IntoView {
             .get()
             .map(|v| {
                 let facts = VideoFacts {
-                    format: if v.format == "mov" {
-                        VideoFormat::Mov
-                    } else {
-                        VideoFormat::Mp4
-                    },
+                    format: VideoFormat::parse(&v.format).unwrap_or(VideoFormat::Other),
                     bytes: v.bytes,
                     width: v.width,
                     height: v.height,
                     duration_ms: v.duration_ms.unwrap_or(0),
                 };
-                check_video(&facts, orientation_of(&orientation.get()))
+                check_video(&facts, orientation.get())
             })
             .unwrap_or_default()
     };
     let cost = move || {
-        video.get().and_then(|v| v.duration_ms).map(|ms| {
-            motion_cost(
-                quality_of(&quality.get()),
-                orientation_of(&orientation.get()),
-                ms,
-            )
-        })
+        video
+            .get()
+            .and_then(|v| v.duration_ms)
+            .map(|ms| motion_cost(quality.get(), orientation.get(), ms))
     };
     let ready = move || {
         image.get().is_some()
@@ -173,8 +156,8 @@ fn Studio() -> impl IntoView {
         submit.dispatch(SubmitMotion {
             image_upload_id: image.id,
             video_upload_id: video.id,
-            quality: quality.get_untracked(),
-            orientation: orientation.get_untracked(),
+            quality: quality.get_untracked().as_str().into(),
+            orientation: orientation.get_untracked().as_str().into(),
             keep_sound: keep_sound.get_untracked(),
             prompt: prompt.get_untracked(),
             idempotency_key: key.get_untracked(),
@@ -212,14 +195,19 @@ fn Studio() -> impl IntoView {
                 </div>
                 <fieldset>
                     <legend>"Quality"</legend>
-                    <RadioChoice name="quality" value="720p" label="720p" selected=quality />
-                    <RadioChoice name="quality" value="1080p" label="1080p" selected=quality />
+                    <RadioChoice name="quality" value=Quality::P720 label="720p" selected=quality />
+                    <RadioChoice
+                        name="quality"
+                        value=Quality::P1080
+                        label="1080p"
+                        selected=quality
+                    />
                 </fieldset>
                 <fieldset>
                     <legend>"Character orientation"</legend>
                     <RadioChoice
                         name="orientation"
-                        value="image"
+                        value=Orientation::Image
                         label="Match image"
                         hint=" — faces the way the image does; video up to 10 s."
                         selected=orientation
@@ -227,7 +215,7 @@ fn Studio() -> impl IntoView {
                     />
                     <RadioChoice
                         name="orientation"
-                        value="video"
+                        value=Orientation::Video
                         label="Match video"
                         hint=" — faces the way the video does; video up to 30 s."
                         selected=orientation
@@ -304,7 +292,7 @@ fn ElementPicker(
             }>
                 {move || Suspend::new(async move {
                     let all = library.await.unwrap_or_default();
-                    let image_made = all.iter().filter(|e| e.reference_type == "images").count();
+                    let image_made = all.iter().filter(|e| e.reference_type == ReferenceType::Images).count();
                     let usable: Vec<ElementView> = all
                         .into_iter()
                         .filter(ElementView::usable_for_motion)

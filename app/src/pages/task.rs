@@ -12,7 +12,11 @@ use crate::api::motion::{get_task, DeleteTask};
 use crate::components::credits::credits_text;
 use crate::components::{error_note::ErrorNote, live::task_changes, signed_in::SignedIn};
 use crate::model::TaskView;
-use crate::rules::{format::utc_datetime, pricing::format_credits};
+use crate::rules::{
+    format::utc_datetime,
+    pricing::format_credits,
+    vocab::{Orientation, Quality, TaskKind},
+};
 
 /// The task page; only the owner sees it (others get "not found").
 #[component]
@@ -51,14 +55,6 @@ fn TaskDetail() -> impl IntoView {
     }
 }
 
-fn orientation_label(value: &str) -> &'static str {
-    if value == "video" {
-        "Match video"
-    } else {
-        "Match image"
-    }
-}
-
 /// An element's creation, as its charges link to it.
 #[component]
 fn ElementTaskCard(task: TaskView) -> impl IntoView {
@@ -83,7 +79,7 @@ fn ElementTaskCard(task: TaskView) -> impl IntoView {
 
 #[component]
 fn TaskCard(task: TaskView) -> impl IntoView {
-    if task.kind == "element" {
+    if task.kind == TaskKind::Element {
         return view! { <ElementTaskCard task /> }.into_any();
     }
     let delete = ServerAction::<DeleteTask>::new();
@@ -163,9 +159,9 @@ fn TaskCard(task: TaskView) -> impl IntoView {
                 })}
             <dl class="facts">
                 <dt>"Quality"</dt>
-                <dd>{task.quality.clone()}</dd>
+                <dd>{task.quality.map(Quality::as_str).unwrap_or_default()}</dd>
                 <dt>"Orientation"</dt>
-                <dd>{orientation_label(&task.orientation)}</dd>
+                <dd>{task.orientation.map(Orientation::label).unwrap_or_default()}</dd>
                 <dt>"Original sound"</dt>
                 <dd>{if task.keep_sound { "Kept" } else { "Removed" }}</dd>
                 <dt>"Character element"</dt>

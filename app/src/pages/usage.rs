@@ -13,7 +13,7 @@ use crate::components::{
     signed_in::SignedIn,
 };
 use crate::model::{ChargeView, UsageView};
-use crate::rules::pricing::format_credits;
+use crate::rules::{pricing::format_credits, vocab::TaskKind};
 
 /// Usage; signed-in members only.
 #[component]
@@ -161,8 +161,8 @@ fn ChargeTable(charges: Vec<ChargeView>, time_zone: String) -> impl IntoView {
                                 <td>{charge.local_time}</td>
                                 <td>{what}</td>
                                 <td>
-                                    {match (charge.task_id, charge.task_kind.as_deref()) {
-                                        (Some(_), Some("element")) => {
+                                    {match (charge.task_id, charge.task_kind) {
+                                        (Some(_), Some(TaskKind::Element)) => {
                                             Some(view! { <A href="/elements">"Element"</A> }.into_any())
                                         }
                                         (Some(id), _) => {

@@ -20,31 +20,13 @@ pub const REFER_IMAGES_MAX: usize = 3;
 /// Longest voice ID accepted.
 pub const VOICE_ID_MAX_CHARS: usize = 64;
 
-/// How an element is made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReferenceType {
-    /// From one short face-visible video.
-    Video,
-    /// From a frontal image plus 1–3 other angles.
-    Images,
-}
-
-impl ReferenceType {
-    /// `video` or `images`, as stored and sent by forms.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReferenceType::Video => "video",
-            ReferenceType::Images => "images",
-        }
-    }
-
-    /// Parses `video` or `images`.
-    pub fn parse(value: &str) -> Option<ReferenceType> {
-        match value {
-            "video" => Some(ReferenceType::Video),
-            "images" => Some(ReferenceType::Images),
-            _ => None,
-        }
+super::vocab::text_enum! {
+    /// How an element is made (as stored and sent by forms).
+    pub enum ReferenceType {
+        /// From one short face-visible video.
+        Video = "video",
+        /// From a frontal image plus 1–3 other angles.
+        Images = "images",
     }
 }
 

@@ -6,3 +6,4 @@ pub mod format;
 pub mod motion_inputs;
 pub mod pricing;
 pub mod task_errors;
+pub mod vocab;

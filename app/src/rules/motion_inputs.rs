@@ -22,21 +22,46 @@ pub const VIDEO_MIN_MS: u64 = 3_000;
 /// Longest prompt.
 pub const PROMPT_MAX_CHARS: usize = 2500;
 
-/// Image formats, as decided from the bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ImageFormat {
-    Jpeg,
-    Png,
-    Other,
+super::vocab::text_enum! {
+    /// Image formats, as decided from the bytes.
+    pub enum ImageFormat {
+        Jpeg = "jpeg",
+        Png = "png",
+        Other = "other",
+    }
 }
 
-/// Video containers, as decided from the bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum VideoFormat {
-    Mp4,
-    Mov,
-    Webm,
-    Other,
+super::vocab::text_enum! {
+    /// Video containers, as decided from the bytes.
+    pub enum VideoFormat {
+        Mp4 = "mp4",
+        Mov = "mov",
+        Webm = "webm",
+        Other = "other",
+    }
+}
+
+impl ImageFormat {
+    /// The content type a stored image of this format is served with.
+    pub fn mime_type(self) -> &'static str {
+        match self {
+            ImageFormat::Png => "image/png",
+            ImageFormat::Jpeg => "image/jpeg",
+            ImageFormat::Other => "application/octet-stream",
+        }
+    }
+}
+
+impl VideoFormat {
+    /// The content type a stored video of this format is served with.
+    pub fn mime_type(self) -> &'static str {
+        match self {
+            VideoFormat::Mp4 => "video/mp4",
+            VideoFormat::Mov => "video/quicktime",
+            VideoFormat::Webm => "video/webm",
+            VideoFormat::Other => "application/octet-stream",
+        }
+    }
 }
 
 /// What is known about a character image.

@@ -1,61 +1,17 @@
 //! The one price table and the cost rules (`upstream-api.md` §7). Money is integer
 //! micro-credits (1 credit = 1 000 000), never floating point.
 
-use serde::{Deserialize, Serialize};
-
 /// Micro-credits in one credit.
 pub const MICRO_PER_CREDIT: i64 = 1_000_000;
 
-/// Output quality of a motion-control task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Quality {
-    /// 720p (Kling "std"), the default.
-    P720,
-    /// 1080p (Kling "pro").
-    P1080,
-}
+pub use super::vocab::{Orientation, Quality};
 
 impl Quality {
-    /// The upstream's value for `quality`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Quality::P720 => "720p",
-            Quality::P1080 => "1080p",
-        }
-    }
-
     /// Price per output second in micro-credits: 8.1648 and 10.88368 credits.
     pub fn micro_credits_per_second(self) -> i64 {
         match self {
             Quality::P720 => 8_164_800,
             Quality::P1080 => 10_883_680,
-        }
-    }
-}
-
-/// Which way the character faces, and so how long the output may be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Orientation {
-    /// "Match image": output (and reference video) at most 10 s.
-    Image,
-    /// "Match video": output (and reference video) at most 30 s.
-    Video,
-}
-
-impl Orientation {
-    /// The upstream's value for `character_orientation`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Orientation::Image => "image",
-            Orientation::Video => "video",
-        }
-    }
-
-    /// The longest reference video (and output) this orientation allows, in seconds.
-    pub fn max_seconds(self) -> u32 {
-        match self {
-            Orientation::Image => 10,
-            Orientation::Video => 30,
         }
     }
 }

@@ -395,6 +395,8 @@ pub async fn task(app: &TestApp, client: &reqwest::Client, id: &str) -> serde_js
 /// Waits (up to a minute) until the task is completed or failed, and returns it.
 pub async fn until_final(app: &TestApp, client: &reqwest::Client, id: &str) -> serde_json::Value {
     let done = wait_until(Duration::from_secs(60), || async {
+        // A fixed clock only moves when told: let the engine's time pass with the test's.
+        app.clock.advance(Duration::from_millis(100));
         let state = task(app, client, id).await["state"]
             .as_str()
             .unwrap()

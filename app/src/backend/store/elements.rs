@@ -2,6 +2,10 @@
 
 use super::{on_pool, Store};
 use crate::backend::BackendError;
+use crate::rules::{
+    element_inputs::ReferenceType,
+    vocab::{ElementStatus, TaskState, UploadKind},
+};
 
 /// A new element row, written in the same transaction as its creation task.
 #[derive(Debug, Clone)]
@@ -10,8 +14,7 @@ pub struct NewElement {
     pub owner_id: i64,
     pub name: String,
     pub description: String,
-    /// `video` or `images`.
-    pub reference_type: String,
+    pub reference_type: ReferenceType,
     pub voice_id: Option<String>,
     pub preview_upload_id: String,
     pub created_at: i64,
@@ -25,27 +28,22 @@ pub struct ElementRecord {
     pub owner_id: i64,
     pub name: String,
     pub description: String,
-    pub reference_type: String,
+    pub reference_type: ReferenceType,
     pub voice_id: Option<String>,
     pub preview_upload_id: String,
     pub upstream_element_id: Option<String>,
     pub created_at: i64,
     pub creator: String,
-    pub task_state: String,
+    pub task_state: TaskState,
     pub progress: i64,
     pub failure_message: Option<String>,
-    /// `image` or `video`.
-    pub preview_kind: String,
+    pub preview_kind: UploadKind,
 }
 
 impl ElementRecord {
-    /// `creating`, `ready` or `failed`.
-    pub fn status(&self) -> &'static str {
-        match (self.task_state.as_str(), &self.upstream_element_id) {
-            ("completed", Some(_)) => "ready",
-            ("failed", _) => "failed",
-            _ => "creating",
-        }
+    /// Where the element is, from its creation task.
+    pub fn status(&self) -> ElementStatus {
+        ElementStatus::of(self.task_state, self.upstream_element_id.is_some())
     }
 }
 
@@ -83,25 +81,6 @@ impl Store {
             .fetch_optional(pool)
             .await)?;
         Ok(id)
-    }
-
-    /// Records EvoLink's id for the element its creation task made (idempotent).
-    pub async fn set_upstream_element_id(
-        &self,
-        task_id: &str,
-        upstream_id: &str,
-        now: i64,
-    ) -> Result<(), BackendError> {
-        on_pool!(self, pool => sqlx::query(
-            "UPDATE elements SET upstream_element_id = $2, updated_at = $3 WHERE task_id = $1"
-        )
-        .bind(task_id)
-        .bind(upstream_id)
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(|_| ()))?;
-        Ok(())
     }
 
     /// Changes the description; `false` when there is no such element in the library.

@@ -1,8 +1,9 @@
 //! The credit ledger (append-only entries in micro-credits), budgets, and the sums the usage
 //! pages and exports show.
 
-use super::{on_pool, Store, ACTIVE_STATES};
+use super::{on_pool, Store};
 use crate::backend::BackendError;
+use crate::rules::vocab::{Quality, TaskKind, TaskState};
 
 /// A ledger row.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -23,9 +24,9 @@ pub struct LedgerLine {
     pub user_id: i64,
     pub username: String,
     pub task_id: Option<String>,
-    /// `motion` or `element`, when the entry belongs to a task.
-    pub task_kind: Option<String>,
-    pub quality: Option<String>,
+    /// What the task made, when the entry belongs to a task.
+    pub task_kind: Option<TaskKind>,
+    pub quality: Option<Quality>,
     pub kind: String,
     pub amount: i64,
     pub reason: Option<String>,
@@ -54,8 +55,8 @@ pub struct MemberUsageRecord {
 /// Spending this month on one model and quality.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct BreakdownRecord {
-    pub task_kind: String,
-    pub quality: Option<String>,
+    pub task_kind: TaskKind,
+    pub quality: Option<Quality>,
     pub tasks: i64,
     pub spent: i64,
 }
@@ -125,17 +126,21 @@ impl Store {
         user_id: i64,
         month_start: i64,
     ) -> Result<(i64, i64, Option<i64>), BackendError> {
-        let reserved_sql = format!(
-            "SELECT CAST(COALESCE(SUM(cost_reserved), 0) AS BIGINT) FROM tasks \
-             WHERE owner_id = $1 AND state IN {ACTIVE_STATES}"
-        );
+        // What running tasks hold: everything not final yet.
+        let reserved_sql = "SELECT CAST(COALESCE(SUM(cost_reserved), 0) AS BIGINT) FROM tasks \
+             WHERE owner_id = $1 AND state NOT IN ($2, $3)";
         on_pool!(self, pool => {
             let spent: i64 = sqlx::query_scalar(SPENT_SINCE)
                 .bind(month_start)
                 .bind(Some(user_id))
                 .fetch_one(pool)
                 .await?;
-            let reserved: i64 = sqlx::query_scalar(&reserved_sql).bind(user_id).fetch_one(pool).await?;
+            let reserved: i64 = sqlx::query_scalar(reserved_sql)
+                .bind(user_id)
+                .bind(TaskState::Completed)
+                .bind(TaskState::Failed)
+                .fetch_one(pool)
+                .await?;
             let budget: Option<i64> =
                 sqlx::query_scalar("SELECT monthly_limit FROM member_budgets WHERE user_id = $1")
                     .bind(user_id)
@@ -225,12 +230,13 @@ impl Store {
              CAST(COALESCE((SELECT -SUM(l.amount) FROM ledger_entries l LEFT JOIN tasks t ON t.id = l.task_id WHERE l.user_id = u.id AND COALESCE(t.created_at, l.created_at) >= $1), 0) AS BIGINT) AS spent, \
              b.monthly_limit AS budget, \
              (SELECT COUNT(*) FROM tasks t WHERE t.owner_id = u.id AND t.created_at >= $1) AS tasks, \
-             (SELECT COUNT(*) FROM tasks t WHERE t.owner_id = u.id AND t.created_at >= $1 AND t.state = 'failed') AS failures, \
+             (SELECT COUNT(*) FROM tasks t WHERE t.owner_id = u.id AND t.created_at >= $1 AND t.state = $2) AS failures, \
              CAST(COALESCE((SELECT SUM(l.amount) FROM ledger_entries l JOIN tasks t ON t.id = l.task_id WHERE l.user_id = u.id AND t.created_at >= $1 AND l.kind = 'refund'), 0) AS BIGINT) AS refunds, \
              (SELECT MAX(created_at) FROM ledger_entries l WHERE l.user_id = u.id) AS last_activity \
              FROM users u LEFT JOIN member_budgets b ON b.user_id = u.id ORDER BY u.username";
         let rows = on_pool!(self, pool => sqlx::query_as::<_, MemberUsageRecord>(sql)
             .bind(month_start)
+            .bind(TaskState::Failed)
             .fetch_all(pool)
             .await)?;
         Ok(rows)

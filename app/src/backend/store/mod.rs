@@ -5,13 +5,14 @@ mod elements;
 mod invites;
 mod ledger;
 mod tasks;
+mod text;
 mod uploads;
 mod users;
 
 pub use elements::{ElementRecord, NewElement};
 pub use invites::{InviteRecord, NewInvite};
 pub use ledger::{BreakdownRecord, LedgerLine, LedgerRecord, MemberUsageRecord};
-pub use tasks::{LedgerWrite, StateGroup, TaskRecord, ACTIVE_STATES};
+pub use tasks::{LedgerWrite, TaskRecord};
 pub use uploads::UploadRecord;
 pub use users::{NewUser, UserRecord};
 

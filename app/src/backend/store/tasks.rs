@@ -2,20 +2,21 @@
 //! stale worker's late write changes nothing.
 
 use super::{ledger::SPENT_SINCE, on_pool, NewElement, Store};
-use crate::backend::BackendError;
+use crate::backend::{tasks::TaskParams, BackendError};
+use crate::rules::vocab::{Quality, StatusFilter, TaskKind, TaskState};
 
-/// A task row.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// A task as the engine and the views use it: words typed, parameters decoded.
+#[derive(Debug, Clone, PartialEq)]
 pub struct TaskRecord {
     pub id: String,
     pub owner_id: i64,
-    pub kind: String,
+    pub kind: TaskKind,
     pub idempotency_key: String,
-    pub state: String,
-    pub params: String,
+    pub state: TaskState,
+    pub params: TaskParams,
     pub image_upload_id: Option<String>,
     pub video_upload_id: Option<String>,
-    pub quality: Option<String>,
+    pub quality: Option<Quality>,
     pub upstream_id: Option<String>,
     pub progress: i64,
     pub cost_reserved: i64,
@@ -39,30 +40,126 @@ pub struct TaskRecord {
     pub deleted_at: Option<i64>,
 }
 
+/// A task row as stored; becomes a [`TaskRecord`] at this boundary.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct TaskRow {
+    id: String,
+    owner_id: i64,
+    kind: TaskKind,
+    idempotency_key: String,
+    state: TaskState,
+    params: String,
+    image_upload_id: Option<String>,
+    video_upload_id: Option<String>,
+    quality: Option<Quality>,
+    upstream_id: Option<String>,
+    progress: i64,
+    cost_reserved: i64,
+    cost_final: Option<i64>,
+    output_seconds: Option<i64>,
+    failure_code: Option<String>,
+    failure_message: Option<String>,
+    result_key: Option<String>,
+    result_url: Option<String>,
+    result_url_expires_at: Option<i64>,
+    callback_token: String,
+    lease_owner: Option<String>,
+    lease_until: Option<i64>,
+    epoch: i64,
+    attempts: i64,
+    next_run_at: i64,
+    deadline_at: i64,
+    created_at: i64,
+    updated_at: i64,
+    finished_at: Option<i64>,
+    deleted_at: Option<i64>,
+}
+
+impl TryFrom<TaskRow> for TaskRecord {
+    type Error = BackendError;
+
+    fn try_from(row: TaskRow) -> Result<Self, Self::Error> {
+        let params = TaskParams::decode(row.kind, &row.params).map_err(|err| {
+            BackendError::Internal(format!("task {}: unreadable params: {err}", row.id))
+        })?;
+        Ok(TaskRecord {
+            id: row.id,
+            owner_id: row.owner_id,
+            kind: row.kind,
+            idempotency_key: row.idempotency_key,
+            state: row.state,
+            params,
+            image_upload_id: row.image_upload_id,
+            video_upload_id: row.video_upload_id,
+            quality: row.quality,
+            upstream_id: row.upstream_id,
+            progress: row.progress,
+            cost_reserved: row.cost_reserved,
+            cost_final: row.cost_final,
+            output_seconds: row.output_seconds,
+            failure_code: row.failure_code,
+            failure_message: row.failure_message,
+            result_key: row.result_key,
+            result_url: row.result_url,
+            result_url_expires_at: row.result_url_expires_at,
+            callback_token: row.callback_token,
+            lease_owner: row.lease_owner,
+            lease_until: row.lease_until,
+            epoch: row.epoch,
+            attempts: row.attempts,
+            next_run_at: row.next_run_at,
+            deadline_at: row.deadline_at,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            finished_at: row.finished_at,
+            deleted_at: row.deleted_at,
+        })
+    }
+}
+
+/// Converts an optional row.
+fn record(row: Option<TaskRow>) -> Result<Option<TaskRecord>, BackendError> {
+    row.map(TaskRecord::try_from).transpose()
+}
+
 const TASK_COLUMNS: &str = "id, owner_id, kind, idempotency_key, state, params, image_upload_id, \
      video_upload_id, quality, upstream_id, progress, cost_reserved, cost_final, output_seconds, \
      failure_code, failure_message, result_key, result_url, result_url_expires_at, callback_token, \
      lease_owner, lease_until, epoch, attempts, next_run_at, deadline_at, created_at, updated_at, \
      finished_at, deleted_at";
 
-/// States the engine still works on.
-pub const ACTIVE_STATES: &str = "('queued', 'submitting', 'running', 'archiving')";
-
-/// The history's status filter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StateGroup {
-    /// Not final yet.
-    Running,
-    Completed,
-    Failed,
+/// `state IN (...)` over the active states, bound from parameter `$first` on.
+fn active_states_sql(first: usize) -> String {
+    let marks: Vec<String> = (0..TaskState::ACTIVE.len())
+        .map(|n| format!("${}", first + n))
+        .collect();
+    format!("state IN ({})", marks.join(", "))
 }
 
 /// A ledger entry to write together with a task change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LedgerWrite {
-    /// `reserve`, `settle` or `refund`.
+    /// `settle` or `refund`.
     pub kind: &'static str,
     pub amount: i64,
+}
+
+impl LedgerWrite {
+    /// Settles a task, releasing `released` micro-credits of its reservation.
+    pub fn settle(released: i64) -> LedgerWrite {
+        LedgerWrite {
+            kind: "settle",
+            amount: released,
+        }
+    }
+
+    /// Refunds a task's whole reservation of `reserved` micro-credits.
+    pub fn refund(reserved: i64) -> LedgerWrite {
+        LedgerWrite {
+            kind: "refund",
+            amount: reserved,
+        }
+    }
 }
 
 /// Runs `$body` inside a write transaction `$tx` that holds the write lock from the start
@@ -122,12 +219,12 @@ impl Store {
         };
         write_tx!(self, tx => {
             sqlx::query_scalar::<_, Option<String>>(serialise).fetch_one(&mut *tx).await?;
-            let found = sqlx::query_as::<_, TaskRecord>(&existing)
+            let found = sqlx::query_as::<_, TaskRow>(&existing)
                 .bind(task.owner_id)
                 .bind(&task.idempotency_key)
                 .fetch_optional(&mut *tx)
                 .await?;
-            if let Some(found) = found {
+            if let Some(found) = record(found)? {
                 tx.commit().await?;
                 return Ok((found, false));
             }
@@ -162,16 +259,16 @@ impl Store {
                     return Err(BackendError::Invalid(budget_message(task.cost_reserved, limit, spent, true)));
                 }
             }
-            let created = sqlx::query_as::<_, TaskRecord>(&insert)
+            let created = sqlx::query_as::<_, TaskRow>(&insert)
                 .bind(&task.id)
                 .bind(task.owner_id)
-                .bind(&task.kind)
+                .bind(task.kind)
                 .bind(&task.idempotency_key)
-                .bind(&task.state)
-                .bind(&task.params)
+                .bind(task.state)
+                .bind(task.params.encode())
                 .bind(&task.image_upload_id)
                 .bind(&task.video_upload_id)
-                .bind(&task.quality)
+                .bind(task.quality)
                 .bind(&task.upstream_id)
                 .bind(task.progress)
                 .bind(task.cost_reserved)
@@ -195,7 +292,7 @@ impl Store {
                 .bind(task.deleted_at)
                 .fetch_optional(&mut *tx)
                 .await?;
-            match created {
+            match record(created)? {
                 Some(created) => {
                     sqlx::query(
                         "INSERT INTO ledger_entries (user_id, task_id, kind, amount, reason, created_at) \
@@ -229,13 +326,13 @@ impl Store {
                     Ok((created, true))
                 }
                 None => {
-                    let found = sqlx::query_as::<_, TaskRecord>(&existing)
+                    let found = sqlx::query_as::<_, TaskRow>(&existing)
                         .bind(task.owner_id)
                         .bind(&task.idempotency_key)
                         .fetch_one(&mut *tx)
                         .await?;
                     tx.commit().await?;
-                    Ok((found, false))
+                    Ok((found.try_into()?, false))
                 }
             }
         })
@@ -250,62 +347,72 @@ impl Store {
         let sql = format!(
             "SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL"
         );
-        let row = on_pool!(self, pool => sqlx::query_as::<_, TaskRecord>(&sql)
+        let row = on_pool!(self, pool => sqlx::query_as::<_, TaskRow>(&sql)
             .bind(id)
             .bind(owner_id)
             .fetch_optional(pool)
             .await)?;
-        Ok(row)
+        record(row)
     }
 
     /// Any task by id (the engine's view).
     pub async fn task_by_id(&self, id: &str) -> Result<Option<TaskRecord>, BackendError> {
         let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1");
-        let row = on_pool!(self, pool => sqlx::query_as::<_, TaskRecord>(&sql)
+        let row = on_pool!(self, pool => sqlx::query_as::<_, TaskRow>(&sql)
             .bind(id)
             .fetch_optional(pool)
             .await)?;
-        Ok(row)
+        record(row)
     }
 
-    /// A page of the owner's tasks, newest first, optionally filtered by state group and quality.
+    /// A page of the owner's motion tasks, newest first, optionally filtered by status and
+    /// quality.
     pub async fn tasks_of_owner(
         &self,
         owner_id: i64,
-        group: Option<StateGroup>,
-        quality: Option<&str>,
+        status: Option<StatusFilter>,
+        quality: Option<Quality>,
         limit: i64,
         offset: i64,
     ) -> Result<Vec<TaskRecord>, BackendError> {
-        let state_filter = match group {
-            None => "",
-            Some(StateGroup::Running) => " AND state NOT IN ('completed', 'failed')",
-            Some(StateGroup::Completed) => " AND state = 'completed'",
-            Some(StateGroup::Failed) => " AND state = 'failed'",
-        };
+        // The states the filter admits, bound as parameters ($5 onwards); no filter admits all.
+        let admitted: Vec<TaskState> = TaskState::ALL
+            .iter()
+            .copied()
+            .filter(|state| status.is_none_or(|filter| filter.admits(*state)))
+            .collect();
+        let marks: Vec<String> = (0..admitted.len()).map(|n| format!("${}", n + 6)).collect();
         let sql = format!(
-            "SELECT {TASK_COLUMNS} FROM tasks WHERE owner_id = $1 AND kind = 'motion' AND deleted_at IS NULL{state_filter} \
-             AND ($2 IS NULL OR quality = $2) ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE owner_id = $1 AND kind = $2 AND deleted_at IS NULL \
+             AND state IN ({}) AND ($3 IS NULL OR quality = $3) ORDER BY created_at DESC, id DESC \
+             LIMIT $4 OFFSET $5",
+            marks.join(", ")
         );
-        let rows = on_pool!(self, pool => sqlx::query_as::<_, TaskRecord>(&sql)
-            .bind(owner_id)
-            .bind(quality)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(pool)
-            .await)?;
-        Ok(rows)
+        let rows = on_pool!(self, pool => {
+            let mut query = sqlx::query_as::<_, TaskRow>(&sql)
+                .bind(owner_id)
+                .bind(TaskKind::Motion)
+                .bind(quality)
+                .bind(limit)
+                .bind(offset);
+            for state in &admitted {
+                query = query.bind(*state);
+            }
+            query.fetch_all(pool).await
+        })?;
+        rows.into_iter().map(TaskRecord::try_from).collect()
     }
 
-    /// The owner's task counts per state.
+    /// The owner's motion task counts per state.
     pub async fn task_counts_of_owner(
         &self,
         owner_id: i64,
-    ) -> Result<Vec<(String, i64)>, BackendError> {
-        let rows = on_pool!(self, pool => sqlx::query_as::<_, (String, i64)>(
-            "SELECT state, COUNT(*) FROM tasks WHERE owner_id = $1 AND kind = 'motion' AND deleted_at IS NULL GROUP BY state"
+    ) -> Result<Vec<(TaskState, i64)>, BackendError> {
+        let rows = on_pool!(self, pool => sqlx::query_as::<_, (TaskState, i64)>(
+            "SELECT state, COUNT(*) FROM tasks WHERE owner_id = $1 AND kind = $2 AND deleted_at IS NULL GROUP BY state"
         )
         .bind(owner_id)
+        .bind(TaskKind::Motion)
         .fetch_all(pool)
         .await)?;
         Ok(rows)
@@ -320,33 +427,40 @@ impl Store {
         lease_until: i64,
     ) -> Result<Option<TaskRecord>, BackendError> {
         let pick = format!(
-            "SELECT id FROM tasks WHERE state IN {ACTIVE_STATES} AND next_run_at <= $1 \
-             AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_run_at LIMIT 1"
+            "SELECT id FROM tasks WHERE {} AND next_run_at <= $1 \
+             AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_run_at LIMIT 1",
+            active_states_sql(2)
         );
         let claim = format!(
             "UPDATE tasks SET lease_owner = $1, lease_until = $2, epoch = epoch + 1, updated_at = $3 \
              WHERE id = $4 AND (lease_until IS NULL OR lease_until < $3) RETURNING {TASK_COLUMNS}"
         );
         on_pool!(self, pool => {
-            let candidate: Option<String> = sqlx::query_scalar(&pick).bind(now).fetch_optional(pool).await?;
+            let mut pick = sqlx::query_scalar(&pick).bind(now);
+            for state in TaskState::ACTIVE {
+                pick = pick.bind(state);
+            }
+            let candidate: Option<String> = pick.fetch_optional(pool).await?;
             let Some(id) = candidate else { return Ok(None) };
-            let claimed = sqlx::query_as::<_, TaskRecord>(&claim)
+            let claimed = sqlx::query_as::<_, TaskRow>(&claim)
                 .bind(worker)
                 .bind(lease_until)
                 .bind(now)
                 .bind(&id)
                 .fetch_optional(pool)
                 .await?;
-            Ok(claimed)
+            record(claimed)
         })
     }
 
     /// Writes the engine's view of a task back, if the lease's epoch is still current, together
-    /// with a ledger entry when given. Releases the lease. `false` means a newer lease owns it.
+    /// with a ledger entry and the element's EvoLink id when given, in one transaction. Releases
+    /// the lease. `false` means a newer lease owns it.
     pub async fn save_task(
         &self,
         task: &TaskRecord,
         ledger: Option<LedgerWrite>,
+        element_id: Option<&str>,
         now: i64,
     ) -> Result<bool, BackendError> {
         let update =
@@ -359,7 +473,7 @@ impl Store {
             let changed = sqlx::query(update)
                 .bind(&task.id)
                 .bind(task.epoch)
-                .bind(&task.state)
+                .bind(task.state)
                 .bind(&task.upstream_id)
                 .bind(task.progress)
                 .bind(task.cost_final)
@@ -393,6 +507,16 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
+            if let Some(element_id) = element_id {
+                sqlx::query(
+                    "UPDATE elements SET upstream_element_id = $2, updated_at = $3 WHERE task_id = $1",
+                )
+                .bind(&task.id)
+                .bind(element_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
             tx.commit().await?;
             Ok(true)
         })
@@ -401,10 +525,12 @@ impl Store {
     /// Records that the create call is about to be sent (kept under the current lease).
     pub async fn mark_submitting(&self, id: &str, epoch: i64) -> Result<bool, BackendError> {
         let changed = on_pool!(self, pool => sqlx::query(
-            "UPDATE tasks SET state = 'submitting' WHERE id = $1 AND epoch = $2 AND state = 'queued'"
+            "UPDATE tasks SET state = $3 WHERE id = $1 AND epoch = $2 AND state = $4"
         )
         .bind(id)
         .bind(epoch)
+        .bind(TaskState::Submitting)
+        .bind(TaskState::Queued)
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))?;
@@ -414,11 +540,12 @@ impl Store {
     /// A callback's wake-up: polls the task now, if the token matches and it is running.
     pub async fn wake_task(&self, id: &str, token: &str, now: i64) -> Result<bool, BackendError> {
         let changed = on_pool!(self, pool => sqlx::query(
-            "UPDATE tasks SET next_run_at = $3 WHERE id = $1 AND callback_token = $2 AND state = 'running'"
+            "UPDATE tasks SET next_run_at = $3 WHERE id = $1 AND callback_token = $2 AND state = $4"
         )
         .bind(id)
         .bind(token)
         .bind(now)
+        .bind(TaskState::Running)
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))?;

@@ -3,14 +3,18 @@
 use super::{on_pool, Store};
 use crate::backend::BackendError;
 use crate::model::UploadView;
-use crate::rules::motion_inputs::{ImageFacts, ImageFormat, VideoFacts, VideoFormat};
+use crate::rules::{
+    motion_inputs::{ImageFacts, ImageFormat, VideoFacts, VideoFormat},
+    vocab::UploadKind,
+};
 
 /// An upload row.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UploadRecord {
     pub id: String,
     pub owner_id: i64,
-    pub kind: String,
+    pub kind: UploadKind,
+    /// The image or video format the bytes were probed as (`png`, `jpeg`, `mp4`, `mov`, `webm`).
     pub format: String,
     pub original_name: String,
     pub bytes: i64,
@@ -24,23 +28,24 @@ pub struct UploadRecord {
 impl UploadRecord {
     /// The content type of the stored file, from the format its bytes were probed as.
     pub fn mime_type(&self) -> &'static str {
-        match self.format.as_str() {
-            "png" => "image/png",
-            "jpeg" => "image/jpeg",
-            "mov" => "video/quicktime",
-            "webm" => "video/webm",
-            _ => "video/mp4",
+        match self.kind {
+            UploadKind::Image => self.image_format().mime_type(),
+            UploadKind::Video => self.video_format().mime_type(),
         }
+    }
+
+    fn image_format(&self) -> ImageFormat {
+        ImageFormat::parse(&self.format).unwrap_or(ImageFormat::Other)
+    }
+
+    fn video_format(&self) -> VideoFormat {
+        VideoFormat::parse(&self.format).unwrap_or(VideoFormat::Other)
     }
 
     /// The image facts the rules judge (an unknown format counts as "other").
     pub fn image_facts(&self) -> ImageFacts {
         ImageFacts {
-            format: match self.format.as_str() {
-                "png" => ImageFormat::Png,
-                "jpeg" => ImageFormat::Jpeg,
-                _ => ImageFormat::Other,
-            },
+            format: self.image_format(),
             bytes: self.bytes.max(0) as u64,
             width: self.width.max(0) as u32,
             height: self.height.max(0) as u32,
@@ -50,12 +55,7 @@ impl UploadRecord {
     /// The video facts the rules judge (an unknown format counts as "other").
     pub fn video_facts(&self) -> VideoFacts {
         VideoFacts {
-            format: match self.format.as_str() {
-                "mp4" => VideoFormat::Mp4,
-                "mov" => VideoFormat::Mov,
-                "webm" => VideoFormat::Webm,
-                _ => VideoFormat::Other,
-            },
+            format: self.video_format(),
             bytes: self.bytes.max(0) as u64,
             width: self.width.max(0) as u32,
             height: self.height.max(0) as u32,
@@ -67,7 +67,7 @@ impl UploadRecord {
     pub fn view(&self) -> UploadView {
         UploadView {
             id: self.id.clone(),
-            kind: self.kind.clone(),
+            kind: self.kind,
             format: self.format.clone(),
             name: self.original_name.clone(),
             bytes: self.bytes.max(0) as u64,
@@ -90,7 +90,7 @@ impl Store {
         on_pool!(self, pool => sqlx::query(&sql)
             .bind(&upload.id)
             .bind(upload.owner_id)
-            .bind(&upload.kind)
+            .bind(upload.kind)
             .bind(&upload.format)
             .bind(&upload.original_name)
             .bind(upload.bytes)

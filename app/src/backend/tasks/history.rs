@@ -1,11 +1,9 @@
 //! A member's history: one page of tasks with the counts per state group.
 
 use super::task_view;
-use crate::backend::{
-    store::{StateGroup, UserRecord},
-    AppState, BackendError,
-};
+use crate::backend::{store::UserRecord, AppState, BackendError};
 use crate::model::TaskPage;
+use crate::rules::vocab::{Quality, StatusFilter, TaskState};
 
 /// Tasks per history page.
 pub const PAGE_SIZE: i64 = 20;
@@ -21,17 +19,12 @@ pub async fn history_page(
 ) -> Result<TaskPage, BackendError> {
     let store = state.store();
     let page = page.max(1);
-    let group = match status {
-        Some("running") => Some(StateGroup::Running),
-        Some("completed") => Some(StateGroup::Completed),
-        Some("failed") => Some(StateGroup::Failed),
-        _ => None,
-    };
-    let quality = quality.filter(|q| *q == "720p" || *q == "1080p");
+    let status = status.and_then(StatusFilter::parse);
+    let quality = quality.and_then(Quality::parse);
     let mut rows = store
         .tasks_of_owner(
             owner.id,
-            group,
+            status,
             quality,
             PAGE_SIZE + 1,
             (page - 1) * PAGE_SIZE,
@@ -41,10 +34,13 @@ pub async fn history_page(
     rows.truncate(PAGE_SIZE as usize);
     let (mut running, mut completed, mut failed) = (0, 0, 0);
     for (state, count) in store.task_counts_of_owner(owner.id).await? {
-        match state.as_str() {
-            "completed" => completed += count,
-            "failed" => failed += count,
-            _ => running += count,
+        match state {
+            TaskState::Completed => completed += count,
+            TaskState::Failed => failed += count,
+            TaskState::Queued
+            | TaskState::Submitting
+            | TaskState::Running
+            | TaskState::Archiving => running += count,
         }
     }
     Ok(TaskPage {

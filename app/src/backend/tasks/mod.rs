@@ -1,21 +1,25 @@
-//! The task engine: submit (task row and reservation in one transaction), the worker that
-//! publishes inputs, creates the upstream task, polls it, archives the result and settles or
-//! refunds, and the owner's view of a task.
+//! The task engine: submit (task row and reservation in one transaction); the pure transition
+//! that decides each step; the runner that claims a due task, publishes its inputs, creates the
+//! upstream task, polls it, archives the result and settles or refunds; the owner's view.
 
 mod archive;
-mod engine;
 mod history;
+mod params;
 mod publish;
+mod requests;
+mod runner;
 mod submit;
+pub mod transition;
 mod view;
 
 use std::time::Duration;
 
-pub use engine::{run_workers, wake_from_callback};
 pub use history::history_page;
+pub use params::{ElementParamsRecord, ElementUse, MotionParamsRecord, TaskParams};
 pub use publish::{verify_media_signature, MEDIA_URL_LIFETIME_SECS};
+pub use runner::{run_once, run_workers, wake_from_callback, Outcome};
 pub use submit::{enqueue, submit_motion, NewTask};
-pub use view::{task_view, ElementParamsRecord};
+pub use view::task_view;
 
 /// Something about one of `owner_id`'s tasks changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +31,7 @@ pub struct TaskEvent {
 /// How the engine paces itself.
 #[derive(Debug, Clone)]
 pub struct EngineSettings {
-    /// Parallel workers.
+    /// Parallel workers (0: none; tests then step the engine with [`run_once`]).
     pub workers: usize,
     /// How long a claimed task stays leased (a crashed worker's task is picked up after it).
     pub lease: Duration,

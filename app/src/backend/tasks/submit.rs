@@ -1,11 +1,7 @@
 //! Submitting: queueing any task (row, reservation and budget check in one transaction, keyed by
 //! the idempotency key), and the motion task validated again on the server.
 
-use super::{
-    now_ms, task_view,
-    view::{ElementUse, MotionParamsRecord},
-    TaskEvent,
-};
+use super::{task_view, ElementUse, MotionParamsRecord, TaskEvent, TaskParams};
 use crate::backend::{
     accounts::random_token,
     store::{NewElement, TaskRecord},
@@ -13,21 +9,21 @@ use crate::backend::{
 };
 use crate::model::{MotionForm, TaskView};
 use crate::rules::{
+    element_inputs::ReferenceType,
     motion_inputs::{check_image, check_prompt, check_video},
-    pricing::{motion_cost, Orientation, Quality},
+    pricing::motion_cost,
+    vocab::{ElementStatus, Orientation, Quality, TaskState, UploadKind},
 };
 
 /// A task to queue: who, what, the parameters kept with it, its inputs and what it holds.
 pub struct NewTask {
     pub owner_id: i64,
-    /// `motion` or `element`.
-    pub kind: &'static str,
     pub idempotency_key: String,
-    /// JSON of the kind's parameter record.
-    pub params: String,
+    /// What to make; the task's kind follows from it.
+    pub params: TaskParams,
     pub image_upload_id: Option<String>,
     pub video_upload_id: Option<String>,
-    pub quality: Option<String>,
+    pub quality: Option<Quality>,
     /// Micro-credits reserved at submit.
     pub cost: i64,
 }
@@ -39,15 +35,15 @@ pub async fn enqueue(
     state: &AppState,
     new: NewTask,
     element: Option<&NewElement>,
-    now: i64,
 ) -> Result<(TaskRecord, bool), BackendError> {
-    let now_ms = now_ms();
+    let now_ms = state.clock().now_ms();
+    let now = now_ms.div_euclid(1000);
     let record = TaskRecord {
         id: random_token()[..32].to_string(),
         owner_id: new.owner_id,
-        kind: new.kind.into(),
+        kind: new.params.kind(),
         idempotency_key: new.idempotency_key,
-        state: "queued".into(),
+        state: TaskState::Queued,
         params: new.params,
         image_upload_id: new.image_upload_id,
         video_upload_id: new.video_upload_id,
@@ -96,7 +92,7 @@ async fn element_for_motion(
     let element = state.store().element_by_id(id).await?.ok_or_else(|| {
         invalid("That character element is no longer in the library; choose another one or none.")
     })?;
-    if element.reference_type != "video" {
+    if element.reference_type != ReferenceType::Video {
         return Err(invalid(format!(
             "\"{}\" was made from images; Motion Control can only use elements made from a video.",
             element.name
@@ -105,7 +101,7 @@ async fn element_for_motion(
     let Some(upstream_id) = element
         .upstream_element_id
         .clone()
-        .filter(|_| element.status() == "ready")
+        .filter(|_| element.status() == ElementStatus::Ready)
     else {
         return Err(invalid(format!(
             "\"{}\" is not ready yet; wait until the library shows it as ready.",
@@ -134,24 +130,14 @@ pub async fn submit_motion(
     owner: &crate::backend::store::UserRecord,
     form: MotionForm,
 ) -> Result<TaskView, BackendError> {
-    let quality = match form.quality.as_str() {
-        "720p" => Quality::P720,
-        "1080p" => Quality::P1080,
-        other => {
-            return Err(invalid(format!(
-                "Quality '{other}' is not offered; choose 720p or 1080p."
-            )))
-        }
-    };
-    let orientation = match form.orientation.as_str() {
-        "image" => Orientation::Image,
-        "video" => Orientation::Video,
-        _ => {
-            return Err(invalid(
-                "Choose a character orientation: Match image or Match video.",
-            ))
-        }
-    };
+    let quality = Quality::parse(&form.quality).ok_or_else(|| {
+        invalid(format!(
+            "Quality '{}' is not offered; choose 720p or 1080p.",
+            form.quality
+        ))
+    })?;
+    let orientation = Orientation::parse(&form.orientation)
+        .ok_or_else(|| invalid("Choose a character orientation: Match image or Match video."))?;
     let element = match form.element_id.trim() {
         "" => None,
         id => Some(element_for_motion(state, id, orientation).await?),
@@ -169,12 +155,12 @@ pub async fn submit_motion(
     let image = store
         .upload_of_owner(&form.image_upload_id, owner.id)
         .await?
-        .filter(|u| u.kind == "image")
+        .filter(|u| u.kind == UploadKind::Image)
         .ok_or_else(|| invalid("The character image is missing; upload it again."))?;
     let video = store
         .upload_of_owner(&form.video_upload_id, owner.id)
         .await?
-        .filter(|u| u.kind == "video")
+        .filter(|u| u.kind == UploadKind::Video)
         .ok_or_else(|| invalid("The motion video is missing; upload it again."))?;
     let mut problems = check_image(&image.image_facts());
     let video_facts = video.video_facts();
@@ -183,27 +169,24 @@ pub async fn submit_motion(
         return Err(invalid(problems.join(" ")));
     }
     let cost = motion_cost(quality, orientation, video_facts.duration_ms);
-    let params = serde_json::to_string(&MotionParamsRecord {
-        orientation: orientation.as_str().into(),
+    let params = TaskParams::Motion(MotionParamsRecord {
+        orientation,
         keep_sound: form.keep_sound,
         prompt: form.prompt.trim().to_string(),
         element,
-    })
-    .map_err(|err| BackendError::Internal(format!("params: {err}")))?;
+    });
     let (task, _) = enqueue(
         state,
         NewTask {
             owner_id: owner.id,
-            kind: "motion",
             idempotency_key: key.to_string(),
             params,
             image_upload_id: Some(image.id),
             video_upload_id: Some(video.id),
-            quality: Some(quality.as_str().into()),
+            quality: Some(quality),
             cost,
         },
         None,
-        state.billing().now(),
     )
     .await?;
     Ok(task_view(&task))

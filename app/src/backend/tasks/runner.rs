@@ -1,0 +1,232 @@
+//! The doing half of the engine: claim a due task with a lease, perform the effect its step
+//! needs (publish and create, poll, archive), let [`next`] decide, and write the result back
+//! under the lease's epoch. [`run_once`] is one such step; the workers loop over it.
+
+use rand::Rng;
+
+use super::{
+    archive::archive_result,
+    publish::input_url,
+    requests::{create_request, input_upload_ids, CreateRequest},
+    transition::{
+        next, observe_create, observe_poll, plan, Effect, Observation, Pacing, Transition,
+    },
+    TaskEvent,
+};
+use crate::backend::{store::TaskRecord, AppState, BackendError};
+use crate::rules::vocab::TaskState;
+
+/// What one step did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub task_id: String,
+    /// The state the task was claimed in.
+    pub from: TaskState,
+    /// The state it was left in (unchanged when a newer lease owned it).
+    pub to: TaskState,
+    /// False when a newer lease owned the task and this step's write was dropped.
+    pub saved: bool,
+}
+
+/// Runs the configured number of workers until the process ends.
+pub async fn run_workers(state: AppState) {
+    let workers = state.engine().workers;
+    let mut handles = Vec::new();
+    for n in 0..workers {
+        let state = state.clone();
+        handles.push(tokio::spawn(async move { worker(state, n).await }));
+    }
+    for handle in handles {
+        let _ = handle.await;
+    }
+}
+
+async fn worker(state: AppState, n: usize) {
+    let name = format!("{}-{n}", state.worker_id());
+    loop {
+        loop {
+            match run_once_as(&state, &name).await {
+                Ok(Some(_)) => continue,
+                Ok(None) => break,
+                Err(err) => {
+                    tracing::error!(error = %err, "a task step failed");
+                    break;
+                }
+            }
+        }
+        tokio::select! {
+            () = state.wait_for_work() => {},
+            () = tokio::time::sleep(state.engine().tick) => {},
+        }
+    }
+}
+
+/// Claims one due task and takes it one step further; `None` when nothing is due.
+pub async fn run_once(state: &AppState) -> Result<Option<Outcome>, BackendError> {
+    run_once_as(state, state.worker_id()).await
+}
+
+async fn run_once_as(state: &AppState, worker: &str) -> Result<Option<Outcome>, BackendError> {
+    let now = state.clock().now_ms();
+    let lease_until = now + state.engine().lease.as_millis() as i64;
+    let Some(task) = state
+        .store()
+        .claim_due_task(worker, now, lease_until)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let from = task.state;
+    let id = task.id.clone();
+    let Some(effect) = plan(&task, now) else {
+        return Ok(Some(Outcome {
+            task_id: id,
+            from,
+            to: from,
+            saved: false,
+        }));
+    };
+    let observation = match effect {
+        Effect::Decide(observation) => observation,
+        Effect::Create => match create(state, &task).await? {
+            Some(observation) => observation,
+            // A newer lease took the task before the create was sent.
+            None => {
+                return Ok(Some(Outcome {
+                    task_id: id,
+                    from,
+                    to: from,
+                    saved: false,
+                }))
+            }
+        },
+        Effect::Poll => poll(state, &task).await?,
+        Effect::Archive => archive(state, &task).await,
+    };
+    let transition = next(&task, observation, state.clock().now_ms(), &pacing(state));
+    let to = transition.task.state;
+    let saved = apply(state, transition).await?;
+    Ok(Some(Outcome {
+        task_id: id,
+        from,
+        to: if saved { to } else { from },
+        saved,
+    }))
+}
+
+/// This step's pacing, with a fresh random factor.
+fn pacing(state: &AppState) -> Pacing {
+    let settings = state.engine();
+    Pacing {
+        poll_first_ms: settings.poll_first.as_millis() as i64,
+        poll_max_ms: settings.poll_max.as_millis() as i64,
+        jitter: rand::thread_rng().gen_range(0.8..=1.2),
+    }
+}
+
+/// Writes a transition (task, ledger entry and element id in one transaction) and tells the
+/// owner's pages; `false` when a newer lease owns the task.
+async fn apply(state: &AppState, transition: Transition) -> Result<bool, BackendError> {
+    let Transition {
+        task,
+        ledger,
+        element_id,
+    } = transition;
+    let saved = state
+        .store()
+        .save_task(&task, ledger, element_id.as_deref(), state.clock().now())
+        .await?;
+    if saved {
+        state.notify_task(TaskEvent {
+            owner_id: task.owner_id,
+            task_id: task.id.clone(),
+        });
+    } else {
+        tracing::warn!(task = %task.id, "a newer lease owns this task; the late write was dropped");
+    }
+    Ok(saved)
+}
+
+/// Publishes the inputs and sends the create; `None` when a newer lease took the task before
+/// anything was sent.
+async fn create(state: &AppState, task: &TaskRecord) -> Result<Option<Observation>, BackendError> {
+    let mut urls = Vec::new();
+    for upload_id in input_upload_ids(task) {
+        let upload = match upload_id {
+            Some(id) => state.store().upload_of_owner(&id, task.owner_id).await?,
+            None => None,
+        };
+        let Some(upload) = upload else {
+            return Ok(Some(Observation::InputMissing));
+        };
+        match input_url(state, &upload).await {
+            Ok(url) => urls.push(url),
+            Err(err) => {
+                tracing::warn!(task = %task.id, error = %err, "publishing an input failed; will retry");
+                return Ok(Some(Observation::PublishFailed));
+            }
+        }
+    }
+    let callback_url = state.public_url().starts_with("https://").then(|| {
+        format!(
+            "{}/hooks/evolink/{}/{}",
+            state.public_url(),
+            task.id,
+            task.callback_token
+        )
+    });
+    let request = create_request(task, &urls, callback_url);
+    // Write down that the create is about to be sent before sending it.
+    if !state.store().mark_submitting(&task.id, task.epoch).await? {
+        return Ok(None);
+    }
+    let client = state.evolink()?;
+    let created = match &request {
+        CreateRequest::Motion(request) => client.create_motion(request).await,
+        CreateRequest::Element(request) => client.create_element(request).await,
+    };
+    if let Err(err) = &created {
+        tracing::warn!(task = %task.id, error = %err, "the create did not succeed");
+    }
+    Ok(Some(observe_create(created)))
+}
+
+/// Asks the upstream how the task is doing.
+async fn poll(state: &AppState, task: &TaskRecord) -> Result<Observation, BackendError> {
+    let Some(upstream_id) = task.upstream_id.as_deref() else {
+        return Ok(Observation::UpstreamIdMissing);
+    };
+    let answer = state.evolink()?.get_task(upstream_id).await;
+    if let Err(err) = &answer {
+        tracing::warn!(task = %task.id, error = %err, "polling failed");
+    }
+    Ok(observe_poll(answer))
+}
+
+/// Copies the result into storage.
+async fn archive(state: &AppState, task: &TaskRecord) -> Observation {
+    let url = task.result_url.clone().unwrap_or_default();
+    match archive_result(state, &task.id, &url).await {
+        Ok(key) => Observation::Archived { key },
+        Err(why) => {
+            tracing::warn!(task = %task.id, %why, "archiving failed; will retry");
+            Observation::ArchiveFailed { why }
+        }
+    }
+}
+
+/// A callback asked to look at a task now (its body is not trusted; the worker re-reads it).
+pub async fn wake_from_callback(
+    state: &AppState,
+    task_id: &str,
+    token: &str,
+) -> Result<bool, BackendError> {
+    let woken = state
+        .store()
+        .wake_task(task_id, token, state.clock().now_ms())
+        .await?;
+    if woken {
+        state.wake_workers();
+    }
+    Ok(woken)
+}

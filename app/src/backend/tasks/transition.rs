@@ -1,0 +1,360 @@
+//! What happens next to a task, decided apart from doing it: [`plan`] says which effect a step
+//! needs, [`next`] turns what that effect observed into the task's next state, its ledger write
+//! and its next run time. Both are pure; the runner performs the effects and applies the result.
+
+use super::TaskParams;
+use crate::backend::{
+    evolink::{EvoLinkError, TaskStatus, UpstreamTask},
+    store::{LedgerWrite, TaskRecord},
+};
+use crate::rules::{
+    pricing::billed_seconds,
+    task_errors::failure_message,
+    vocab::{Quality, TaskState},
+};
+
+/// How long result links work upstream.
+pub const UPSTREAM_LINK_MS: i64 = 24 * 3600 * 1000;
+/// The longest pause between two archive attempts.
+const ARCHIVE_RETRY_MAX_MS: i64 = 300_000;
+
+/// How the engine spaces its retries and polls.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pacing {
+    /// First pause, in milliseconds; grows by half with each attempt.
+    pub poll_first_ms: i64,
+    /// Longest pause, in milliseconds.
+    pub poll_max_ms: i64,
+    /// This step's random factor (0.8–1.2 in production, 1.0 in tests).
+    pub jitter: f64,
+}
+
+impl Pacing {
+    /// The pause after `attempts` tries.
+    pub fn delay_ms(&self, attempts: i64) -> i64 {
+        let grown = self.poll_first_ms as f64 * 1.5f64.powi(attempts.clamp(0, 30) as i32);
+        let capped = grown.min(self.poll_max_ms as f64);
+        (capped * self.jitter).max(0.0) as i64
+    }
+}
+
+/// The effect a due task's step needs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Nothing to do outside: the observation is already known.
+    Decide(Observation),
+    /// Publish the inputs and create the upstream task.
+    Create,
+    /// Ask the upstream how the task is doing.
+    Poll,
+    /// Copy the result into storage.
+    Archive,
+}
+
+/// What an effect found out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Observation {
+    /// The task's deadline passed before it finished.
+    DeadlinePassed,
+    /// The task was left `submitting`: its create may have reached the upstream.
+    FoundSubmitting,
+    /// One of the task's input files is gone.
+    InputMissing,
+    /// An input could not be published; worth another try.
+    PublishFailed,
+    /// The upstream accepted the create.
+    Created { upstream_id: String, progress: u8 },
+    /// The create provably never reached the upstream; worth another try.
+    CreateUnreachable,
+    /// The create got no answer: the upstream may hold the task.
+    CreateOutcomeUnknown { message: String },
+    /// The upstream refused the create; `message` says why in plain words.
+    CreateRefused { message: String },
+    /// The upstream's view of the task.
+    Polled(UpstreamTask),
+    /// The upstream no longer knows the task.
+    UpstreamGone,
+    /// A running task without the upstream's id (it cannot be followed).
+    UpstreamIdMissing,
+    /// Polling failed (network, rate limit, 5xx, unreadable answer); worth another look.
+    PollFailed,
+    /// The result is in Kinema's storage under `key`.
+    Archived { key: String },
+    /// Copying the result failed.
+    ArchiveFailed { why: String },
+}
+
+/// The outcome of one step, as data for the runner to apply.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    /// The task as it is to be saved (state, progress, next run time, failure, cost …).
+    pub task: TaskRecord,
+    /// The ledger entry to write in the same transaction.
+    pub ledger: Option<LedgerWrite>,
+    /// EvoLink's id of a finished element, to keep with the element.
+    pub element_id: Option<String>,
+}
+
+/// What a create call's answer means for the task.
+pub fn observe_create(answer: Result<UpstreamTask, EvoLinkError>) -> Observation {
+    match answer {
+        Ok(upstream) => Observation::Created {
+            upstream_id: upstream.id,
+            progress: upstream.progress,
+        },
+        // Provably never received: safe to try again later.
+        Err(EvoLinkError::Unreachable { .. }) => Observation::CreateUnreachable,
+        Err(err @ EvoLinkError::OutcomeUnknown { .. }) => Observation::CreateOutcomeUnknown {
+            message: err.user_message(),
+        },
+        Err(err) => Observation::CreateRefused {
+            message: err.user_message(),
+        },
+    }
+}
+
+/// What a poll's answer means for the task.
+pub fn observe_poll(answer: Result<UpstreamTask, EvoLinkError>) -> Observation {
+    match answer {
+        Ok(upstream) => Observation::Polled(upstream),
+        Err(EvoLinkError::TaskNotFound) => Observation::UpstreamGone,
+        Err(_) => Observation::PollFailed,
+    }
+}
+
+/// The effect a due task needs at `now_ms`; none for a final task.
+pub fn plan(task: &TaskRecord, now_ms: i64) -> Option<Effect> {
+    let past_deadline = now_ms > task.deadline_at;
+    Some(match task.state {
+        TaskState::Queued | TaskState::Running if past_deadline => {
+            Effect::Decide(Observation::DeadlinePassed)
+        }
+        TaskState::Queued => Effect::Create,
+        TaskState::Submitting => Effect::Decide(Observation::FoundSubmitting),
+        TaskState::Running => Effect::Poll,
+        TaskState::Archiving => Effect::Archive,
+        TaskState::Completed | TaskState::Failed => return None,
+    })
+}
+
+/// The task after `observation`, at `now_ms`.
+pub fn next(
+    task: &TaskRecord,
+    observation: Observation,
+    now_ms: i64,
+    pacing: &Pacing,
+) -> Transition {
+    if task.state.is_final() {
+        return unchanged(task);
+    }
+    match observation {
+        Observation::DeadlinePassed => fail(
+            task,
+            "timed_out",
+            if task.state == TaskState::Queued {
+                "Timed out: the task could not be started in time. Your credits were returned."
+            } else {
+                "Timed out: EvoLink did not finish the task within the time limit. Your credits were returned."
+            },
+            now_ms,
+        ),
+        Observation::FoundSubmitting => fail(
+            task,
+            "outcome_unknown",
+            "Kinema restarted while sending this task, so it cannot tell whether EvoLink accepted it. It was not sent again, to avoid paying twice; your credits were returned.",
+            now_ms,
+        ),
+        Observation::InputMissing => fail(
+            task,
+            "input_missing",
+            "An input file of this task is gone. Upload it again and resubmit.",
+            now_ms,
+        ),
+        Observation::PublishFailed | Observation::CreateUnreachable => {
+            retry(task, TaskState::Queued, now_ms, pacing)
+        }
+        Observation::Created {
+            upstream_id,
+            progress,
+        } => {
+            let mut next = task.clone();
+            next.state = TaskState::Running;
+            next.upstream_id = Some(upstream_id);
+            next.progress = i64::from(progress);
+            next.attempts = 0;
+            next.next_run_at = now_ms + pacing.delay_ms(0);
+            saved(next)
+        }
+        Observation::CreateOutcomeUnknown { message } => fail(
+            task,
+            "outcome_unknown",
+            &format!("{message} Your credits were returned."),
+            now_ms,
+        ),
+        Observation::CreateRefused { message } => fail(
+            task,
+            "create_refused",
+            &format!("{message} Your credits were returned."),
+            now_ms,
+        ),
+        Observation::Polled(upstream) => polled(task, upstream, now_ms, pacing),
+        Observation::UpstreamGone => fail(
+            task,
+            "resource_not_found",
+            "EvoLink no longer knows this task. Your credits were returned.",
+            now_ms,
+        ),
+        Observation::UpstreamIdMissing => fail(
+            task,
+            "outcome_unknown",
+            "Kinema lost the EvoLink task id. Your credits were returned.",
+            now_ms,
+        ),
+        Observation::PollFailed => retry(task, task.state, now_ms, pacing),
+        Observation::Archived { key } => {
+            let mut next = task.clone();
+            next.state = TaskState::Completed;
+            next.result_key = Some(key);
+            next.finished_at = Some(now_ms / 1000);
+            let charged = next.cost_final.unwrap_or(next.cost_reserved);
+            Transition {
+                ledger: Some(LedgerWrite::settle(next.cost_reserved - charged)),
+                task: next,
+                element_id: None,
+            }
+        }
+        Observation::ArchiveFailed { why } => {
+            if task.result_url_expires_at.is_some_and(|t| t * 1000 <= now_ms) {
+                fail(
+                    task,
+                    "archive_failed",
+                    &format!("The result could not be saved before EvoLink's link expired ({why}). Your credits were returned."),
+                    now_ms,
+                )
+            } else {
+                let mut next = task.clone();
+                next.attempts += 1;
+                next.next_run_at = now_ms + pacing.delay_ms(next.attempts).min(ARCHIVE_RETRY_MAX_MS);
+                saved(next)
+            }
+        }
+    }
+}
+
+/// The upstream's answer to a poll.
+fn polled(task: &TaskRecord, upstream: UpstreamTask, now_ms: i64, pacing: &Pacing) -> Transition {
+    match upstream.status {
+        TaskStatus::Completed => match &task.params {
+            TaskParams::Element(_) => element_done(task, upstream, now_ms),
+            TaskParams::Motion(params) => {
+                let Some(url) = upstream.results.first().cloned() else {
+                    return fail(
+                        task,
+                        "no_result",
+                        "EvoLink finished without a result. Your credits were returned.",
+                        now_ms,
+                    );
+                };
+                let mut next = task.clone();
+                let seconds = upstream
+                    .video_duration
+                    .map(|s| billed_seconds((s * 1000.0) as u64, params.orientation));
+                let quality = task.quality.unwrap_or(Quality::P720);
+                next.output_seconds = seconds.map(i64::from);
+                next.cost_final = Some(match seconds {
+                    Some(s) => {
+                        (i64::from(s) * quality.micro_credits_per_second()).min(task.cost_reserved)
+                    }
+                    None => task.cost_reserved,
+                });
+                next.state = TaskState::Archiving;
+                next.progress = 100;
+                next.result_url = Some(url);
+                next.result_url_expires_at = Some((now_ms + UPSTREAM_LINK_MS) / 1000);
+                next.attempts = 0;
+                next.next_run_at = now_ms;
+                saved(next)
+            }
+        },
+        TaskStatus::Failed | TaskStatus::Cancelled => {
+            let (code, message) = upstream
+                .failure
+                .map(|failure| (failure.code, failure.message))
+                .unwrap_or_else(|| ("unknown_error".into(), String::new()));
+            let words = format!(
+                "{} Your credits were returned.",
+                failure_message(&code, &message)
+            );
+            fail(task, &code, &words, now_ms)
+        }
+        TaskStatus::Pending | TaskStatus::Processing | TaskStatus::Other(_) => {
+            let mut next = task.clone();
+            next.progress = next.progress.max(i64::from(upstream.progress));
+            next.attempts += 1;
+            next.next_run_at = now_ms + pacing.delay_ms(next.attempts);
+            saved(next)
+        }
+    }
+}
+
+/// A finished element task: keep EvoLink's id (as received) and settle the credit.
+fn element_done(task: &TaskRecord, upstream: UpstreamTask, now_ms: i64) -> Transition {
+    let Some(element_id) = upstream.element_id.filter(|id| !id.trim().is_empty()) else {
+        return fail(
+            task,
+            "no_result",
+            "EvoLink finished without an element id. Your credit was returned.",
+            now_ms,
+        );
+    };
+    let mut next = task.clone();
+    next.state = TaskState::Completed;
+    next.progress = 100;
+    next.cost_final = Some(task.cost_reserved);
+    next.finished_at = Some(now_ms / 1000);
+    Transition {
+        task: next,
+        ledger: Some(LedgerWrite::settle(0)),
+        element_id: Some(element_id),
+    }
+}
+
+/// Ends the task as failed with `message`, refunding its reservation.
+fn fail(task: &TaskRecord, code: &str, message: &str, now_ms: i64) -> Transition {
+    let mut next = task.clone();
+    next.state = TaskState::Failed;
+    next.failure_code = Some(code.into());
+    next.failure_message = Some(message.into());
+    next.finished_at = Some(now_ms / 1000);
+    next.cost_final = Some(0);
+    Transition {
+        ledger: Some(LedgerWrite::refund(task.cost_reserved)),
+        task: next,
+        element_id: None,
+    }
+}
+
+/// Tries again later, in `state`.
+fn retry(task: &TaskRecord, state: TaskState, now_ms: i64, pacing: &Pacing) -> Transition {
+    let mut next = task.clone();
+    next.state = state;
+    next.attempts += 1;
+    next.next_run_at = now_ms + pacing.delay_ms(next.attempts);
+    saved(next)
+}
+
+fn saved(task: TaskRecord) -> Transition {
+    Transition {
+        task,
+        ledger: None,
+        element_id: None,
+    }
+}
+
+fn unchanged(task: &TaskRecord) -> Transition {
+    saved(task.clone())
+}
+
+#[cfg(test)]
+#[path = "transition_tests.rs"]
+mod tests;

@@ -1,0 +1,538 @@
+//! Every (state, observation) pair the engine meets, decided without any I/O.
+
+use super::*;
+use crate::backend::{
+    evolink::TaskFailure,
+    tasks::{ElementParamsRecord, MotionParamsRecord},
+};
+use crate::rules::{
+    element_inputs::ReferenceType,
+    vocab::{Orientation, TaskKind},
+};
+
+const NOW: i64 = 1_800_000_000_000;
+const RESERVED: i64 = 81_648_000; // 10 s at 720p
+
+fn pacing() -> Pacing {
+    Pacing {
+        poll_first_ms: 2_000,
+        poll_max_ms: 60_000,
+        jitter: 1.0,
+    }
+}
+
+fn motion_task(state: TaskState) -> TaskRecord {
+    TaskRecord {
+        id: "t1".into(),
+        owner_id: 7,
+        kind: TaskKind::Motion,
+        idempotency_key: "k".into(),
+        state,
+        params: TaskParams::Motion(MotionParamsRecord {
+            orientation: Orientation::Image,
+            keep_sound: true,
+            prompt: String::new(),
+            element: None,
+        }),
+        image_upload_id: Some("img".into()),
+        video_upload_id: Some("vid".into()),
+        quality: Some(Quality::P720),
+        upstream_id: (state != TaskState::Queued).then(|| "task-unified-1-abc".into()),
+        progress: 10,
+        cost_reserved: RESERVED,
+        cost_final: None,
+        output_seconds: None,
+        failure_code: None,
+        failure_message: None,
+        result_key: None,
+        result_url: None,
+        result_url_expires_at: None,
+        callback_token: "token".into(),
+        lease_owner: Some("w".into()),
+        lease_until: Some(NOW + 60_000),
+        epoch: 3,
+        attempts: 2,
+        next_run_at: NOW,
+        deadline_at: NOW + 3_600_000,
+        created_at: NOW / 1000 - 60,
+        updated_at: NOW / 1000,
+        finished_at: None,
+        deleted_at: None,
+    }
+}
+
+fn element_task(state: TaskState) -> TaskRecord {
+    TaskRecord {
+        kind: TaskKind::Element,
+        params: TaskParams::Element(ElementParamsRecord {
+            name: "Mia".into(),
+            description: "d".into(),
+            reference_type: ReferenceType::Video,
+            voice_id: None,
+            refer_upload_ids: Vec::new(),
+        }),
+        quality: None,
+        cost_reserved: 1_000_000,
+        ..motion_task(state)
+    }
+}
+
+fn upstream(status: TaskStatus) -> UpstreamTask {
+    UpstreamTask {
+        id: "task-unified-1-abc".into(),
+        status,
+        progress: 40,
+        results: Vec::new(),
+        failure: None,
+        element_id: None,
+        video_duration: None,
+        estimated_seconds: None,
+        credits_reserved: None,
+    }
+}
+
+fn completed_with(results: &[&str], seconds: Option<f64>) -> Observation {
+    Observation::Polled(UpstreamTask {
+        results: results.iter().map(|r| r.to_string()).collect(),
+        video_duration: seconds,
+        progress: 100,
+        ..upstream(TaskStatus::Completed)
+    })
+}
+
+/// Asserts the task failed with `code`, fully refunded, finished now.
+fn assert_refunded(transition: &Transition, code: &str) {
+    let task = &transition.task;
+    assert_eq!(task.state, TaskState::Failed);
+    assert_eq!(task.failure_code.as_deref(), Some(code));
+    assert_eq!(task.cost_final, Some(0));
+    assert_eq!(task.finished_at, Some(NOW / 1000));
+    assert_eq!(
+        transition.ledger,
+        Some(LedgerWrite::refund(task.cost_reserved))
+    );
+    assert!(task
+        .failure_message
+        .as_deref()
+        .is_some_and(|m| !m.is_empty()));
+}
+
+fn step(task: &TaskRecord, observation: Observation) -> Transition {
+    next(task, observation, NOW, &pacing())
+}
+
+#[test]
+fn plan_names_the_effect_each_state_needs() {
+    let late = NOW + 3_600_001;
+    assert_eq!(
+        plan(&motion_task(TaskState::Queued), NOW),
+        Some(Effect::Create)
+    );
+    assert_eq!(
+        plan(&motion_task(TaskState::Queued), late),
+        Some(Effect::Decide(Observation::DeadlinePassed))
+    );
+    assert_eq!(
+        plan(&motion_task(TaskState::Submitting), NOW),
+        Some(Effect::Decide(Observation::FoundSubmitting))
+    );
+    assert_eq!(
+        plan(&motion_task(TaskState::Running), NOW),
+        Some(Effect::Poll)
+    );
+    assert_eq!(
+        plan(&motion_task(TaskState::Running), late),
+        Some(Effect::Decide(Observation::DeadlinePassed))
+    );
+    // A result being saved keeps going until its link expires, deadline or not.
+    assert_eq!(
+        plan(&motion_task(TaskState::Archiving), late),
+        Some(Effect::Archive)
+    );
+    assert_eq!(plan(&motion_task(TaskState::Completed), NOW), None);
+    assert_eq!(plan(&motion_task(TaskState::Failed), NOW), None);
+}
+
+#[test]
+fn an_accepted_create_starts_polling() {
+    let t = step(
+        &motion_task(TaskState::Queued),
+        observe_create(Ok(upstream(TaskStatus::Pending))),
+    );
+    assert_eq!(t.task.state, TaskState::Running);
+    assert_eq!(t.task.upstream_id.as_deref(), Some("task-unified-1-abc"));
+    assert_eq!(t.task.progress, 40);
+    assert_eq!(t.task.attempts, 0);
+    assert_eq!(t.task.next_run_at, NOW + 2_000);
+    assert_eq!(t.ledger, None);
+}
+
+#[test]
+fn a_create_that_never_left_is_tried_again_later_and_nothing_else_is() {
+    let queued = motion_task(TaskState::Queued);
+    let unreachable = observe_create(Err(EvoLinkError::Unreachable {
+        detail: "refused".into(),
+    }));
+    assert_eq!(unreachable, Observation::CreateUnreachable);
+    let t = step(&queued, unreachable);
+    assert_eq!(t.task.state, TaskState::Queued);
+    assert_eq!(t.task.attempts, 3);
+    assert_eq!(t.task.next_run_at, NOW + 6_750); // 2 s × 1.5³
+    assert_eq!(t.ledger, None);
+    let t = step(&queued, Observation::PublishFailed);
+    assert_eq!(t.task.state, TaskState::Queued);
+    assert_eq!(t.ledger, None);
+}
+
+#[test]
+fn a_create_with_an_unknown_outcome_is_never_sent_again() {
+    let observation = observe_create(Err(EvoLinkError::OutcomeUnknown {
+        detail: "timed out".into(),
+    }));
+    assert!(matches!(
+        observation,
+        Observation::CreateOutcomeUnknown { .. }
+    ));
+    assert_refunded(
+        &step(&motion_task(TaskState::Submitting), observation),
+        "outcome_unknown",
+    );
+    assert_refunded(
+        &step(
+            &motion_task(TaskState::Submitting),
+            Observation::FoundSubmitting,
+        ),
+        "outcome_unknown",
+    );
+}
+
+#[test]
+fn every_refused_create_fails_with_the_clients_words_and_a_refund() {
+    let refusals = [
+        EvoLinkError::InvalidInput {
+            message: "bad".into(),
+            param: None,
+        },
+        EvoLinkError::InvalidKey,
+        EvoLinkError::InsufficientBalance {
+            message: "top up".into(),
+        },
+        EvoLinkError::ModelNotAllowed {
+            message: "no".into(),
+        },
+        EvoLinkError::PermissionDenied {
+            message: "no".into(),
+        },
+        EvoLinkError::TooLarge,
+        EvoLinkError::RateLimited,
+        EvoLinkError::Unavailable {
+            status: 503,
+            message: "busy".into(),
+        },
+        EvoLinkError::Malformed {
+            detail: "html".into(),
+        },
+    ];
+    for refusal in refusals {
+        let words = refusal.user_message();
+        let t = step(
+            &motion_task(TaskState::Submitting),
+            observe_create(Err(refusal)),
+        );
+        assert_refunded(&t, "create_refused");
+        assert!(t.task.failure_message.unwrap().starts_with(&words));
+    }
+}
+
+#[test]
+fn missing_inputs_and_passed_deadlines_end_the_task_with_a_refund() {
+    assert_refunded(
+        &step(&motion_task(TaskState::Queued), Observation::InputMissing),
+        "input_missing",
+    );
+    let queued = step(&motion_task(TaskState::Queued), Observation::DeadlinePassed);
+    assert_refunded(&queued, "timed_out");
+    let words = queued.task.failure_message.unwrap();
+    assert!(words.contains("could not be started") && words.contains("credits were returned"));
+    let running = step(
+        &motion_task(TaskState::Running),
+        Observation::DeadlinePassed,
+    );
+    assert_refunded(&running, "timed_out");
+    assert!(running
+        .task
+        .failure_message
+        .unwrap()
+        .contains("did not finish"));
+}
+
+#[test]
+fn a_completed_motion_task_is_archived_next_and_charged_for_its_output() {
+    let t = step(
+        &motion_task(TaskState::Running),
+        completed_with(&["https://cdn.example/r.mp4"], Some(5.4)),
+    );
+    assert_eq!(t.task.state, TaskState::Archiving);
+    assert_eq!(t.task.output_seconds, Some(5));
+    assert_eq!(t.task.cost_final, Some(5 * 8_164_800));
+    assert_eq!(
+        t.task.result_url.as_deref(),
+        Some("https://cdn.example/r.mp4")
+    );
+    assert_eq!(t.task.result_url_expires_at, Some(NOW / 1000 + 24 * 3600));
+    assert_eq!(t.task.next_run_at, NOW, "archived at once");
+    assert_eq!(t.task.progress, 100);
+    assert_eq!(t.ledger, None, "settled when the result is safe");
+
+    // Never more than was reserved; unknown length charges the reservation.
+    let long = step(
+        &motion_task(TaskState::Running),
+        completed_with(&["https://cdn.example/r.mp4"], Some(30.0)),
+    );
+    assert_eq!(long.task.cost_final, Some(RESERVED));
+    let unknown = step(
+        &motion_task(TaskState::Running),
+        completed_with(&["https://cdn.example/r.mp4"], None),
+    );
+    assert_eq!(unknown.task.cost_final, Some(RESERVED));
+    assert_eq!(unknown.task.output_seconds, None);
+
+    // 1080p is priced by its own rate.
+    let mut hd = motion_task(TaskState::Running);
+    hd.quality = Some(Quality::P1080);
+    let t = step(
+        &hd,
+        completed_with(&["https://cdn.example/r.mp4"], Some(3.0)),
+    );
+    assert_eq!(t.task.cost_final, Some(3 * 10_883_680));
+}
+
+#[test]
+fn a_completed_task_without_a_result_is_refunded() {
+    assert_refunded(
+        &step(
+            &motion_task(TaskState::Running),
+            completed_with(&[], Some(5.0)),
+        ),
+        "no_result",
+    );
+    let element = step(
+        &element_task(TaskState::Running),
+        Observation::Polled(upstream(TaskStatus::Completed)),
+    );
+    assert_refunded(&element, "no_result");
+    assert_eq!(element.element_id, None);
+}
+
+#[test]
+fn a_completed_element_keeps_its_id_exactly_and_settles_its_credit() {
+    let t = step(
+        &element_task(TaskState::Running),
+        Observation::Polled(UpstreamTask {
+            element_id: Some("863121023120580600".into()),
+            ..upstream(TaskStatus::Completed)
+        }),
+    );
+    assert_eq!(t.task.state, TaskState::Completed);
+    assert_eq!(t.element_id.as_deref(), Some("863121023120580600"));
+    assert_eq!(t.task.cost_final, Some(1_000_000));
+    assert_eq!(t.ledger, Some(LedgerWrite::settle(0)));
+    assert_eq!(t.task.finished_at, Some(NOW / 1000));
+}
+
+#[test]
+fn every_documented_failure_code_is_refunded_with_its_advice() {
+    let codes = [
+        "content_policy_violation",
+        "invalid_parameters",
+        "image_processing_error",
+        "image_dimension_mismatch",
+        "request_cancelled",
+        "generation_failed_no_content",
+        "service_error",
+        "generation_timeout",
+        "resource_exhausted",
+        "quota_exceeded",
+        "service_unavailable",
+        "resource_not_found",
+        "unknown_error",
+    ];
+    for code in codes {
+        let t = step(
+            &motion_task(TaskState::Running),
+            Observation::Polled(UpstreamTask {
+                failure: Some(TaskFailure {
+                    code: code.into(),
+                    message: "upstream words".into(),
+                }),
+                ..upstream(TaskStatus::Failed)
+            }),
+        );
+        assert_refunded(&t, code);
+        let message = t.task.failure_message.unwrap();
+        assert!(
+            message.starts_with(&failure_message(code, "upstream words")),
+            "{code}: {message}"
+        );
+    }
+    // A failure without details, and a cancellation, are refunded too.
+    assert_refunded(
+        &step(
+            &motion_task(TaskState::Running),
+            Observation::Polled(upstream(TaskStatus::Failed)),
+        ),
+        "unknown_error",
+    );
+    assert_refunded(
+        &step(
+            &element_task(TaskState::Running),
+            Observation::Polled(upstream(TaskStatus::Cancelled)),
+        ),
+        "unknown_error",
+    );
+}
+
+#[test]
+fn a_task_still_running_is_polled_again_later_with_growing_pauses() {
+    for status in [
+        TaskStatus::Pending,
+        TaskStatus::Processing,
+        TaskStatus::Other("warming".into()),
+    ] {
+        let t = step(
+            &motion_task(TaskState::Running),
+            Observation::Polled(upstream(status)),
+        );
+        assert_eq!(t.task.state, TaskState::Running);
+        assert_eq!(t.task.progress, 40);
+        assert_eq!(t.task.attempts, 3);
+        assert_eq!(t.task.next_run_at, NOW + 6_750);
+        assert_eq!(t.ledger, None);
+    }
+    // Progress never goes backwards; pauses stop growing at the maximum.
+    let mut far = motion_task(TaskState::Running);
+    far.progress = 90;
+    far.attempts = 40;
+    let t = step(&far, Observation::Polled(upstream(TaskStatus::Processing)));
+    assert_eq!(t.task.progress, 90);
+    assert_eq!(t.task.next_run_at, NOW + 60_000);
+}
+
+#[test]
+fn unreachable_rate_limited_or_failing_upstreams_are_asked_again() {
+    let failures = [
+        EvoLinkError::Unreachable {
+            detail: "down".into(),
+        },
+        EvoLinkError::RateLimited,
+        EvoLinkError::Unavailable {
+            status: 502,
+            message: "bad gateway".into(),
+        },
+        EvoLinkError::InvalidKey,
+        EvoLinkError::PermissionDenied {
+            message: "other account".into(),
+        },
+        EvoLinkError::Malformed {
+            detail: "html".into(),
+        },
+        EvoLinkError::OutcomeUnknown {
+            detail: "timeout".into(),
+        },
+    ];
+    for failure in failures {
+        let observation = observe_poll(Err(failure));
+        assert_eq!(observation, Observation::PollFailed);
+        let t = step(&motion_task(TaskState::Running), observation);
+        assert_eq!(t.task.state, TaskState::Running);
+        assert_eq!(t.task.attempts, 3);
+        assert_eq!(t.ledger, None);
+    }
+}
+
+#[test]
+fn a_task_the_upstream_forgot_or_whose_id_was_lost_is_refunded() {
+    let gone = observe_poll(Err(EvoLinkError::TaskNotFound));
+    assert_eq!(gone, Observation::UpstreamGone);
+    assert_refunded(
+        &step(&motion_task(TaskState::Running), gone),
+        "resource_not_found",
+    );
+    assert_refunded(
+        &step(
+            &motion_task(TaskState::Running),
+            Observation::UpstreamIdMissing,
+        ),
+        "outcome_unknown",
+    );
+}
+
+#[test]
+fn an_archived_result_completes_the_task_and_settles_the_difference() {
+    let mut archiving = motion_task(TaskState::Archiving);
+    archiving.cost_final = Some(5 * 8_164_800);
+    let t = step(
+        &archiving,
+        Observation::Archived {
+            key: "result-t1".into(),
+        },
+    );
+    assert_eq!(t.task.state, TaskState::Completed);
+    assert_eq!(t.task.result_key.as_deref(), Some("result-t1"));
+    assert_eq!(t.task.finished_at, Some(NOW / 1000));
+    assert_eq!(
+        t.ledger,
+        Some(LedgerWrite::settle(RESERVED - 5 * 8_164_800))
+    );
+}
+
+#[test]
+fn a_failed_archive_is_retried_until_the_upstream_link_expires() {
+    let mut archiving = motion_task(TaskState::Archiving);
+    archiving.result_url_expires_at = Some(NOW / 1000 + 3600);
+    archiving.attempts = 20;
+    let failed = Observation::ArchiveFailed {
+        why: "download broke off".into(),
+    };
+    let t = step(&archiving, failed.clone());
+    assert_eq!(t.task.state, TaskState::Archiving);
+    assert_eq!(t.task.next_run_at, NOW + 60_000, "capped pause");
+    assert_eq!(t.ledger, None);
+
+    archiving.result_url_expires_at = Some(NOW / 1000);
+    let t = step(&archiving, failed);
+    assert_refunded(&t, "archive_failed");
+    assert!(t
+        .task
+        .failure_message
+        .unwrap()
+        .contains("download broke off"));
+}
+
+#[test]
+fn a_final_task_is_left_as_it_is_whatever_is_observed() {
+    for state in [TaskState::Completed, TaskState::Failed] {
+        let task = motion_task(state);
+        for observation in [
+            Observation::DeadlinePassed,
+            Observation::UpstreamGone,
+            completed_with(&["https://cdn.example/r.mp4"], Some(5.0)),
+        ] {
+            let t = step(&task, observation);
+            assert_eq!(t.task, task);
+            assert_eq!(t.ledger, None);
+        }
+    }
+}
+
+#[test]
+fn pacing_grows_by_half_with_jitter_and_stops_at_the_maximum() {
+    let pacing = Pacing {
+        poll_first_ms: 1_000,
+        poll_max_ms: 10_000,
+        jitter: 1.2,
+    };
+    assert_eq!(pacing.delay_ms(0), 1_200);
+    assert_eq!(pacing.delay_ms(2), 2_700);
+    assert_eq!(pacing.delay_ms(100), 12_000);
+}
