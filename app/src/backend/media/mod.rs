@@ -26,6 +26,9 @@ mod sniff;
 mod source;
 mod webm;
 
+#[cfg(test)]
+mod fuzz_tests;
+
 use std::{
     panic::{catch_unwind, AssertUnwindSafe},
     path::Path,
