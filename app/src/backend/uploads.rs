@@ -2,13 +2,13 @@
 //! typed and probed from its bytes, checked with the shared rules, then stored and recorded.
 //! Any failure or a cancelled request leaves no file and no row.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, time::Duration};
 
 use futures_util::{Stream, StreamExt};
 use tokio::io::AsyncWriteExt;
 
 use super::{
-    media::{probe_file, Probed},
+    media::{self, probe_file, Probed},
     now_unix,
     store::{UploadRecord, UserRecord},
     AppState, BackendError,
@@ -20,6 +20,10 @@ use crate::rules::{
     pricing::Orientation,
     vocab::UploadKind,
 };
+
+/// Longest an upload waits for its probe. The probe's own budget ends it sooner (a blocking
+/// thread cannot be stopped from outside); this makes sure the request answers regardless.
+pub const PROBE_TIME_LIMIT: Duration = Duration::from_secs(4);
 
 /// Why an upload was not kept.
 #[derive(Debug, thiserror::Error)]
@@ -105,7 +109,7 @@ where
     let mut received: u64 = 0;
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|_| UploadError::Interrupted)?;
-        received += chunk.len() as u64;
+        received = received.saturating_add(u64::try_from(chunk.len()).unwrap_or(u64::MAX));
         if received > limit {
             return Err(too_large(purpose, None));
         }
@@ -124,9 +128,11 @@ where
         )));
     }
     let path: PathBuf = temp.path().to_path_buf();
-    let probed = tokio::task::spawn_blocking(move || probe_file(&path))
+    // Dropping `temp` on any refusal below removes the file, even if an abandoned probe still
+    // has it open.
+    let probed = probe_within(PROBE_TIME_LIMIT, move || probe_file(&path))
         .await
-        .map_err(|err| BackendError::Internal(format!("probe task failed: {err}")))?
+        .map_err(UploadError::Refused)?
         .map_err(|err| UploadError::Refused(err.0))?;
     let (kind, format, width, height, duration_ms, problems) = match probed {
         Probed::Image(facts) if wants_image(purpose) => (
@@ -183,10 +189,10 @@ where
         kind,
         format: format.into(),
         original_name: clean_name(name),
-        bytes: received as i64,
+        bytes: i64::try_from(received).unwrap_or(i64::MAX),
         width: i64::from(width),
         height: i64::from(height),
-        duration_ms: duration_ms.map(|d| d as i64),
+        duration_ms: duration_ms.map(|d| i64::try_from(d).unwrap_or(i64::MAX)),
         storage_key: format!("upload-{id}"),
         created_at: now_unix(),
     };
@@ -198,6 +204,30 @@ where
     Ok(record.view())
 }
 
+/// Runs `probe` on a blocking thread and waits at most `limit` for it. A probe that runs out of
+/// time or panics gives a plain refusal (`Err`), logged for the admin.
+async fn probe_within<T, F>(limit: Duration, probe: F) -> Result<T, String>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    let guarded = move || std::panic::catch_unwind(std::panic::AssertUnwindSafe(probe));
+    match tokio::time::timeout(limit, tokio::task::spawn_blocking(guarded)).await {
+        Ok(Ok(Ok(probed))) => Ok(probed),
+        Ok(Ok(Err(_))) | Ok(Err(_)) => {
+            tracing::error!("a media probe panicked; the upload was refused");
+            Err(media::PROBE_FAILED.into())
+        }
+        Err(_) => {
+            tracing::warn!(
+                limit_ms = limit.as_millis(),
+                "a media probe ran out of time"
+            );
+            Err(media::TOO_SLOW.into())
+        }
+    }
+}
+
 /// A display name for the file: its last path part, control characters removed, at most 120 chars.
 fn clean_name(name: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
@@ -206,5 +236,31 @@ fn clean_name(name: &str) -> String {
         "upload".into()
     } else {
         cleaned
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_slow_or_panicking_probe_gives_a_plain_refusal() {
+        assert_eq!(probe_within(Duration::from_secs(5), || 7).await, Ok(7));
+        let started = std::time::Instant::now();
+        let slow = probe_within(Duration::from_millis(100), || {
+            std::thread::sleep(Duration::from_millis(1500));
+        })
+        .await;
+        assert_eq!(slow, Err(media::TOO_SLOW.to_string()));
+        assert!(
+            started.elapsed() < Duration::from_millis(1000),
+            "{:?}",
+            started.elapsed()
+        );
+        let panicked = probe_within(Duration::from_secs(5), || -> u8 {
+            panic!("a probe bug");
+        })
+        .await;
+        assert_eq!(panicked, Err(media::PROBE_FAILED.to_string()));
     }
 }

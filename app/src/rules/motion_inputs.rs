@@ -10,6 +10,13 @@ use super::pricing::Orientation;
 pub const IMAGE_MAX_BYTES: u64 = 10 * 1024 * 1024;
 /// Smallest side of a character image.
 pub const IMAGE_MIN_SIDE: u32 = 300;
+/// Longest side of an image the upstream accepts (`upstream-api.md` §8, from Kling's own docs).
+pub const IMAGE_MAX_SIDE: u32 = 65_536;
+/// Most pixels in an image. The upstream states no pixel limit, but a 100-megapixel picture
+/// already takes 400 MB of memory to decode (in the browser's preview and upstream), far more
+/// detail than a 1080p video can show, and a 10 MB file with more pixels than this is almost
+/// always a crafted "decompression bomb" rather than a photo. Scaling down loses nothing here.
+pub const IMAGE_MAX_PIXELS: u64 = 100_000_000;
 /// Most extreme aspect ratio either way (2.5:1 or 1:2.5).
 pub const ASPECT_MAX: f64 = 2.5;
 /// Largest motion video.
@@ -108,8 +115,8 @@ pub fn check_image(facts: &ImageFacts) -> Vec<String> {
     check_image_as("Character image", facts)
 }
 
-/// Every problem with an image used as `what` (JPG/PNG, ≤ 10 MB, sides ≥ 300 px, aspect
-/// 1:2.5–2.5:1); empty when it is acceptable.
+/// Every problem with an image used as `what` (JPG/PNG, ≤ 10 MB, sides 300–65,536 px, at most
+/// 100 megapixels, aspect 1:2.5–2.5:1); empty when it is acceptable.
 pub fn check_image_as(what: &str, facts: &ImageFacts) -> Vec<String> {
     let mut problems = Vec::new();
     if facts.format == ImageFormat::Other {
@@ -127,6 +134,24 @@ pub fn check_image_as(what: &str, facts: &ImageFacts) -> Vec<String> {
             "{what} is {}×{} px; both sides must be at least {IMAGE_MIN_SIDE} px.",
             facts.width, facts.height
         ));
+    }
+    if facts.width > IMAGE_MAX_SIDE || facts.height > IMAGE_MAX_SIDE {
+        problems.push(format!(
+            "{what} is {}×{} px; each side must be at most 65,536 px.",
+            facts.width, facts.height
+        ));
+    } else {
+        let pixels = u64::from(facts.width) * u64::from(facts.height);
+        if pixels > IMAGE_MAX_PIXELS {
+            problems.push(format!(
+                "{what} is {}×{} px ({} megapixels); it must be at most {} megapixels. Scale it \
+                 down and upload it again.",
+                facts.width,
+                facts.height,
+                pixels / 1_000_000,
+                IMAGE_MAX_PIXELS / 1_000_000
+            ));
+        }
     }
     problems.extend(aspect_problem(what, facts.width, facts.height));
     problems
@@ -225,6 +250,33 @@ mod tests {
             }),
             vec!["Character image must be a JPG or PNG file."]
         );
+    }
+
+    #[test]
+    fn images_with_more_pixels_than_decodable_are_refused() {
+        assert!(
+            check_image(&image(10_000, 10_000)).is_empty(),
+            "exactly 100 megapixels"
+        );
+        assert_eq!(
+            check_image(&image(60_000, 60_000)),
+            vec![
+                "Character image is 60000×60000 px (3600 megapixels); it must be at most 100 \
+                 megapixels. Scale it down and upload it again."
+            ]
+        );
+        assert_eq!(
+            check_image(&image(10_001, 10_000)).len(),
+            1,
+            "one pixel row over"
+        );
+        let wide = check_image(&image(65_537, 65_536));
+        assert_eq!(
+            wide,
+            vec!["Character image is 65537×65536 px; each side must be at most 65,536 px."]
+        );
+        let widest = check_image(&image(u32::MAX, u32::MAX));
+        assert_eq!(widest.len(), 1, "{widest:?}");
     }
 
     #[test]

@@ -38,5 +38,5 @@ pub fn mp4_duration_ms(bytes: &[u8]) -> Option<u64> {
     } else {
         (read_u32(at + 12)?, read_u32(at + 16)?)
     };
-    (timescale > 0).then(|| duration * 1000 / timescale)
+    (timescale > 0).then(|| duration.saturating_mul(1000) / timescale)
 }

@@ -22,20 +22,15 @@ pub fn sniff(head: &[u8]) -> Sniffed {
     if head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
         return Sniffed::Webm;
     }
-    if head.len() >= 12 {
-        match &head[4..8] {
-            b"ftyp" => {
-                return if &head[8..12] == b"qt  " {
-                    Sniffed::Mov
-                } else {
-                    Sniffed::Mp4
-                };
-            }
-            b"moov" | b"wide" | b"mdat" | b"free" | b"skip" => return Sniffed::Mov,
-            _ => {}
-        }
+    if head.len() < 12 {
+        return Sniffed::Unknown;
     }
-    Sniffed::Unknown
+    match head.get(4..8).unwrap_or_default() {
+        b"ftyp" if head.get(8..12) == Some(b"qt  ") => Sniffed::Mov,
+        b"ftyp" => Sniffed::Mp4,
+        b"moov" | b"wide" | b"mdat" | b"free" | b"skip" => Sniffed::Mov,
+        _ => Sniffed::Unknown,
+    }
 }
 
 #[cfg(test)]
