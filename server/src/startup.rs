@@ -115,7 +115,7 @@ impl Application {
                 source,
             })?;
         let public_url = config.public_url_for(bound);
-        let (evolink, simulator) = connect_evolink(&config).await?;
+        let (evolink, simulator) = connect_evolink(&config, engine.lease).await?;
         let storage = Storage::new(&config.data_dir)?;
         let state = AppState::new(
             store,
@@ -212,16 +212,22 @@ impl Application {
 }
 
 /// The EvoLink client: for the team's key, or (sandbox) for a simulator started in-process on a
-/// loopback port with a random key, reached over real HTTP like the real service.
+/// loopback port with a random key, reached over real HTTP like the real service. A create never
+/// waits longer than three quarters of a task `lease`.
 async fn connect_evolink(
     config: &Config,
+    lease: Duration,
 ) -> Result<(EvoLinkClient, Option<RunningSimulator>), StartupError> {
+    let within_lease = |mut settings: ClientSettings| {
+        settings.create_timeout = settings.create_timeout.min(lease.mul_f64(0.75));
+        settings
+    };
     if let Some(key) = &config.evolink_api_key {
-        let settings = ClientSettings::new(
+        let settings = within_lease(ClientSettings::new(
             &config.evolink_base_url,
             &config.evolink_files_base_url,
             ApiKey::new(key.expose()),
-        );
+        ));
         return Ok((EvoLinkClient::new(settings)?, None));
     }
     let key = app::backend::accounts::random_token();
@@ -232,7 +238,11 @@ async fn connect_evolink(
     let simulator = RunningSimulator::start(sim_config, ([127, 0, 0, 1], 0).into())
         .await
         .map_err(StartupError::Simulator)?;
-    let settings = ClientSettings::new(&simulator.base_url, &simulator.base_url, ApiKey::new(key));
+    let settings = within_lease(ClientSettings::new(
+        &simulator.base_url,
+        &simulator.base_url,
+        ApiKey::new(key),
+    ));
     Ok((EvoLinkClient::new(settings)?, Some(simulator)))
 }
 

@@ -169,7 +169,7 @@ async fn documented_examples_are_accepted_and_complete() {
     // Motion example 1: 720p, image orientation; the 8 s video reserves 8 × 8.1648 credits.
     let task = rig
         .client
-        .create_motion(&motion(&rig, "720p", "image"))
+        .create_motion(&motion(&rig, "720p", "image"), &fresh_key())
         .await
         .unwrap();
     assert!(task.id.starts_with("task-unified-"));
@@ -235,7 +235,11 @@ async fn documented_examples_are_accepted_and_complete() {
         element_id: "123456789".into(),
     }]);
     request.callback_url = Some("https://your-domain.com/webhooks/evolink".into());
-    let task = rig.client.create_motion(&request).await.unwrap();
+    let task = rig
+        .client
+        .create_motion(&request, &fresh_key())
+        .await
+        .unwrap();
     assert_eq!(task.credits_reserved, Some(87.06944));
     let sent = rig.sim.stats().last_create_body.unwrap();
     assert_eq!(sent["model_params"]["keep_sound"], false);
@@ -247,7 +251,11 @@ async fn documented_examples_are_accepted_and_complete() {
 
     // Element examples: from images and from a video; 1 credit each.
     for request in [element_from_images(&rig, 1), element_from_video(&rig)] {
-        let task = rig.client.create_element(&request).await.unwrap();
+        let task = rig
+            .client
+            .create_element(&request, &fresh_key())
+            .await
+            .unwrap();
         assert_eq!(task.credits_reserved, Some(1.0));
         let done = until_final(&rig.client, &task.id).await;
         assert_eq!(done.status, TaskStatus::Completed);
@@ -269,7 +277,7 @@ async fn documented_examples_are_accepted_and_complete() {
         });
         let task = rig
             .client
-            .create_element(&element_from_images(&rig, 2))
+            .create_element(&element_from_images(&rig, 2), &fresh_key())
             .await
             .unwrap();
         let done = until_final(&rig.client, &task.id).await;
@@ -325,7 +333,7 @@ async fn documented_invalid_cases_are_refused_with_the_documented_body() {
         }),
     ];
     for (param, request) in cases {
-        match rig.client.create_motion(&request).await {
+        match rig.client.create_motion(&request, &fresh_key()).await {
             Err(EvoLinkError::InvalidInput {
                 param: Some(got), ..
             }) => assert_eq!(got, param),
@@ -357,7 +365,7 @@ async fn documented_invalid_cases_are_refused_with_the_documented_body() {
         ("refer_videos", two_videos),
     ];
     for (param, request) in element_cases {
-        match rig.client.create_element(&request).await {
+        match rig.client.create_element(&request, &fresh_key()).await {
             Err(EvoLinkError::InvalidInput {
                 param: Some(got), ..
             }) => assert_eq!(got, param),
@@ -433,7 +441,7 @@ async fn every_documented_error_status_maps_to_its_typed_error() {
         let creates_before = rig.sim.stats().creates;
         let err = rig
             .client
-            .create_motion(&motion(&rig, "720p", "image"))
+            .create_motion(&motion(&rig, "720p", "image"), &fresh_key())
             .await
             .unwrap_err();
         assert!(check(&err), "{status} mapped to {err:?}");
@@ -452,7 +460,7 @@ async fn reads_survive_bursts_and_creates_are_never_repeated() {
     let rig = rig(0.2).await;
     let task = rig
         .client
-        .create_motion(&motion(&rig, "720p", "image"))
+        .create_motion(&motion(&rig, "720p", "image"), &fresh_key())
         .await
         .unwrap();
     for status in [429, 503] {
@@ -500,7 +508,7 @@ async fn reads_survive_bursts_and_creates_are_never_repeated() {
     let impatient = EvoLinkClient::new(impatient).unwrap();
     let before = rig.sim.stats();
     let err = impatient
-        .create_motion(&motion(&rig, "720p", "image"))
+        .create_motion(&motion(&rig, "720p", "image"), &fresh_key())
         .await
         .unwrap_err();
     assert!(
@@ -528,7 +536,7 @@ async fn reads_survive_bursts_and_creates_are_never_repeated() {
     let before = rig.sim.stats().creates;
     let err = rig
         .client
-        .create_motion(&motion(&rig, "720p", "image"))
+        .create_motion(&motion(&rig, "720p", "image"), &fresh_key())
         .await
         .unwrap_err();
     assert!(
@@ -544,7 +552,10 @@ async fn reads_survive_bursts_and_creates_are_never_repeated() {
     let addr = closed.local_addr().unwrap();
     drop(closed);
     let nowhere = EvoLinkClient::new(settings(&format!("http://{addr}"), KEY)).unwrap();
-    let err = nowhere.create_motion(&request).await.unwrap_err();
+    let err = nowhere
+        .create_motion(&request, &fresh_key())
+        .await
+        .unwrap_err();
     assert!(matches!(err, EvoLinkError::Unreachable { .. }), "{err:?}");
 }
 
@@ -554,7 +565,11 @@ async fn failed_inputs_and_injected_failures_fail_the_task_with_documented_codes
     // An input that is not an image.
     let mut request = motion(&rig, "720p", "image");
     request.image_urls = vec![rig.video_url.clone()];
-    let task = rig.client.create_motion(&request).await.unwrap();
+    let task = rig
+        .client
+        .create_motion(&request, &fresh_key())
+        .await
+        .unwrap();
     let done = until_final(&rig.client, &task.id).await;
     assert_eq!(done.status, TaskStatus::Failed);
     assert_eq!(done.failure.unwrap().code, "image_processing_error");
@@ -563,7 +578,11 @@ async fn failed_inputs_and_injected_failures_fail_the_task_with_documented_codes
     request.video_urls = vec![rig.long_video_url.clone()];
     let done = until_final(
         &rig.client,
-        &rig.client.create_motion(&request).await.unwrap().id,
+        &rig.client
+            .create_motion(&request, &fresh_key())
+            .await
+            .unwrap()
+            .id,
     )
     .await;
     assert_eq!(done.failure.unwrap().code, "invalid_parameters");
@@ -575,7 +594,7 @@ async fn failed_inputs_and_injected_failures_fail_the_task_with_documented_codes
     });
     let task = rig
         .client
-        .create_motion(&motion(&rig, "720p", "image"))
+        .create_motion(&motion(&rig, "720p", "image"), &fresh_key())
         .await
         .unwrap();
     let done = until_final(&rig.client, &task.id).await;
@@ -590,7 +609,7 @@ async fn failed_inputs_and_injected_failures_fail_the_task_with_documented_codes
     // Result links expire on demand.
     let task = rig
         .client
-        .create_motion(&motion(&rig, "720p", "image"))
+        .create_motion(&motion(&rig, "720p", "image"), &fresh_key())
         .await
         .unwrap();
     let done = until_final(&rig.client, &task.id).await;
@@ -607,7 +626,11 @@ async fn failed_inputs_and_injected_failures_fail_the_task_with_documented_codes
     request.video_urls = vec![format!("{}/files/uploads/missing.mp4", rig.sim.base_url)];
     let done = until_final(
         &rig.client,
-        &rig.client.create_motion(&request).await.unwrap().id,
+        &rig.client
+            .create_motion(&request, &fresh_key())
+            .await
+            .unwrap()
+            .id,
     )
     .await;
     assert_eq!(done.failure.unwrap().code, "invalid_parameters");
@@ -622,7 +645,7 @@ async fn failed_inputs_and_injected_failures_fail_the_task_with_documented_codes
     let done = until_final(
         &rig.client,
         &rig.client
-            .create_motion(&motion(&rig, "720p", "image"))
+            .create_motion(&motion(&rig, "720p", "image"), &fresh_key())
             .await
             .unwrap()
             .id,
@@ -690,7 +713,11 @@ async fn callbacks_are_delivered_retried_duplicated_and_dropped() {
     let (url, received) = receiver(2).await;
     let mut request = motion(&rig, "720p", "image");
     request.callback_url = Some(url);
-    let task = rig.client.create_motion(&request).await.unwrap();
+    let task = rig
+        .client
+        .create_motion(&request, &fresh_key())
+        .await
+        .unwrap();
     let delivered = wait_until(Duration::from_secs(15), || {
         let received = received.clone();
         async move { !received.lock().unwrap().is_empty() }
@@ -719,7 +746,10 @@ async fn callbacks_are_delivered_retried_duplicated_and_dropped() {
     let (url, received) = receiver(0).await;
     let mut request = motion(&rig, "720p", "image");
     request.callback_url = Some(url);
-    rig.client.create_motion(&request).await.unwrap();
+    rig.client
+        .create_motion(&request, &fresh_key())
+        .await
+        .unwrap();
     assert!(
         wait_until(Duration::from_secs(10), || {
             let received = received.clone();
@@ -737,7 +767,11 @@ async fn callbacks_are_delivered_retried_duplicated_and_dropped() {
     let mut request = motion(&rig, "720p", "image");
     request.callback_url = Some(url);
     let attempts_before = rig.sim.stats().callback_attempts;
-    let task = rig.client.create_motion(&request).await.unwrap();
+    let task = rig
+        .client
+        .create_motion(&request, &fresh_key())
+        .await
+        .unwrap();
     assert_eq!(
         until_final(&rig.client, &task.id).await.status,
         TaskStatus::Completed
@@ -745,4 +779,9 @@ async fn callbacks_are_delivered_retried_duplicated_and_dropped() {
     assert!(received.lock().unwrap().is_empty());
     assert_eq!(rig.sim.stats().callback_attempts, attempts_before);
     rig.sim.stop().await;
+}
+
+/// A new idempotency key: each create in these tests is a different task.
+fn fresh_key() -> String {
+    uuid::Uuid::new_v4().to_string()
 }

@@ -45,6 +45,8 @@ pub struct TestApp {
 pub fn fast_engine() -> EngineSettings {
     EngineSettings {
         workers: 2,
+        archive_workers: 1,
+        reconcile_grace: Duration::from_secs(30),
         lease: Duration::from_secs(3),
         tick: Duration::from_millis(50),
         poll_first: Duration::from_millis(100),

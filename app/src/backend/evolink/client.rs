@@ -85,6 +85,9 @@ pub struct ClientSettings {
     pub api_key: ApiKey,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
+    /// How long a create may take before its outcome is unknown; shorter than a task lease, so
+    /// a worker never holds a create past the lease that fences it.
+    pub create_timeout: Duration,
     pub retry: RetryPolicy,
 }
 
@@ -97,6 +100,7 @@ impl ClientSettings {
             api_key,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
+            create_timeout: Duration::from_secs(45),
             retry: RetryPolicy::default(),
         }
     }
@@ -138,20 +142,23 @@ impl EvoLinkClient {
         &self.settings.base_url
     }
 
-    /// Creates a motion-control task. Never repeated once it may have been received.
+    /// Creates a motion-control task. Not retried once it may have been received; sending it
+    /// again with the same `idempotency_key` asks for the task the first one made.
     pub async fn create_motion(
         &self,
         request: &MotionRequest,
+        idempotency_key: &str,
     ) -> Result<UpstreamTask, EvoLinkError> {
-        self.create(request).await
+        self.create(request, idempotency_key).await
     }
 
-    /// Creates a custom-element task. Never repeated once it may have been received.
+    /// Creates a custom-element task, like [`EvoLinkClient::create_motion`].
     pub async fn create_element(
         &self,
         request: &ElementRequest,
+        idempotency_key: &str,
     ) -> Result<UpstreamTask, EvoLinkError> {
-        self.create(request).await
+        self.create(request, idempotency_key).await
     }
 
     /// Reads a task.
@@ -259,12 +266,18 @@ impl EvoLinkClient {
         Ok(request.header(AUTHORIZATION, self.settings.api_key.header()?))
     }
 
-    async fn create<B: Serialize>(&self, body: &B) -> Result<UpstreamTask, EvoLinkError> {
+    async fn create<B: Serialize>(
+        &self,
+        body: &B,
+        idempotency_key: &str,
+    ) -> Result<UpstreamTask, EvoLinkError> {
         let url = format!("{}{}", self.settings.base_url, paths::GENERATIONS);
         let mut retry = 0;
         loop {
             let sent = self
                 .authorized(self.http.post(&url))?
+                .header(wire::IDEMPOTENCY_KEY, idempotency_key)
+                .timeout(self.settings.create_timeout)
                 .json(body)
                 .send()
                 .await;

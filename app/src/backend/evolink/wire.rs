@@ -10,6 +10,9 @@ pub const MOTION_MODEL: &str = "kling-v3-motion-control";
 pub const ELEMENT_MODEL: &str = "kling-custom-element";
 /// Every task id starts with this.
 pub const TASK_ID_PREFIX: &str = "task-unified-";
+/// The header that makes a repeated create return the first one's task (sent on every create,
+/// as EvoLink's own client does; docs/upstream.md §10).
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 
 /// Paths, relative to the API base URL or the file service base URL.
 pub mod paths {

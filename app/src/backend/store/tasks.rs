@@ -38,6 +38,8 @@ pub struct TaskRecord {
     pub updated_at: i64,
     pub finished_at: Option<i64>,
     pub deleted_at: Option<i64>,
+    /// When the create was first sent (unix ms).
+    pub submitted_at: Option<i64>,
 }
 
 /// A task row as stored; becomes a [`TaskRecord`] at this boundary.
@@ -73,6 +75,7 @@ struct TaskRow {
     updated_at: i64,
     finished_at: Option<i64>,
     deleted_at: Option<i64>,
+    submitted_at: Option<i64>,
 }
 
 impl TryFrom<TaskRow> for TaskRecord {
@@ -113,6 +116,7 @@ impl TryFrom<TaskRow> for TaskRecord {
             updated_at: row.updated_at,
             finished_at: row.finished_at,
             deleted_at: row.deleted_at,
+            submitted_at: row.submitted_at,
         })
     }
 }
@@ -126,13 +130,11 @@ const TASK_COLUMNS: &str = "id, owner_id, kind, idempotency_key, state, params, 
      video_upload_id, quality, upstream_id, progress, cost_reserved, cost_final, output_seconds, \
      failure_code, failure_message, result_key, result_url, result_url_expires_at, callback_token, \
      lease_owner, lease_until, epoch, attempts, next_run_at, deadline_at, created_at, updated_at, \
-     finished_at, deleted_at";
+     finished_at, deleted_at, submitted_at";
 
-/// `state IN (...)` over the active states, bound from parameter `$first` on.
-fn active_states_sql(first: usize) -> String {
-    let marks: Vec<String> = (0..TaskState::ACTIVE.len())
-        .map(|n| format!("${}", first + n))
-        .collect();
+/// `state IN (...)` over `count` states bound from parameter `$first` on.
+fn states_sql(first: usize, count: usize) -> String {
+    let marks: Vec<String> = (0..count).map(|n| format!("${}", first + n)).collect();
     format!("state IN ({})", marks.join(", "))
 }
 
@@ -207,7 +209,7 @@ impl Store {
     ) -> Result<(TaskRecord, bool), BackendError> {
         let insert = format!(
             "INSERT INTO tasks ({TASK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-             $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30) \
+             $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31) \
              ON CONFLICT (owner_id, idempotency_key) DO NOTHING RETURNING {TASK_COLUMNS}"
         );
         let existing = format!(
@@ -290,6 +292,7 @@ impl Store {
                 .bind(task.updated_at)
                 .bind(task.finished_at)
                 .bind(task.deleted_at)
+                .bind(task.submitted_at)
                 .fetch_optional(&mut *tx)
                 .await?;
             match record(created)? {
@@ -418,18 +421,19 @@ impl Store {
         Ok(rows)
     }
 
-    /// Claims the most overdue active task whose lease is free, for `worker` until `lease_until`;
-    /// the epoch goes up by one.
+    /// Claims the most overdue task in one of `states` whose lease is free, for `worker` until
+    /// `lease_until`; the epoch goes up by one.
     pub async fn claim_due_task(
         &self,
         worker: &str,
         now: i64,
         lease_until: i64,
+        states: &[TaskState],
     ) -> Result<Option<TaskRecord>, BackendError> {
         let pick = format!(
             "SELECT id FROM tasks WHERE {} AND next_run_at <= $1 \
              AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_run_at LIMIT 1",
-            active_states_sql(2)
+            states_sql(2, states.len())
         );
         let claim = format!(
             "UPDATE tasks SET lease_owner = $1, lease_until = $2, epoch = epoch + 1, updated_at = $3 \
@@ -437,8 +441,8 @@ impl Store {
         );
         on_pool!(self, pool => {
             let mut pick = sqlx::query_scalar(&pick).bind(now);
-            for state in TaskState::ACTIVE {
-                pick = pick.bind(state);
+            for state in states {
+                pick = pick.bind(*state);
             }
             let candidate: Option<String> = pick.fetch_optional(pool).await?;
             let Some(id) = candidate else { return Ok(None) };
@@ -451,6 +455,28 @@ impl Store {
                 .await?;
             record(claimed)
         })
+    }
+
+    /// Extends the lease of `worker` on a task to `lease_until`, if its epoch is still current;
+    /// `false` means the lease was lost.
+    pub async fn renew_lease(
+        &self,
+        id: &str,
+        epoch: i64,
+        worker: &str,
+        lease_until: i64,
+    ) -> Result<bool, BackendError> {
+        let changed = on_pool!(self, pool => sqlx::query(
+            "UPDATE tasks SET lease_until = $4 WHERE id = $1 AND epoch = $2 AND lease_owner = $3"
+        )
+        .bind(id)
+        .bind(epoch)
+        .bind(worker)
+        .bind(lease_until)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(changed == 1)
     }
 
     /// Writes the engine's view of a task back, if the lease's epoch is still current, together
@@ -522,15 +548,22 @@ impl Store {
         })
     }
 
-    /// Records that the create call is about to be sent (kept under the current lease).
-    pub async fn mark_submitting(&self, id: &str, epoch: i64) -> Result<bool, BackendError> {
+    /// Records that the create call is about to be sent, at `now` (unix ms), under the current
+    /// lease.
+    pub async fn mark_submitting(
+        &self,
+        id: &str,
+        epoch: i64,
+        now: i64,
+    ) -> Result<bool, BackendError> {
         let changed = on_pool!(self, pool => sqlx::query(
-            "UPDATE tasks SET state = $3 WHERE id = $1 AND epoch = $2 AND state = $4"
+            "UPDATE tasks SET state = $3, submitted_at = $5 WHERE id = $1 AND epoch = $2 AND state = $4"
         )
         .bind(id)
         .bind(epoch)
         .bind(TaskState::Submitting)
         .bind(TaskState::Queued)
+        .bind(now)
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))?;

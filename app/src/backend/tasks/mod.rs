@@ -31,8 +31,12 @@ pub struct TaskEvent {
 /// How the engine paces itself.
 #[derive(Debug, Clone)]
 pub struct EngineSettings {
-    /// Parallel workers (0: none; tests then step the engine with [`run_once`]).
+    /// Parallel workers for creating and polling (0: none; tests then step the engine with
+    /// [`run_once`]).
     pub workers: usize,
+    /// Parallel workers that copy results into storage, apart from the others so that slow
+    /// downloads never hold up polling.
+    pub archive_workers: usize,
     /// How long a claimed task stays leased (a crashed worker's task is picked up after it).
     pub lease: Duration,
     /// Idle wait between looks for due work.
@@ -42,6 +46,9 @@ pub struct EngineSettings {
     pub poll_max: Duration,
     /// Every task is final by this long after submit.
     pub deadline: Duration,
+    /// How long an unconfirmed create is asked again (same idempotency key) before the task is
+    /// given up and refunded.
+    pub reconcile_grace: Duration,
     /// Largest result accepted when archiving.
     pub max_result_bytes: u64,
 }
@@ -50,11 +57,13 @@ impl Default for EngineSettings {
     fn default() -> Self {
         EngineSettings {
             workers: 4,
+            archive_workers: 2,
             lease: Duration::from_secs(60),
             tick: Duration::from_millis(500),
             poll_first: Duration::from_secs(2),
             poll_max: Duration::from_secs(60),
             deadline: Duration::from_secs(2 * 3600),
+            reconcile_grace: Duration::from_secs(15 * 60),
             max_result_bytes: 1024 * 1024 * 1024,
         }
     }

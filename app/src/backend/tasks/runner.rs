@@ -28,24 +28,38 @@ pub struct Outcome {
     pub saved: bool,
 }
 
-/// Runs the configured number of workers until the process ends.
+/// The states the creating-and-polling workers take.
+const FRONT_STATES: [TaskState; 3] = [TaskState::Queued, TaskState::Submitting, TaskState::Running];
+/// The state the archive workers take.
+const ARCHIVE_STATES: [TaskState; 1] = [TaskState::Archiving];
+
+/// Runs the configured workers until the process ends: some create and poll, the others copy
+/// results, so a slow download never holds up polling.
 pub async fn run_workers(state: AppState) {
-    let workers = state.engine().workers;
+    let engine = state.engine();
+    let pools = [
+        ("w", engine.workers, &FRONT_STATES[..]),
+        ("a", engine.archive_workers, &ARCHIVE_STATES[..]),
+    ];
     let mut handles = Vec::new();
-    for n in 0..workers {
-        let state = state.clone();
-        handles.push(tokio::spawn(async move { worker(state, n).await }));
+    for (pool, count, states) in pools {
+        for n in 0..count {
+            let state = state.clone();
+            let name = format!("{}-{pool}{n}", state.worker_id());
+            handles.push(tokio::spawn(
+                async move { worker(state, name, states).await },
+            ));
+        }
     }
     for handle in handles {
         let _ = handle.await;
     }
 }
 
-async fn worker(state: AppState, n: usize) {
-    let name = format!("{}-{n}", state.worker_id());
+async fn worker(state: AppState, name: String, states: &'static [TaskState]) {
     loop {
         loop {
-            match run_once_as(&state, &name).await {
+            match step(&state, &name, states).await {
                 Ok(Some(_)) => continue,
                 Ok(None) => break,
                 Err(err) => {
@@ -61,57 +75,120 @@ async fn worker(state: AppState, n: usize) {
     }
 }
 
-/// Claims one due task and takes it one step further; `None` when nothing is due.
+/// Claims one due task (in any active state) and takes it one step further; `None` when
+/// nothing is due.
 pub async fn run_once(state: &AppState) -> Result<Option<Outcome>, BackendError> {
-    run_once_as(state, state.worker_id()).await
+    step(state, state.worker_id(), &TaskState::ACTIVE).await
 }
 
-async fn run_once_as(state: &AppState, worker: &str) -> Result<Option<Outcome>, BackendError> {
+async fn step(
+    state: &AppState,
+    worker: &str,
+    states: &[TaskState],
+) -> Result<Option<Outcome>, BackendError> {
     let now = state.clock().now_ms();
     let lease_until = now + state.engine().lease.as_millis() as i64;
     let Some(task) = state
         .store()
-        .claim_due_task(worker, now, lease_until)
+        .claim_due_task(worker, now, lease_until, states)
         .await?
     else {
         return Ok(None);
     };
-    let from = task.state;
-    let id = task.id.clone();
-    let Some(effect) = plan(&task, now) else {
-        return Ok(Some(Outcome {
-            task_id: id,
-            from,
-            to: from,
-            saved: false,
-        }));
+    let pacing = pacing(state);
+    let unchanged = |task: &TaskRecord| Outcome {
+        task_id: task.id.clone(),
+        from: task.state,
+        to: task.state,
+        saved: false,
     };
-    let observation = match effect {
-        Effect::Decide(observation) => observation,
-        Effect::Create => match create(state, &task).await? {
-            Some(observation) => observation,
-            // A newer lease took the task before the create was sent.
-            None => {
-                return Ok(Some(Outcome {
-                    task_id: id,
-                    from,
-                    to: from,
-                    saved: false,
-                }))
-            }
-        },
-        Effect::Poll => poll(state, &task).await?,
-        Effect::Archive => archive(state, &task).await,
+    let Some(effect) = plan(&task, now, &pacing) else {
+        return Ok(Some(unchanged(&task)));
     };
-    let transition = next(&task, observation, state.clock().now_ms(), &pacing(state));
+    let mut heartbeat = Heartbeat::start(state, &task, worker);
+    let observed = tokio::select! {
+        observed = perform(state, &task, effect) => observed?,
+        () = heartbeat.lost() => {
+            tracing::warn!(task = %task.id, "the lease was lost mid-step; stopping before any write");
+            return Ok(Some(unchanged(&task)));
+        }
+    };
+    drop(heartbeat);
+    let Some(observation) = observed else {
+        // A newer lease took the task before the create was sent.
+        return Ok(Some(unchanged(&task)));
+    };
+    let transition = next(&task, observation, state.clock().now_ms(), &pacing);
     let to = transition.task.state;
     let saved = apply(state, transition).await?;
     Ok(Some(Outcome {
-        task_id: id,
-        from,
-        to: if saved { to } else { from },
+        task_id: task.id.clone(),
+        from: task.state,
+        to: if saved { to } else { task.state },
         saved,
     }))
+}
+
+/// Performs a step's effect; `None` when the task turned out to belong to a newer lease.
+async fn perform(
+    state: &AppState,
+    task: &TaskRecord,
+    effect: Effect,
+) -> Result<Option<Observation>, BackendError> {
+    Ok(Some(match effect {
+        Effect::Decide(observation) => observation,
+        Effect::Create => return create(state, task).await,
+        Effect::Poll => poll(state, task).await?,
+        Effect::Archive => archive(state, task).await,
+    }))
+}
+
+/// Renews a claimed task's lease every third of the lease while a step runs, fenced by the
+/// epoch; reports when the lease was lost to a newer claim.
+struct Heartbeat {
+    lost: tokio::sync::watch::Receiver<bool>,
+    renewer: tokio::task::JoinHandle<()>,
+}
+
+impl Heartbeat {
+    fn start(state: &AppState, task: &TaskRecord, worker: &str) -> Heartbeat {
+        let (report, lost) = tokio::sync::watch::channel(false);
+        let (state, id, epoch, worker) = (
+            state.clone(),
+            task.id.clone(),
+            task.epoch,
+            worker.to_string(),
+        );
+        let renewer = tokio::spawn(async move {
+            let lease = state.engine().lease;
+            loop {
+                tokio::time::sleep(lease / 3).await;
+                let until = state.clock().now_ms() + lease.as_millis() as i64;
+                match state.store().renew_lease(&id, epoch, &worker, until).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        let _ = report.send(true);
+                        return;
+                    }
+                    Err(err) => tracing::warn!(task = %id, error = %err, "renewing a lease failed"),
+                }
+            }
+        });
+        Heartbeat { lost, renewer }
+    }
+
+    /// Completes once the lease is known to be lost; never while it holds.
+    async fn lost(&mut self) {
+        if self.lost.wait_for(|lost| *lost).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.renewer.abort();
+    }
 }
 
 /// This step's pacing, with a fresh random factor.
@@ -121,6 +198,7 @@ fn pacing(state: &AppState) -> Pacing {
         poll_first_ms: settings.poll_first.as_millis() as i64,
         poll_max_ms: settings.poll_max.as_millis() as i64,
         jitter: rand::thread_rng().gen_range(0.8..=1.2),
+        reconcile_grace_ms: settings.reconcile_grace.as_millis() as i64,
     }
 }
 
@@ -147,8 +225,8 @@ async fn apply(state: &AppState, transition: Transition) -> Result<bool, Backend
     Ok(saved)
 }
 
-/// Publishes the inputs and sends the create; `None` when a newer lease took the task before
-/// anything was sent.
+/// Publishes the inputs and sends the create with the task's idempotency key (again, for a task
+/// already `submitting`); `None` when a newer lease took the task before anything was sent.
 async fn create(state: &AppState, task: &TaskRecord) -> Result<Option<Observation>, BackendError> {
     let mut urls = Vec::new();
     for upload_id in input_upload_ids(task) {
@@ -177,18 +255,30 @@ async fn create(state: &AppState, task: &TaskRecord) -> Result<Option<Observatio
     });
     let request = create_request(task, &urls, callback_url);
     // Write down that the create is about to be sent before sending it.
-    if !state.store().mark_submitting(&task.id, task.epoch).await? {
+    if task.state == TaskState::Queued
+        && !state
+            .store()
+            .mark_submitting(&task.id, task.epoch, state.clock().now_ms())
+            .await?
+    {
         return Ok(None);
     }
     let client = state.evolink()?;
+    let key = idempotency_key(task);
     let created = match &request {
-        CreateRequest::Motion(request) => client.create_motion(request).await,
-        CreateRequest::Element(request) => client.create_element(request).await,
+        CreateRequest::Motion(request) => client.create_motion(request, &key).await,
+        CreateRequest::Element(request) => client.create_element(request, &key).await,
     };
     if let Err(err) = &created {
         tracing::warn!(task = %task.id, error = %err, "the create did not succeed");
     }
     Ok(Some(observe_create(created)))
+}
+
+/// The key every create of `task` carries, so that sending it again returns the same upstream
+/// task instead of a second one.
+pub fn idempotency_key(task: &TaskRecord) -> String {
+    format!("kinema-{}", task.id)
 }
 
 /// Asks the upstream how the task is doing.

@@ -69,6 +69,7 @@ pub async fn enqueue(
         updated_at: now,
         finished_at: None,
         deleted_at: None,
+        submitted_at: None,
     };
     let (task, created) = state
         .store()

@@ -27,6 +27,9 @@ pub struct Pacing {
     pub poll_max_ms: i64,
     /// This step's random factor (0.8–1.2 in production, 1.0 in tests).
     pub jitter: f64,
+    /// How long after its first send an unconfirmed create is asked again before the task is
+    /// given up and refunded, in milliseconds.
+    pub reconcile_grace_ms: i64,
 }
 
 impl Pacing {
@@ -43,7 +46,9 @@ impl Pacing {
 pub enum Effect {
     /// Nothing to do outside: the observation is already known.
     Decide(Observation),
-    /// Publish the inputs and create the upstream task.
+    /// Publish the inputs and create the upstream task; for a task already `submitting`, send
+    /// the same create again with the same idempotency key, so the upstream answers with the
+    /// task it may already have.
     Create,
     /// Ask the upstream how the task is doing.
     Poll,
@@ -56,8 +61,8 @@ pub enum Effect {
 pub enum Observation {
     /// The task's deadline passed before it finished.
     DeadlinePassed,
-    /// The task was left `submitting`: its create may have reached the upstream.
-    FoundSubmitting,
+    /// The create was never confirmed within the grace period.
+    ReconcileExpired,
     /// One of the task's input files is gone.
     InputMissing,
     /// An input could not be published; worth another try.
@@ -66,8 +71,8 @@ pub enum Observation {
     Created { upstream_id: String, progress: u8 },
     /// The create provably never reached the upstream; worth another try.
     CreateUnreachable,
-    /// The create got no answer: the upstream may hold the task.
-    CreateOutcomeUnknown { message: String },
+    /// The create got no answer: the upstream may hold the task, so it is asked again later.
+    CreateOutcomeUnknown,
     /// The upstream refused the create; `message` says why in plain words.
     CreateRefused { message: String },
     /// The upstream's view of the task.
@@ -104,9 +109,7 @@ pub fn observe_create(answer: Result<UpstreamTask, EvoLinkError>) -> Observation
         },
         // Provably never received: safe to try again later.
         Err(EvoLinkError::Unreachable { .. }) => Observation::CreateUnreachable,
-        Err(err @ EvoLinkError::OutcomeUnknown { .. }) => Observation::CreateOutcomeUnknown {
-            message: err.user_message(),
-        },
+        Err(EvoLinkError::OutcomeUnknown { .. }) => Observation::CreateOutcomeUnknown,
         Err(err) => Observation::CreateRefused {
             message: err.user_message(),
         },
@@ -123,14 +126,18 @@ pub fn observe_poll(answer: Result<UpstreamTask, EvoLinkError>) -> Observation {
 }
 
 /// The effect a due task needs at `now_ms`; none for a final task.
-pub fn plan(task: &TaskRecord, now_ms: i64) -> Option<Effect> {
+pub fn plan(task: &TaskRecord, now_ms: i64, pacing: &Pacing) -> Option<Effect> {
     let past_deadline = now_ms > task.deadline_at;
+    let first_sent = task.submitted_at.unwrap_or(task.updated_at * 1000);
     Some(match task.state {
         TaskState::Queued | TaskState::Running if past_deadline => {
             Effect::Decide(Observation::DeadlinePassed)
         }
         TaskState::Queued => Effect::Create,
-        TaskState::Submitting => Effect::Decide(Observation::FoundSubmitting),
+        TaskState::Submitting if now_ms > first_sent + pacing.reconcile_grace_ms => {
+            Effect::Decide(Observation::ReconcileExpired)
+        }
+        TaskState::Submitting => Effect::Create,
         TaskState::Running => Effect::Poll,
         TaskState::Archiving => Effect::Archive,
         TaskState::Completed | TaskState::Failed => return None,
@@ -158,10 +165,10 @@ pub fn next(
             },
             now_ms,
         ),
-        Observation::FoundSubmitting => fail(
+        Observation::ReconcileExpired => fail(
             task,
             "outcome_unknown",
-            "Kinema restarted while sending this task, so it cannot tell whether EvoLink accepted it. It was not sent again, to avoid paying twice; your credits were returned.",
+            "EvoLink never confirmed this task, though Kinema asked again with the same request key, so it was given up; your credits were returned. If EvoLink did run it, the team's EvoLink account may show the charge.",
             now_ms,
         ),
         Observation::InputMissing => fail(
@@ -170,9 +177,12 @@ pub fn next(
             "An input file of this task is gone. Upload it again and resubmit.",
             now_ms,
         ),
+        // Not sent (or provably not received): a queued task stays queued; a task whose
+        // earlier create may have arrived stays submitting and is asked again.
         Observation::PublishFailed | Observation::CreateUnreachable => {
-            retry(task, TaskState::Queued, now_ms, pacing)
+            retry(task, task.state, now_ms, pacing)
         }
+        Observation::CreateOutcomeUnknown => retry(task, TaskState::Submitting, now_ms, pacing),
         Observation::Created {
             upstream_id,
             progress,
@@ -185,12 +195,6 @@ pub fn next(
             next.next_run_at = now_ms + pacing.delay_ms(0);
             saved(next)
         }
-        Observation::CreateOutcomeUnknown { message } => fail(
-            task,
-            "outcome_unknown",
-            &format!("{message} Your credits were returned."),
-            now_ms,
-        ),
         Observation::CreateRefused { message } => fail(
             task,
             "create_refused",

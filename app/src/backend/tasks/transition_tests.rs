@@ -13,11 +13,14 @@ use crate::rules::{
 const NOW: i64 = 1_800_000_000_000;
 const RESERVED: i64 = 81_648_000; // 10 s at 720p
 
+const GRACE: i64 = 600_000;
+
 fn pacing() -> Pacing {
     Pacing {
         poll_first_ms: 2_000,
         poll_max_ms: 60_000,
         jitter: 1.0,
+        reconcile_grace_ms: GRACE,
     }
 }
 
@@ -58,6 +61,7 @@ fn motion_task(state: TaskState) -> TaskRecord {
         updated_at: NOW / 1000,
         finished_at: None,
         deleted_at: None,
+        submitted_at: None,
     }
 }
 
@@ -124,6 +128,7 @@ fn step(task: &TaskRecord, observation: Observation) -> Transition {
 #[test]
 fn plan_names_the_effect_each_state_needs() {
     let late = NOW + 3_600_001;
+    let plan = |task: &TaskRecord, now| plan(task, now, &pacing());
     assert_eq!(
         plan(&motion_task(TaskState::Queued), NOW),
         Some(Effect::Create)
@@ -131,10 +136,6 @@ fn plan_names_the_effect_each_state_needs() {
     assert_eq!(
         plan(&motion_task(TaskState::Queued), late),
         Some(Effect::Decide(Observation::DeadlinePassed))
-    );
-    assert_eq!(
-        plan(&motion_task(TaskState::Submitting), NOW),
-        Some(Effect::Decide(Observation::FoundSubmitting))
     );
     assert_eq!(
         plan(&motion_task(TaskState::Running), NOW),
@@ -151,6 +152,31 @@ fn plan_names_the_effect_each_state_needs() {
     );
     assert_eq!(plan(&motion_task(TaskState::Completed), NOW), None);
     assert_eq!(plan(&motion_task(TaskState::Failed), NOW), None);
+}
+
+#[test]
+fn an_unconfirmed_create_is_sent_again_with_its_key_until_the_grace_period_ends() {
+    let mut submitting = motion_task(TaskState::Submitting);
+    submitting.submitted_at = Some(NOW - GRACE);
+    assert_eq!(plan(&submitting, NOW, &pacing()), Some(Effect::Create));
+    assert_eq!(
+        plan(&submitting, NOW + 1, &pacing()),
+        Some(Effect::Decide(Observation::ReconcileExpired))
+    );
+    // Rows from before the first-send time was kept count from their last change.
+    submitting.submitted_at = None;
+    submitting.updated_at = (NOW - GRACE - 1_000) / 1000;
+    assert_eq!(
+        plan(&submitting, NOW, &pacing()),
+        Some(Effect::Decide(Observation::ReconcileExpired))
+    );
+    let expired = step(&submitting, Observation::ReconcileExpired);
+    assert_refunded(&expired, "outcome_unknown");
+    assert!(expired
+        .task
+        .failure_message
+        .unwrap()
+        .contains("never confirmed"));
 }
 
 #[test]
@@ -185,25 +211,37 @@ fn a_create_that_never_left_is_tried_again_later_and_nothing_else_is() {
 }
 
 #[test]
-fn a_create_with_an_unknown_outcome_is_never_sent_again() {
+fn a_create_with_an_unknown_outcome_waits_to_be_confirmed_not_refunded() {
     let observation = observe_create(Err(EvoLinkError::OutcomeUnknown {
         detail: "timed out".into(),
     }));
-    assert!(matches!(
-        observation,
-        Observation::CreateOutcomeUnknown { .. }
-    ));
-    assert_refunded(
-        &step(&motion_task(TaskState::Submitting), observation),
-        "outcome_unknown",
+    assert_eq!(observation, Observation::CreateOutcomeUnknown);
+    for from in [TaskState::Queued, TaskState::Submitting] {
+        let t = step(&motion_task(from), observation.clone());
+        assert_eq!(t.task.state, TaskState::Submitting);
+        assert_eq!(t.task.attempts, 3);
+        assert_eq!(t.task.next_run_at, NOW + 6_750);
+        assert_eq!(
+            t.ledger, None,
+            "nothing refunded while the upstream may have it"
+        );
+    }
+    // A re-sent create that the upstream answers adopts its task.
+    let adopted = step(
+        &motion_task(TaskState::Submitting),
+        observe_create(Ok(upstream(TaskStatus::Processing))),
     );
-    assert_refunded(
-        &step(
-            &motion_task(TaskState::Submitting),
-            Observation::FoundSubmitting,
-        ),
-        "outcome_unknown",
+    assert_eq!(adopted.task.state, TaskState::Running);
+    assert_eq!(
+        adopted.task.upstream_id.as_deref(),
+        Some("task-unified-1-abc")
     );
+    // A re-send that never left keeps the task submitting: the first may still have arrived.
+    let unreachable = step(
+        &motion_task(TaskState::Submitting),
+        Observation::CreateUnreachable,
+    );
+    assert_eq!(unreachable.task.state, TaskState::Submitting);
 }
 
 #[test]
@@ -531,6 +569,7 @@ fn pacing_grows_by_half_with_jitter_and_stops_at_the_maximum() {
         poll_first_ms: 1_000,
         poll_max_ms: 10_000,
         jitter: 1.2,
+        reconcile_grace_ms: GRACE,
     };
     assert_eq!(pacing.delay_ms(0), 1_200);
     assert_eq!(pacing.delay_ms(2), 2_700);
