@@ -11,7 +11,7 @@ use std::{
 
 use tokio::io::AsyncWriteExt;
 
-use crate::simulator::{RunningSimulator, SimulatorConfig};
+use evolink_sim::{RunningSimulator, SimulatorConfig};
 
 const KEY: &str = "bench-key";
 const PASSWORD: &str = "bench password 123";

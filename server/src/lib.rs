@@ -8,6 +8,5 @@ pub mod middleware;
 pub mod routes;
 pub mod sessions;
 pub mod signals;
-pub mod simulator;
 pub mod startup;
 pub mod telemetry;

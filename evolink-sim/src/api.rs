@@ -12,7 +12,7 @@ use bytes::Bytes;
 use rand::{distributions::Alphanumeric, Rng};
 use serde_json::{json, Value};
 
-use super::{
+use crate::{
     callbacks, clock, media,
     pricing::{self, Facing, Resolution},
     state::{documented_error, error_body, Outcome, SimState, SimTask, StoredBlob},

@@ -11,7 +11,7 @@ use axum::{
 use rand::{distributions::Alphanumeric, Rng};
 use serde_json::json;
 
-use super::{
+use crate::{
     api::key_refusal,
     clock,
     state::{SimState, StoredBlob},
