@@ -1,7 +1,6 @@
 //! Kinema's server: configuration, start-up, the axum router and the routes that are not
 //! server functions.
 
-pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod middleware;
