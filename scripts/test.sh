@@ -20,11 +20,19 @@ step "cargo fmt --check" cargo fmt --all --check
 if command -v leptosfmt >/dev/null; then
   step "leptosfmt --check" leptosfmt --check app/src
 fi
-step "clippy (server: ssr)" cargo clippy --all-targets -p kinema-app -p kinema-server --features kinema-app/ssr -- -D warnings
+step "clippy (server: ssr)" cargo clippy --all-targets -p kinema-app -p kinema-server -p evolink-sim -p kinema-bench --features kinema-app/ssr -- -D warnings
 step "clippy (browser: hydrate)" cargo clippy --all-targets -p kinema-app -p kinema-frontend --features kinema-app/hydrate --target wasm32-unknown-unknown -- -D warnings
 
+# The simulator is the stand-in upstream: it must not share code with Kinema (see README).
+simulator_is_independent() {
+  local tree
+  tree=$(cargo tree -p evolink-sim -e normal,build,dev --prefix none) || return 1
+  ! grep -i kinema <<<"$tree" || { echo "evolink-sim must not depend on Kinema crates"; return 1; }
+}
+step "evolink-sim depends on no Kinema crate" simulator_is_independent
+
 say "cargo test (unit and integration; SQLite and PostgreSQL)"
-cargo test -p kinema-app -p kinema-server --features kinema-app/ssr --no-fail-fast 2>&1 | tee "$LOG_DIR/cargo-test.log"
+cargo test -p kinema-app -p kinema-server -p evolink-sim --features kinema-app/ssr --no-fail-fast 2>&1 | tee "$LOG_DIR/cargo-test.log"
 [[ "${PIPESTATUS[0]}" == 0 ]] || FAILED_STEPS+=("cargo test")
 
 step "release build" "$ROOT/scripts/build.sh"
@@ -42,7 +50,9 @@ export KINEMA_SERVER_BIN="$CARGO_TARGET_DIR/release/kinema-server"
 
 say "benchmarks (release build; figures only, no pass/fail thresholds)"
 if [[ -x "$KINEMA_SERVER_BIN" ]]; then
-  "$KINEMA_SERVER_BIN" bench --size-mb 100 --tasks 5 || FAILED_STEPS+=("bench")
+  # kinema-bench is a dev-only crate; it measures the release kinema-server built above.
+  cargo run --release -p kinema-bench -- --server "$KINEMA_SERVER_BIN" --size-mb 100 --tasks 5 \
+    || FAILED_STEPS+=("bench")
 fi
 
 cargo_passed=$(grep -Eo 'test result: [A-Za-z]+\. [0-9]+ passed' "$LOG_DIR/cargo-test.log" | awk '{s+=$4} END {print s+0}')

@@ -36,15 +36,6 @@ pub enum Command {
         #[arg(long)]
         username: String,
     },
-    /// Measure upload throughput and memory, and task-to-history latency, against a simulator.
-    Bench {
-        /// Size of the uploaded video in MB (at most 100).
-        #[arg(long, default_value_t = 100)]
-        size_mb: u64,
-        /// Tasks to time from the simulator finishing to the history showing them.
-        #[arg(long, default_value_t = 5)]
-        tasks: usize,
-    },
 }
 
 /// Reads the new password from `KINEMA_NEW_PASSWORD` or standard input.
@@ -76,7 +67,7 @@ pub async fn run_account_command(config: &Config, command: Command) -> Result<St
         EngineSettings::default(),
     );
     let outcome = match command {
-        Command::Serve | Command::Bench { .. } => Ok(String::new()),
+        Command::Serve => Ok(String::new()),
         Command::CreateAdmin {
             username,
             display_name,

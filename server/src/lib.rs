@@ -1,13 +1,11 @@
 //! Kinema's server: configuration, start-up, the axum router and the routes that are not
 //! server functions.
 
-pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod middleware;
 pub mod routes;
 pub mod sessions;
 pub mod signals;
-pub mod simulator;
 pub mod startup;
 pub mod telemetry;

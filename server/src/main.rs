@@ -24,12 +24,6 @@ async fn main() {
     telemetry::init(&config.log);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
-        Command::Bench { size_mb, tasks } => {
-            if let Err(message) = kinema_server::bench::run(size_mb.clamp(1, 100), tasks).await {
-                eprintln!("bench failed: {message}");
-                std::process::exit(1);
-            }
-        }
         command => match run_account_command(&config, command).await {
             Ok(message) => println!("{message}"),
             Err(message) => {

@@ -23,12 +23,9 @@ use app::backend::{
 };
 use app::{shell, App};
 
-use crate::{
-    config::Config,
-    middleware, routes,
-    sessions::SqlSessionStore,
-    simulator::{RunningSimulator, SimulatorConfig},
-};
+use evolink_sim::{RunningSimulator, SimulatorConfig};
+
+use crate::{config::Config, middleware, routes, sessions::SqlSessionStore};
 
 /// How long a session lives without activity.
 pub const SESSION_IDLE_DAYS: i64 = 14;

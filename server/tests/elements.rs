@@ -12,7 +12,7 @@ use common::{
     fast_engine, inputs, ok_json, set_faults, sign_in, submit, submit_with_element, team,
     until_final, upload, wait_until, Db, Inputs, TestApp, PASSWORD,
 };
-use kinema_server::simulator::{Faults, RunningSimulator, SimulatorConfig};
+use evolink_sim::{Faults, RunningSimulator, SimulatorConfig};
 use serde_json::Value;
 
 async fn sim_stats(sim: &str) -> Value {

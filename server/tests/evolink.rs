@@ -18,7 +18,7 @@ use app::backend::evolink::{
 };
 use axum::{http::StatusCode, routing::post, Router};
 use common::{fixtures, wait_until};
-use kinema_server::simulator::{Faults, RunningSimulator, SimulatorConfig};
+use evolink_sim::{Faults, RunningSimulator, SimulatorConfig};
 
 const KEY: &str = "sim-test-key";
 

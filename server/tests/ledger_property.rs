@@ -13,7 +13,7 @@ use app::backend::tasks::EngineSettings;
 use common::{
     fast_engine, inputs, ok_json, sign_in, submit, task, wait_until, Db, Inputs, TestApp, PASSWORD,
 };
-use kinema_server::simulator::{Faults, RunningSimulator, SimulatorConfig};
+use evolink_sim::{Faults, RunningSimulator, SimulatorConfig};
 use rand::{rngs::StdRng, seq::SliceRandom, Rng, SeedableRng};
 use sqlx::{Connection, PgConnection, SqliteConnection};
 

@@ -13,7 +13,7 @@ use std::{
 };
 
 use common::{wait_until, PASSWORD};
-use kinema_server::simulator::{Faults, RunningSimulator, SimulatorConfig};
+use evolink_sim::{Faults, RunningSimulator, SimulatorConfig};
 
 const KEY: &str = "restart-test-key";
 

@@ -11,7 +11,7 @@ use std::{
 };
 
 use common::{setup_admin, Db, TestApp, PASSWORD};
-use kinema_server::simulator::{RunningSimulator, SimulatorConfig};
+use evolink_sim::{RunningSimulator, SimulatorConfig};
 
 async fn simulator(key: &str) -> RunningSimulator {
     RunningSimulator::start(

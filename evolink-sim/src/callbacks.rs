@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use super::state::SimState;
+use crate::state::SimState;
 
 /// Delivers the final task body to `url` following the documented retry schedule.
 pub async fn deliver(state: SimState, task_id: String, url: String, body: Value) {

@@ -6,9 +6,11 @@
 
 mod api;
 mod callbacks;
+mod clock;
 mod control;
 mod files;
 mod media;
+mod pricing;
 mod state;
 mod validate;
 

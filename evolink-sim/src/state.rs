@@ -10,9 +10,9 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::SimulatorConfig;
+use crate::SimulatorConfig;
 
-/// Faults to inject, set through `POST /__sim/faults` or [`super::RunningSimulator::set_faults`].
+/// Faults to inject, set through `POST /__sim/faults` or [`crate::RunningSimulator::set_faults`].
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Faults {

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::state::error_body;
+use crate::state::error_body;
 
 /// A refused request: the status and the body to answer with.
 pub type Refusal = (u16, Value);

@@ -1,7 +1,8 @@
-//! `kinema-server bench`: runs this very binary as the server under test and measures
-//! (1) upload throughput and the server's peak memory growth for a large video over loopback,
-//! next to a plain loopback copy of the same bytes, and (2) the time from the simulator
-//! finishing a task to the member's history showing it. Prints the figures; asserts nothing.
+//! The measurements: starts the given `kinema-server` binary as the server under test against an
+//! in-process simulator, and measures (1) upload throughput and the server's peak memory growth
+//! for a large video over loopback, next to a plain loopback copy of the same bytes, and (2) the
+//! time from the simulator finishing a task to the member's history showing it. Prints the
+//! figures; asserts nothing.
 
 use std::{
     path::{Path, PathBuf},
@@ -11,13 +12,14 @@ use std::{
 
 use tokio::io::AsyncWriteExt;
 
-use crate::simulator::{RunningSimulator, SimulatorConfig};
+use evolink_sim::{RunningSimulator, SimulatorConfig};
 
 const KEY: &str = "bench-key";
 const PASSWORD: &str = "bench password 123";
 /// A small valid MP4 with its index at the start; padded to the wanted size for the upload.
-const SEED_VIDEO: &[u8] = include_bytes!("../tests/fixtures/media/valid-index-at-start.mp4");
-const SEED_IMAGE: &[u8] = include_bytes!("../tests/fixtures/media/valid.png");
+const SEED_VIDEO: &[u8] =
+    include_bytes!("../../server/tests/fixtures/media/valid-index-at-start.mp4");
+const SEED_IMAGE: &[u8] = include_bytes!("../../server/tests/fixtures/media/valid.png");
 
 fn now_ms() -> u64 {
     SystemTime::now()
@@ -38,10 +40,9 @@ fn proc_kb(pid: u32, field: &str) -> Option<u64> {
         .ok()
 }
 
-fn start_server(dir: &Path, sim: &str) -> Result<(Child, String), String> {
+fn start_server(server_bin: &Path, dir: &Path, sim: &str) -> Result<(Child, String), String> {
     use std::io::BufRead;
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let mut child = Command::new(exe)
+    let mut child = Command::new(server_bin)
         .env("KINEMA_DATA_DIR", dir)
         .env("KINEMA_LISTEN", "127.0.0.1:0")
         .env("KINEMA_LOG", "warn")
@@ -52,7 +53,7 @@ fn start_server(dir: &Path, sim: &str) -> Result<(Child, String), String> {
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| format!("cannot start the server: {e}"))?;
+        .map_err(|e| format!("cannot start the server {}: {e}", server_bin.display()))?;
     let mut reader = std::io::BufReader::new(child.stdout.take().ok_or("no stdout")?);
     let mut line = String::new();
     loop {
@@ -159,16 +160,16 @@ async fn plain_copy(source: &Path, target: PathBuf) -> Result<Duration, String> 
     Ok(started.elapsed())
 }
 
-/// Runs the benchmark and prints its figures.
-pub async fn run(size_mb: u64, tasks: usize) -> Result<(), String> {
+/// Runs the benchmark against the `kinema-server` binary at `server_bin` and prints its figures.
+pub async fn run(server_bin: &Path, size_mb: u64, tasks: usize) -> Result<(), String> {
     let work = std::env::temp_dir().join(format!("kinema-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
-    let outcome = measure(&work, size_mb, tasks).await;
+    let outcome = measure(server_bin, &work, size_mb, tasks).await;
     let _ = std::fs::remove_dir_all(&work);
     outcome
 }
 
-async fn measure(work: &Path, size_mb: u64, tasks: usize) -> Result<(), String> {
+async fn measure(server_bin: &Path, work: &Path, size_mb: u64, tasks: usize) -> Result<(), String> {
     let sim = RunningSimulator::start(
         SimulatorConfig::new(KEY, Duration::from_secs(1)),
         ([127, 0, 0, 1], 0).into(),
@@ -176,7 +177,7 @@ async fn measure(work: &Path, size_mb: u64, tasks: usize) -> Result<(), String> 
     .await
     .map_err(|e| e.to_string())?;
     let data = work.join("data");
-    let (mut server, base) = start_server(&data, &sim.base_url)?;
+    let (mut server, base) = start_server(server_bin, &data, &sim.base_url)?;
     let pid = server.id();
     let client = reqwest::Client::builder()
         .cookie_store(true)

@@ -4,10 +4,7 @@ use std::{net::SocketAddr, time::Duration};
 
 use clap::Parser;
 
-use kinema_server::{
-    signals::stop_signal,
-    simulator::{RunningSimulator, SimulatorConfig},
-};
+use evolink_sim::{RunningSimulator, SimulatorConfig};
 
 /// A faithful EvoLink simulator (API and file service on one address) with fault injection at
 /// /__sim/faults, counters at /__sim/stats and early link expiry at /__sim/expire-results.
@@ -54,4 +51,25 @@ async fn main() {
     println!("EvoLink simulator listening at {}", sim.base_url);
     stop.await;
     sim.stop().await;
+}
+
+/// Completes on SIGINT or SIGTERM. The handlers are installed on the call, before the address is
+/// announced, so a signal right after start-up is not missed.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let interrupt = signal(SignalKind::interrupt());
+    let terminate = signal(SignalKind::terminate());
+    async move {
+        match (interrupt, terminate) {
+            (Ok(mut interrupt), Ok(mut terminate)) => {
+                tokio::select! {
+                    _ = interrupt.recv() => {},
+                    _ = terminate.recv() => {},
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
 }

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use axum::{extract::State, http::StatusCode, Json};
 
-use super::state::{Faults, SimState, SimStats};
+use crate::state::{Faults, SimState, SimStats};
 
 /// `POST /__sim/faults`: replaces the active faults.
 pub async fn set_faults(State(state): State<SimState>, Json(faults): Json<Faults>) -> StatusCode {

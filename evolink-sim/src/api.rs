@@ -12,10 +12,9 @@ use bytes::Bytes;
 use rand::{distributions::Alphanumeric, Rng};
 use serde_json::{json, Value};
 
-use app::rules::pricing::{Orientation, Quality, MICRO_PER_CREDIT};
-
-use super::{
-    callbacks, media,
+use crate::{
+    callbacks, clock, media,
+    pricing::{self, Facing, Resolution},
     state::{documented_error, error_body, Outcome, SimState, SimTask, StoredBlob},
     validate,
 };
@@ -151,7 +150,7 @@ fn new_task_id() -> String {
         .take(8)
         .map(|c| char::from(c).to_ascii_lowercase())
         .collect();
-    format!("task-unified-{}-{suffix}", app::backend::now_unix())
+    format!("task-unified-{}-{suffix}", clock::unix_seconds())
 }
 
 /// Downloads an input like the real service does; `Err` is the task error it causes.
@@ -220,16 +219,8 @@ fn planned_duration(state: &SimState) -> std::time::Duration {
 
 async fn plan_motion(state: &SimState, body: &Value) -> Result<SimTask, validate::Refusal> {
     let input = validate::motion(body)?;
-    let orientation = if input.orientation == "video" {
-        Orientation::Video
-    } else {
-        Orientation::Image
-    };
-    let quality = if input.quality == "1080p" {
-        Quality::P1080
-    } else {
-        Quality::P720
-    };
+    let facing = Facing::from_wire(&input.orientation);
+    let resolution = Resolution::from_wire(&input.quality);
     let id = new_task_id();
     let image = fetch(state, &input.image_url, "image").await;
     let video = fetch(state, &input.video_url, "video").await;
@@ -237,13 +228,13 @@ async fn plan_motion(state: &SimState, body: &Value) -> Result<SimTask, validate
         .as_ref()
         .ok()
         .and_then(|bytes| media::mp4_duration_ms(bytes))
-        .unwrap_or(u64::from(orientation.max_seconds()) * 1000);
+        .unwrap_or(u64::from(facing.longest_seconds()) * 1000);
     let seconds = state
         .data()
         .faults
         .output_seconds
-        .unwrap_or_else(|| app::rules::pricing::billed_seconds(duration_ms, orientation));
-    let too_long = duration_ms > u64::from(orientation.max_seconds()) * 1000 + 500;
+        .unwrap_or_else(|| pricing::charged_seconds(duration_ms, facing));
+    let too_long = duration_ms > u64::from(facing.longest_seconds()) * 1000 + 500;
     let outcome = match (&image, &video) {
         (Err((code, message)), _) | (_, Err((code, message))) => Outcome::Failed {
             code: code.clone(),
@@ -253,8 +244,8 @@ async fn plan_motion(state: &SimState, body: &Value) -> Result<SimTask, validate
             code: "invalid_parameters".into(),
             message: format!(
                 "The reference video is longer than {} s allowed for character_orientation {}.",
-                orientation.max_seconds(),
-                orientation.as_str()
+                facing.longest_seconds(),
+                facing.wire()
             ),
         },
         _ => match planned_failure(state) {
@@ -276,13 +267,12 @@ async fn plan_motion(state: &SimState, body: &Value) -> Result<SimTask, validate
     Ok(SimTask {
         id,
         model: MOTION_MODEL.into(),
-        created_unix: app::backend::now_unix(),
+        created_unix: clock::unix_seconds(),
         started: Instant::now(),
         finished: false,
         outcome,
         callback_url: input.callback_url,
-        credits_reserved: (i64::from(seconds) * quality.micro_credits_per_second()) as f64
-            / MICRO_PER_CREDIT as f64,
+        credits_reserved: pricing::reserved_credits(seconds, resolution),
         billing_rule: "per_second",
         video_duration: Some(seconds),
         estimated_time: state.config.task_duration.as_secs().max(1),
@@ -319,12 +309,12 @@ async fn plan_element(state: &SimState, body: &Value) -> Result<SimTask, validat
     Ok(SimTask {
         id: new_task_id(),
         model: ELEMENT_MODEL.into(),
-        created_unix: app::backend::now_unix(),
+        created_unix: clock::unix_seconds(),
         started: Instant::now(),
         finished: false,
         outcome,
         callback_url: input.callback_url,
-        credits_reserved: 1.0,
+        credits_reserved: pricing::ELEMENT_CREDITS,
         billing_rule: "per_call",
         video_duration: None,
         estimated_time: state.config.task_duration.as_secs().max(1),
@@ -350,10 +340,7 @@ async fn drive(state: SimState, task_id: String) {
         };
         task.finished = true;
         let task = task.clone();
-        let finished_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
+        let finished_ms = clock::unix_millis();
         data.stats
             .finished_at_ms
             .insert(task.id.clone(), finished_ms);

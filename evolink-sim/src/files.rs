@@ -11,8 +11,9 @@ use axum::{
 use rand::{distributions::Alphanumeric, Rng};
 use serde_json::json;
 
-use super::{
+use crate::{
     api::key_refusal,
+    clock,
     state::{SimState, StoredBlob},
 };
 
@@ -116,7 +117,7 @@ pub async fn upload_stream(
             },
         );
     }
-    let now = app::backend::now_unix();
+    let now = clock::unix_seconds();
     Json(json!({
         "success": true,
         "code": 200,
@@ -130,8 +131,8 @@ pub async fn upload_stream(
             "upload_path": upload_path,
             "file_url": format!("{}/files/{key}", state.base_url),
             "download_url": format!("{}/files/{key}", state.base_url),
-            "upload_time": app::rules::format::utc_datetime(now),
-            "expires_at": app::rules::format::utc_datetime(now + state.config.file_ttl.as_secs() as i64),
+            "upload_time": clock::file_service_time(now),
+            "expires_at": clock::file_service_time(now + state.config.file_ttl.as_secs() as i64),
         }
     }))
     .into_response()
