@@ -75,6 +75,17 @@ pub async fn create(State(state): State<SimState>, headers: HeaderMap, body: Byt
     if let Some(response) = common_faults(&state).await {
         return response;
     }
+    let idempotency_key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .filter(|key| !key.is_empty());
+    if let Some(replay) = idempotency_key
+        .as_deref()
+        .and_then(|key| replay(&state, key))
+    {
+        return replay;
+    }
     {
         let mut data = state.data();
         if data.faults.fail_next_creates > 0 {
@@ -131,6 +142,14 @@ pub async fn create(State(state): State<SimState>, headers: HeaderMap, body: Byt
     }
     let delay = {
         let mut data = state.data();
+        if let Some(key) = &idempotency_key {
+            if data.idempotency_keys.contains_key(key) {
+                // A concurrent create with the same key won the race.
+                drop(data);
+                return replay(&state, key).unwrap_or_else(|| answer(500, Value::Null));
+            }
+            data.idempotency_keys.insert(key.clone(), task.id.clone());
+        }
         data.stats.tasks_created += 1;
         data.stats.balance_used += task.credits_reserved;
         data.tasks.insert(task.id.clone(), task.clone());
@@ -142,6 +161,18 @@ pub async fn create(State(state): State<SimState>, headers: HeaderMap, body: Byt
     }
     let view = task_view(&state, &task);
     answer(200, view)
+}
+
+/// The answer to a create whose `Idempotency-Key` already made a task: that task, at once.
+fn replay(state: &SimState, key: &str) -> Option<Response> {
+    let task = {
+        let mut data = state.data();
+        let id = data.idempotency_keys.get(key).cloned()?;
+        let task = data.tasks.get(&id).cloned()?;
+        data.stats.idempotent_replays += 1;
+        task
+    };
+    Some(answer(200, task_view(state, &task)))
 }
 
 fn new_task_id() -> String {

@@ -1,6 +1,6 @@
 //! The file service: stream upload, serving uploaded files and results, quota.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::{
     extract::{Multipart, Path, State},
@@ -8,6 +8,8 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
+use bytes::Bytes;
+use futures_util::StreamExt;
 use rand::{distributions::Alphanumeric, Rng};
 use serde_json::json;
 
@@ -179,9 +181,14 @@ pub async fn serve_file(State(state): State<SimState>, Path(path): Path<String>)
 
 /// `GET /results/{task}.mp4`: a result video, until it expires.
 pub async fn serve_result(State(state): State<SimState>, Path(file): Path<String>) -> Response {
-    if state.data().faults.fail_result_downloads {
-        return (StatusCode::SERVICE_UNAVAILABLE, "Try again later.").into_response();
-    }
+    let slow_ms = {
+        let mut data = state.data();
+        data.stats.result_downloads += 1;
+        if data.faults.fail_result_downloads {
+            return (StatusCode::SERVICE_UNAVAILABLE, "Try again later.").into_response();
+        }
+        data.faults.slow_result_ms
+    };
     let task_id = file.trim_end_matches(".mp4");
     let finished = state
         .data()
@@ -192,5 +199,37 @@ pub async fn serve_result(State(state): State<SimState>, Path(file): Path<String
         return (StatusCode::NOT_FOUND, "Not found.").into_response();
     }
     let blob = state.data().results.get(task_id).cloned();
+    if slow_ms > 0 {
+        if let Some(blob) = blob
+            .as_ref()
+            .filter(|blob| blob.expires_at > Instant::now())
+        {
+            return trickle(blob.clone(), Duration::from_millis(slow_ms));
+        }
+    }
     serve(blob)
+}
+
+/// A result body sent in 16 pieces spread over `over`, like a slow link.
+fn trickle(blob: StoredBlob, over: Duration) -> Response {
+    let pieces = 16;
+    let size = blob.bytes.len().div_ceil(pieces).max(1);
+    let chunks: Vec<Bytes> = blob
+        .bytes
+        .chunks(size)
+        .map(Bytes::copy_from_slice)
+        .collect();
+    let pause = over / pieces as u32;
+    let stream = futures_util::stream::iter(chunks).then(move |chunk| async move {
+        tokio::time::sleep(pause).await;
+        Ok::<_, std::io::Error>(chunk)
+    });
+    (
+        [
+            (header::CONTENT_TYPE, blob.content_type.clone()),
+            (header::CONTENT_LENGTH, blob.bytes.len().to_string()),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response()
 }

@@ -50,6 +50,8 @@ pub struct Faults {
     pub fail_uploads: bool,
     /// Answer result downloads with 503 while set.
     pub fail_result_downloads: bool,
+    /// Stream result downloads slowly: the body arrives in 16 pieces spread over this long.
+    pub slow_result_ms: u64,
 }
 
 /// Counters for tests.
@@ -59,6 +61,10 @@ pub struct SimStats {
     pub creates: u64,
     /// Tasks created.
     pub tasks_created: u64,
+    /// Creates answered with the task an earlier create with the same `Idempotency-Key` made.
+    pub idempotent_replays: u64,
+    /// Result downloads started (successful or not).
+    pub result_downloads: u64,
     pub task_queries: u64,
     pub credits_queries: u64,
     pub uploads: u64,
@@ -109,6 +115,8 @@ pub struct StoredBlob {
 
 pub struct SimData {
     pub tasks: HashMap<String, SimTask>,
+    /// The task each `Idempotency-Key` made (EvoLink's own client sends one on every paid POST).
+    pub idempotency_keys: HashMap<String, String>,
     pub files: HashMap<String, StoredBlob>,
     pub results: HashMap<String, StoredBlob>,
     pub faults: Faults,
@@ -135,6 +143,7 @@ impl SimState {
                 .expect("HTTP client"),
             data: Arc::new(Mutex::new(SimData {
                 tasks: HashMap::new(),
+                idempotency_keys: HashMap::new(),
                 files: HashMap::new(),
                 results: HashMap::new(),
                 faults: Faults::default(),

@@ -505,6 +505,7 @@ async fn reads_survive_bursts_and_creates_are_never_repeated() {
     });
     let mut impatient = settings(&rig.sim.base_url, KEY);
     impatient.request_timeout = Duration::from_millis(500);
+    impatient.create_timeout = Duration::from_millis(500);
     let impatient = EvoLinkClient::new(impatient).unwrap();
     let before = rig.sim.stats();
     let err = impatient

@@ -318,7 +318,7 @@ impl Store {
                         .bind(element.owner_id)
                         .bind(&element.name)
                         .bind(&element.description)
-                        .bind(&element.reference_type)
+                        .bind(element.reference_type)
                         .bind(&element.voice_id)
                         .bind(&element.preview_upload_id)
                         .bind(element.created_at)
