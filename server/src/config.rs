@@ -67,6 +67,10 @@ pub struct Settings {
     /// How long a worker holds a task before another process may take it over (after a crash).
     #[arg(long, env = "KINEMA_TASK_LEASE_SECONDS", default_value_t = 60)]
     pub task_lease_seconds: u64,
+    /// The most requests per second this process sends to EvoLink; polls of many running tasks
+    /// are spaced to stay under it.
+    #[arg(long, env = "KINEMA_UPSTREAM_RPS", default_value_t = 20)]
+    pub upstream_rps: u32,
     /// Directory with the built browser files (`pkg/`), as produced by `cargo leptos build`.
     #[arg(long, env = "KINEMA_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
@@ -94,6 +98,7 @@ pub struct Config {
     pub evolink_files_base_url: String,
     pub sandbox_task_seconds: f64,
     pub task_lease_seconds: u64,
+    pub upstream_rps: u32,
     pub site_root: PathBuf,
     pub log: String,
     /// An IANA zone name, checked at start.
@@ -179,6 +184,9 @@ impl Config {
         if settings.task_lease_seconds == 0 {
             return Err(invalid("KINEMA_TASK_LEASE_SECONDS", "must be at least 1"));
         }
+        if settings.upstream_rps == 0 {
+            return Err(invalid("KINEMA_UPSTREAM_RPS", "must be at least 1"));
+        }
         let time_zone = if settings.time_zone.trim().is_empty() {
             "UTC".to_string()
         } else {
@@ -207,6 +215,7 @@ impl Config {
             evolink_files_base_url,
             sandbox_task_seconds: settings.sandbox_task_seconds,
             task_lease_seconds: settings.task_lease_seconds,
+            upstream_rps: settings.upstream_rps,
             site_root: settings.site_root,
             log: settings.log,
             time_zone,
@@ -249,6 +258,7 @@ mod tests {
             log: "info".into(),
             sandbox_task_seconds: 20.0,
             task_lease_seconds: 60,
+            upstream_rps: 20,
             time_zone: "UTC".into(),
             ..Settings::default()
         }

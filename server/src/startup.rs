@@ -71,6 +71,7 @@ impl Application {
     pub async fn build(config: Config) -> Result<Application, StartupError> {
         let engine = EngineSettings {
             lease: Duration::from_secs(config.task_lease_seconds),
+            upstream_rps: config.upstream_rps,
             ..EngineSettings::default()
         };
         Self::build_with_engine(config, engine).await
@@ -112,7 +113,7 @@ impl Application {
                 source,
             })?;
         let public_url = config.public_url_for(bound);
-        let (evolink, simulator) = connect_evolink(&config, engine.lease).await?;
+        let (evolink, simulator) = connect_evolink(&config, &engine).await?;
         let storage = Storage::new(&config.data_dir)?;
         let state = AppState::new(
             store,
@@ -210,13 +211,14 @@ impl Application {
 
 /// The EvoLink client: for the team's key, or (sandbox) for a simulator started in-process on a
 /// loopback port with a random key, reached over real HTTP like the real service. A create never
-/// waits longer than three quarters of a task `lease`.
+/// waits longer than three quarters of a task lease; requests stay under the engine's ceiling.
 async fn connect_evolink(
     config: &Config,
-    lease: Duration,
+    engine: &EngineSettings,
 ) -> Result<(EvoLinkClient, Option<RunningSimulator>), StartupError> {
     let within_lease = |mut settings: ClientSettings| {
-        settings.create_timeout = settings.create_timeout.min(lease.mul_f64(0.75));
+        settings.create_timeout = settings.create_timeout.min(engine.lease.mul_f64(0.75));
+        settings.requests_per_second = engine.upstream_rps;
         settings
     };
     if let Some(key) = &config.evolink_api_key {

@@ -52,6 +52,7 @@ struct AppStateInner {
     worker_id: String,
     http: reqwest::Client,
     billing: Billing,
+    running_tasks: tasks::RunningCount,
 }
 
 impl AppState {
@@ -88,6 +89,7 @@ impl AppState {
                 worker_id: accounts::random_token()[..8].to_string(),
                 http,
                 billing: Billing::default(),
+                running_tasks: tasks::RunningCount::default(),
             }),
         }
     }
@@ -163,6 +165,11 @@ impl AppState {
     /// The billing calendar and the ledger's clock.
     pub fn billing(&self) -> &Billing {
         &self.inner.billing
+    }
+
+    /// How many tasks are running upstream (a recent count).
+    pub fn running_tasks(&self) -> &tasks::RunningCount {
+        &self.inner.running_tasks
     }
 
     /// The one clock: ledger times, task times, deadlines and leases.

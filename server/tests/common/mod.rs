@@ -46,6 +46,7 @@ pub fn fast_engine() -> EngineSettings {
     EngineSettings {
         workers: 2,
         archive_workers: 1,
+        upstream_rps: 1000,
         reconcile_grace: Duration::from_secs(30),
         lease: Duration::from_secs(3),
         tick: Duration::from_millis(50),
@@ -67,6 +68,7 @@ pub fn test_settings(data_dir: &std::path::Path) -> Settings {
         log: "warn".into(),
         sandbox_task_seconds: 1.0,
         task_lease_seconds: 3,
+        upstream_rps: 1000,
         ..Settings::default()
     }
 }

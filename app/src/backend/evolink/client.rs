@@ -13,6 +13,7 @@ use serde::{de::DeserializeOwned, Serialize};
 
 use super::{
     error::EvoLinkError,
+    pace::RateLimiter,
     task::{Balance, UpstreamTask},
     wire::{self, paths, CreditsBody, ElementRequest, MotionRequest, TaskObject, UploadBody},
 };
@@ -89,6 +90,8 @@ pub struct ClientSettings {
     /// a worker never holds a create past the lease that fences it.
     pub create_timeout: Duration,
     pub retry: RetryPolicy,
+    /// At most this many requests per second (`KINEMA_UPSTREAM_RPS`).
+    pub requests_per_second: u32,
 }
 
 impl ClientSettings {
@@ -102,6 +105,7 @@ impl ClientSettings {
             request_timeout: Duration::from_secs(60),
             create_timeout: Duration::from_secs(45),
             retry: RetryPolicy::default(),
+            requests_per_second: 20,
         }
     }
 }
@@ -120,6 +124,7 @@ pub struct UploadedFile {
 pub struct EvoLinkClient {
     http: Client,
     settings: ClientSettings,
+    pace: RateLimiter,
 }
 
 impl EvoLinkClient {
@@ -134,7 +139,11 @@ impl EvoLinkClient {
             .map_err(|err| EvoLinkError::Unreachable {
                 detail: format!("cannot build the HTTP client: {err}"),
             })?;
-        Ok(EvoLinkClient { http, settings })
+        Ok(EvoLinkClient {
+            pace: RateLimiter::new(settings.requests_per_second),
+            http,
+            settings,
+        })
     }
 
     /// The API base URL.
@@ -208,7 +217,8 @@ impl EvoLinkClient {
                 .part("file", part)
                 .text("file_name", file_name.to_string());
             let sent = self
-                .authorized(self.http.post(&url))?
+                .authorized(self.http.post(&url))
+                .await?
                 .multipart(form)
                 .send()
                 .await;
@@ -262,7 +272,9 @@ impl EvoLinkClient {
         }
     }
 
-    fn authorized(&self, request: RequestBuilder) -> Result<RequestBuilder, EvoLinkError> {
+    /// Waits for a slot under the request ceiling, then adds the key.
+    async fn authorized(&self, request: RequestBuilder) -> Result<RequestBuilder, EvoLinkError> {
+        self.pace.acquire().await;
         Ok(request.header(AUTHORIZATION, self.settings.api_key.header()?))
     }
 
@@ -275,7 +287,8 @@ impl EvoLinkClient {
         let mut retry = 0;
         loop {
             let sent = self
-                .authorized(self.http.post(&url))?
+                .authorized(self.http.post(&url))
+                .await?
                 .header(wire::IDEMPOTENCY_KEY, idempotency_key)
                 .timeout(self.settings.create_timeout)
                 .json(body)
@@ -342,7 +355,8 @@ impl EvoLinkClient {
 
     async fn read_once<T: DeserializeOwned>(&self, url: &str) -> Result<T, EvoLinkError> {
         let response = self
-            .authorized(self.http.get(url))?
+            .authorized(self.http.get(url))
+            .await?
             .send()
             .await
             .map_err(|err| EvoLinkError::Unreachable {

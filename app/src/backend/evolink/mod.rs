@@ -2,9 +2,11 @@
 
 mod client;
 mod error;
+mod pace;
 mod task;
 pub mod wire;
 
 pub use client::{ApiKey, ClientSettings, EvoLinkClient, RetryPolicy, UploadedFile};
 pub use error::EvoLinkError;
+pub use pace::RateLimiter;
 pub use task::{Balance, TaskFailure, TaskStatus, UpstreamTask};

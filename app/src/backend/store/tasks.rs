@@ -421,6 +421,15 @@ impl Store {
         Ok(rows)
     }
 
+    /// How many tasks are in `state`.
+    pub async fn count_tasks_in(&self, state: TaskState) -> Result<i64, BackendError> {
+        let count = on_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE state = $1")
+            .bind(state)
+            .fetch_one(pool)
+            .await)?;
+        Ok(count)
+    }
+
     /// Claims the most overdue task in one of `states` whose lease is free, for `worker` until
     /// `lease_until`; the epoch goes up by one.
     pub async fn claim_due_task(

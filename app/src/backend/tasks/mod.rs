@@ -51,6 +51,9 @@ pub struct EngineSettings {
     pub reconcile_grace: Duration,
     /// Largest result accepted when archiving.
     pub max_result_bytes: u64,
+    /// The ceiling on requests per second to EvoLink; polls of many running tasks are spaced
+    /// to stay under it.
+    pub upstream_rps: u32,
 }
 
 impl Default for EngineSettings {
@@ -65,7 +68,41 @@ impl Default for EngineSettings {
             deadline: Duration::from_secs(2 * 3600),
             reconcile_grace: Duration::from_secs(15 * 60),
             max_result_bytes: 1024 * 1024 * 1024,
+            upstream_rps: 20,
         }
+    }
+}
+
+/// How many tasks are running upstream, counted at most every few seconds.
+#[derive(Debug, Default)]
+pub struct RunningCount {
+    count: std::sync::atomic::AtomicI64,
+    counted_at_ms: std::sync::atomic::AtomicI64,
+}
+
+impl RunningCount {
+    /// How long a count is used before it is counted again.
+    const FRESH_MS: i64 = 5_000;
+
+    /// The number of running tasks, counted again when the last count is older than a few
+    /// seconds (a failed count keeps the last one).
+    pub async fn estimate(&self, store: &crate::backend::store::Store, now_ms: i64) -> i64 {
+        use std::sync::atomic::Ordering;
+        let counted_at = self.counted_at_ms.load(Ordering::Relaxed);
+        if now_ms - counted_at >= Self::FRESH_MS
+            && self
+                .counted_at_ms
+                .compare_exchange(counted_at, now_ms, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        {
+            if let Ok(count) = store
+                .count_tasks_in(crate::rules::vocab::TaskState::Running)
+                .await
+            {
+                self.count.store(count, Ordering::Relaxed);
+            }
+        }
+        self.count.load(Ordering::Relaxed)
     }
 }
 

@@ -95,7 +95,7 @@ async fn step(
     else {
         return Ok(None);
     };
-    let pacing = pacing(state);
+    let pacing = pacing(state).await;
     let unchanged = |task: &TaskRecord| Outcome {
         task_id: task.id.clone(),
         from: task.state,
@@ -192,13 +192,18 @@ impl Drop for Heartbeat {
 }
 
 /// This step's pacing, with a fresh random factor.
-fn pacing(state: &AppState) -> Pacing {
+async fn pacing(state: &AppState) -> Pacing {
     let settings = state.engine();
+    let running = state
+        .running_tasks()
+        .estimate(state.store(), state.clock().now_ms())
+        .await;
     Pacing {
         poll_first_ms: settings.poll_first.as_millis() as i64,
         poll_max_ms: settings.poll_max.as_millis() as i64,
         jitter: rand::thread_rng().gen_range(0.8..=1.2),
         reconcile_grace_ms: settings.reconcile_grace.as_millis() as i64,
+        poll_spacing_ms: running * 1000 / i64::from(settings.upstream_rps.max(1)),
     }
 }
 

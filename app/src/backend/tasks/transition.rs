@@ -30,6 +30,9 @@ pub struct Pacing {
     /// How long after its first send an unconfirmed create is asked again before the task is
     /// given up and refunded, in milliseconds.
     pub reconcile_grace_ms: i64,
+    /// The shortest pause between two polls of one task, so that all running tasks together
+    /// stay under the upstream request ceiling (running tasks ÷ requests per second).
+    pub poll_spacing_ms: i64,
 }
 
 impl Pacing {
@@ -38,6 +41,13 @@ impl Pacing {
         let grown = self.poll_first_ms as f64 * 1.5f64.powi(attempts.clamp(0, 30) as i32);
         let capped = grown.min(self.poll_max_ms as f64);
         (capped * self.jitter).max(0.0) as i64
+    }
+
+    /// The pause before the next poll after `attempts` polls: the backoff, but never shorter
+    /// than the spacing the request ceiling needs.
+    pub fn poll_delay_ms(&self, attempts: i64) -> i64 {
+        self.delay_ms(attempts)
+            .max((self.poll_spacing_ms as f64 * self.jitter) as i64)
     }
 }
 
@@ -192,7 +202,7 @@ pub fn next(
             next.upstream_id = Some(upstream_id);
             next.progress = i64::from(progress);
             next.attempts = 0;
-            next.next_run_at = now_ms + pacing.delay_ms(0);
+            next.next_run_at = now_ms + pacing.poll_delay_ms(0);
             saved(next)
         }
         Observation::CreateRefused { message } => fail(
@@ -214,7 +224,12 @@ pub fn next(
             "Kinema lost the EvoLink task id. Your credits were returned.",
             now_ms,
         ),
-        Observation::PollFailed => retry(task, task.state, now_ms, pacing),
+        Observation::PollFailed => {
+            let mut next = task.clone();
+            next.attempts += 1;
+            next.next_run_at = now_ms + pacing.poll_delay_ms(next.attempts);
+            saved(next)
+        }
         Observation::Archived { key } => {
             let mut next = task.clone();
             next.state = TaskState::Completed;
@@ -295,7 +310,7 @@ fn polled(task: &TaskRecord, upstream: UpstreamTask, now_ms: i64, pacing: &Pacin
             let mut next = task.clone();
             next.progress = next.progress.max(i64::from(upstream.progress));
             next.attempts += 1;
-            next.next_run_at = now_ms + pacing.delay_ms(next.attempts);
+            next.next_run_at = now_ms + pacing.poll_delay_ms(next.attempts);
             saved(next)
         }
     }

@@ -21,6 +21,7 @@ fn pacing() -> Pacing {
         poll_max_ms: 60_000,
         jitter: 1.0,
         reconcile_grace_ms: GRACE,
+        poll_spacing_ms: 0,
     }
 }
 
@@ -570,8 +571,46 @@ fn pacing_grows_by_half_with_jitter_and_stops_at_the_maximum() {
         poll_max_ms: 10_000,
         jitter: 1.2,
         reconcile_grace_ms: GRACE,
+        poll_spacing_ms: 0,
     };
     assert_eq!(pacing.delay_ms(0), 1_200);
     assert_eq!(pacing.delay_ms(2), 2_700);
     assert_eq!(pacing.delay_ms(100), 12_000);
+}
+
+#[test]
+fn many_running_tasks_space_their_polls_to_stay_under_the_request_ceiling() {
+    // 10,000 running tasks at 20 requests per second: each may be polled every 500 s.
+    let crowded = Pacing {
+        poll_spacing_ms: 10_000 * 1000 / 20,
+        ..pacing()
+    };
+    let t = next(
+        &motion_task(TaskState::Running),
+        Observation::Polled(upstream(TaskStatus::Processing)),
+        NOW,
+        &crowded,
+    );
+    assert_eq!(t.task.next_run_at, NOW + 500_000);
+    let created = next(
+        &motion_task(TaskState::Queued),
+        observe_create(Ok(upstream(TaskStatus::Pending))),
+        NOW,
+        &crowded,
+    );
+    assert_eq!(created.task.next_run_at, NOW + 500_000);
+    // Retries of creates and archives are not polls and keep their own pace.
+    let retried = next(
+        &motion_task(TaskState::Queued),
+        Observation::PublishFailed,
+        NOW,
+        &crowded,
+    );
+    assert_eq!(retried.task.next_run_at, NOW + 6_750);
+    // With few tasks the backoff decides.
+    let t = step(
+        &motion_task(TaskState::Running),
+        Observation::Polled(upstream(TaskStatus::Processing)),
+    );
+    assert_eq!(t.task.next_run_at, NOW + 6_750);
 }
