@@ -1,7 +1,11 @@
-//! Reusable UI pieces.
+//! Reusable UI pieces; pages import from here, never from each other.
 
+pub mod account_fields;
+pub mod budget_bar;
+pub mod connection_result;
 pub mod credits;
 pub mod day_chart;
+pub mod days_switch;
 pub mod error_note;
 pub mod frame;
 pub mod live;

@@ -6,10 +6,11 @@ use leptos_meta::Title;
 use crate::api::admin::{
     list_invites, list_members, CheckEvolink, CreateInvite, SetMemberDisabled,
 };
-use crate::components::{error_note::ErrorNote, signed_in::SignedIn};
-use crate::model::{EvoLinkStatus, InviteView, MemberView};
+use crate::components::{
+    connection_result::ConnectionResult, error_note::ErrorNote, signed_in::SignedIn,
+};
+use crate::model::{InviteView, MemberView};
 use crate::rules::format::utc_datetime;
-use crate::rules::pricing::format_credits;
 
 /// Members and invites; admins only (the server answers 403 to everyone else).
 #[component]
@@ -200,34 +201,5 @@ fn ConnectionPanel() -> impl IntoView {
                     .map(|status| view! { <ConnectionResult status /> })
             }}
         </section>
-    }
-}
-
-/// What the connection check found, with the key's and the account's balance.
-#[component]
-pub fn ConnectionResult(status: EvoLinkStatus) -> impl IntoView {
-    let class = if status.ok { "success" } else { "error" };
-    let credits = |value: Option<f64>| {
-        value
-            .map(|v| format_credits((v * 1_000_000.0).round() as i64))
-            .unwrap_or_else(|| "unknown".into())
-    };
-    let token = if status.token_unlimited {
-        "no limit".to_string()
-    } else {
-        credits(status.token_remaining)
-    };
-    let account = credits(status.account_remaining);
-    let ok = status.ok;
-    view! {
-        <div class=class role="status">
-            <p>{status.message}</p>
-            <Show when=move || ok>
-                <p>
-                    "Key balance: " {token.clone()} " credits · Account balance: "
-                    {account.clone()} " credits"
-                </p>
-            </Show>
-        </div>
     }
 }

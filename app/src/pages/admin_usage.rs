@@ -8,16 +8,15 @@ use leptos_meta::Title;
 use crate::api::admin::{check_evolink, SetMemberBudget, SetTeamBudget};
 use crate::api::usage::{team_usage, AdjustCredits};
 use crate::components::{
+    budget_bar::budget_bar,
+    connection_result::ConnectionResult,
     credits::{credits_text, Usd},
     day_chart::DayChart,
+    days_switch::{chart_days, DaysSwitch},
     error_note::ErrorNote,
     signed_in::SignedIn,
 };
 use crate::model::{AppError, BreakdownView, EvoLinkStatus, MemberUsageView, TeamUsageView};
-use crate::pages::{
-    admin::ConnectionResult,
-    usage::{budget_bar, chart_days, DaysSwitch},
-};
 use crate::rules::pricing::{format_credits, format_credits_exact};
 
 /// Team usage; admins only (the server answers 403 to everyone else).

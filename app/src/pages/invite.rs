@@ -4,9 +4,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use super::setup::AccountFields;
 use crate::api::auth::{invite_details, AcceptInvite};
-use crate::components::error_note::ErrorNote;
+use crate::components::{account_fields::AccountFields, error_note::ErrorNote};
 use crate::rules::format::utc_datetime;
 
 /// Shows who invited the visitor and lets them create their account.

@@ -3,12 +3,14 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::A, hooks::use_query_map};
+use leptos_router::components::A;
 
 use crate::api::usage::my_usage;
 use crate::components::{
+    budget_bar::budget_bar,
     credits::{credits_text, Usd},
     day_chart::DayChart,
+    days_switch::{chart_days, DaysSwitch},
     live::task_changes,
     signed_in::SignedIn,
 };
@@ -21,35 +23,6 @@ pub fn UsagePage() -> impl IntoView {
     view! {
         <Title text="Usage · Kinema" />
         <SignedIn children=|_user| view! { <Usage /> } />
-    }
-}
-
-/// 30 or 90, from `?days=`.
-pub fn chart_days() -> Memo<usize> {
-    let query = use_query_map();
-    Memo::new(move |_| match query.read().get("days").as_deref() {
-        Some("90") => 90,
-        _ => 30,
-    })
-}
-
-/// Links that switch the chart between 30 and 90 days.
-#[component]
-pub fn DaysSwitch(days: usize, base: &'static str) -> impl IntoView {
-    view! {
-        <p class="days-switch">
-            {[30usize, 90]
-                .into_iter()
-                .map(|option| {
-                    let current = (option == days).then_some("page");
-                    view! {
-                        <a href=format!("{base}?days={option}") aria-current=current>
-                            {format!("Last {option} days")}
-                        </a>
-                    }
-                })
-                .collect_view()}
-        </p>
     }
 }
 
@@ -81,23 +54,13 @@ fn Usage() -> impl IntoView {
 }
 
 /// An entry's kind in words.
-pub fn kind_label(kind: &str) -> &'static str {
+fn kind_label(kind: &str) -> &'static str {
     match kind {
         "reserve" => "Reserved",
         "settle" => "Settled",
         "refund" => "Refunded",
         _ => "Adjusted by an admin",
     }
-}
-
-/// A bar of `spent` against `budget`, when there is one.
-pub fn budget_bar(spent: i64, budget: Option<i64>, label: &'static str) -> impl IntoView {
-    budget.filter(|b| *b > 0).map(|b| {
-        let percent = ((spent.max(0) as f64 / b as f64) * 100.0)
-            .clamp(0.0, 100.0)
-            .round() as u32;
-        view! { <progress max="100" value=percent aria-label=label></progress> }
-    })
 }
 
 #[component]
