@@ -182,6 +182,7 @@ pub fn ledger_csv(billing: &Billing, lines: &[LedgerLine]) -> String {
 mod tests {
     use super::*;
     use crate::backend::billing::Clock;
+    use crate::rules::vocab::EntryKind;
 
     fn line(amount: i64, reason: Option<&str>) -> LedgerLine {
         LedgerLine {
@@ -191,7 +192,7 @@ mod tests {
             task_id: Some("t1".into()),
             task_kind: Some(TaskKind::Motion),
             quality: Some(Quality::P720),
-            kind: "reserve".into(),
+            kind: EntryKind::Reserve,
             amount,
             reason: reason.map(str::to_string),
             created_at: 1_795_688_716,

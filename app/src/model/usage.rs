@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::rules::vocab::TaskKind;
+use crate::rules::vocab::{EntryKind, TaskKind};
 
 /// One ledger entry as its member sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -10,8 +10,8 @@ pub struct ChargeView {
     pub task_id: Option<String>,
     /// `motion` or `element`, for entries of a task.
     pub task_kind: Option<TaskKind>,
-    /// `reserve`, `settle`, `refund` or `adjust`.
-    pub kind: String,
+    /// What the entry records.
+    pub kind: EntryKind,
     /// Micro-credits; negative spends, positive returns.
     pub amount: i64,
     /// An admin's reason for an adjustment.

@@ -53,16 +53,6 @@ fn Usage() -> impl IntoView {
     }
 }
 
-/// An entry's kind in words.
-fn kind_label(kind: &str) -> &'static str {
-    match kind {
-        "reserve" => "Reserved",
-        "settle" => "Settled",
-        "refund" => "Refunded",
-        _ => "Adjusted by an admin",
-    }
-}
-
 #[component]
 fn UsageSummary(usage: UsageView, days: usize) -> impl IntoView {
     let spent = format_credits(usage.spent);
@@ -116,8 +106,8 @@ fn ChargeTable(charges: Vec<ChargeView>, time_zone: String) -> impl IntoView {
                     .into_iter()
                     .map(|charge| {
                         let what = match &charge.reason {
-                            Some(reason) => format!("{}: {reason}", kind_label(&charge.kind)),
-                            None => kind_label(&charge.kind).to_string(),
+                            Some(reason) => format!("{}: {reason}", charge.kind.label()),
+                            None => charge.kind.label().to_string(),
                         };
                         view! {
                             <tr>

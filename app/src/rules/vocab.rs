@@ -198,6 +198,32 @@ impl ElementStatus {
     }
 }
 
+text_enum! {
+    /// What a ledger entry records.
+    pub enum EntryKind {
+        /// A task's cost held when it was submitted.
+        Reserve = "reserve",
+        /// What a finished task did not use, released.
+        Settle = "settle",
+        /// A failed task's whole reservation, returned.
+        Refund = "refund",
+        /// An admin's adjustment, with a reason.
+        Adjust = "adjust",
+    }
+}
+
+impl EntryKind {
+    /// The entry in words, for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            EntryKind::Reserve => "Reserved",
+            EntryKind::Settle => "Settled",
+            EntryKind::Refund => "Refunded",
+            EntryKind::Adjust => "Adjusted by an admin",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,6 +238,9 @@ mod tests {
         }
         for quality in Quality::ALL {
             assert_eq!(Quality::parse(quality.as_str()), Some(*quality));
+        }
+        for kind in EntryKind::ALL {
+            assert_eq!(EntryKind::parse(kind.as_str()), Some(*kind));
         }
         assert_eq!(TaskState::parse("Completed"), None);
         assert_eq!(TaskState::parse("done"), None);

@@ -3,7 +3,7 @@
 
 use super::{on_pool, Store};
 use crate::backend::BackendError;
-use crate::rules::vocab::{Quality, TaskKind, TaskState};
+use crate::rules::vocab::{EntryKind, Quality, TaskKind, TaskState};
 
 /// A ledger row.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -11,7 +11,7 @@ pub struct LedgerRecord {
     pub id: i64,
     pub user_id: i64,
     pub task_id: Option<String>,
-    pub kind: String,
+    pub kind: EntryKind,
     pub amount: i64,
     pub reason: Option<String>,
     pub created_at: i64,
@@ -27,7 +27,7 @@ pub struct LedgerLine {
     /// What the task made, when the entry belongs to a task.
     pub task_kind: Option<TaskKind>,
     pub quality: Option<Quality>,
-    pub kind: String,
+    pub kind: EntryKind,
     pub amount: i64,
     pub reason: Option<String>,
     pub created_at: i64,

@@ -3,7 +3,7 @@
 
 use super::{ledger::SPENT_SINCE, on_pool, NewElement, Store};
 use crate::backend::{tasks::TaskParams, BackendError};
-use crate::rules::vocab::{Quality, StatusFilter, TaskKind, TaskState};
+use crate::rules::vocab::{EntryKind, Quality, StatusFilter, TaskKind, TaskState};
 
 /// A task as the engine and the views use it: words typed, parameters decoded.
 #[derive(Debug, Clone, PartialEq)]
@@ -141,8 +141,8 @@ fn states_sql(first: usize, count: usize) -> String {
 /// A ledger entry to write together with a task change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LedgerWrite {
-    /// `settle` or `refund`.
-    pub kind: &'static str,
+    /// `Settle` or `Refund`.
+    pub kind: EntryKind,
     pub amount: i64,
 }
 
@@ -150,7 +150,7 @@ impl LedgerWrite {
     /// Settles a task, releasing `released` micro-credits of its reservation.
     pub fn settle(released: i64) -> LedgerWrite {
         LedgerWrite {
-            kind: "settle",
+            kind: EntryKind::Settle,
             amount: released,
         }
     }
@@ -158,7 +158,7 @@ impl LedgerWrite {
     /// Refunds a task's whole reservation of `reserved` micro-credits.
     pub fn refund(reserved: i64) -> LedgerWrite {
         LedgerWrite {
-            kind: "refund",
+            kind: EntryKind::Refund,
             amount: reserved,
         }
     }

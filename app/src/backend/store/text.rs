@@ -6,7 +6,7 @@ use sqlx::{encode::IsNull, error::BoxDynError, Database, Decode, Encode, Type};
 use crate::rules::{
     element_inputs::ReferenceType,
     motion_inputs::{ImageFormat, VideoFormat},
-    vocab::{Orientation, Quality, TaskKind, TaskState, UploadKind},
+    vocab::{EntryKind, Orientation, Quality, TaskKind, TaskState, UploadKind},
 };
 
 /// Implements `Type`, `Encode` and `Decode` for text enums by delegating to `str`.
@@ -60,4 +60,5 @@ text_columns!(
     ReferenceType,
     ImageFormat,
     VideoFormat,
+    EntryKind,
 );
