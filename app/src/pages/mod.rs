@@ -1,4 +1,5 @@
-//! One file per page.
+//! One module per page; a page too big for one file gets a folder (elements/). Pages import
+//! shared pieces from `components`, never from each other.
 
 pub mod admin;
 pub mod admin_usage;

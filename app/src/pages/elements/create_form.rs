@@ -1,135 +1,30 @@
-//! The Elements page: create a custom element from a video or from images, and the team's
-//! library (search, status, edit the description, remove).
+//! The form that creates an element from a video or from images.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
-use crate::api::elements::{list_elements, CreateElement, DescribeElement, RemoveElement};
+use crate::api::elements::CreateElement;
 use crate::browser;
 use crate::components::{
-    error_note::ErrorNote, live::task_changes, radio_choice::RadioChoice, signed_in::SignedIn,
-    upload_field::UploadField,
+    error_note::ErrorNote, radio_choice::RadioChoice, upload_field::UploadField,
 };
-use crate::model::{ElementView, UploadPurpose, UploadView};
-use crate::rules::{
-    element_inputs::{
-        check_description, check_refer_count, check_text, check_voice_id, ReferenceType,
-        DESCRIPTION_MAX_CHARS, NAME_MAX_CHARS,
-    },
-    format::utc_datetime,
-    vocab::{ElementStatus, UploadKind},
+use crate::model::{UploadPurpose, UploadView};
+use crate::rules::element_inputs::{
+    check_description, check_refer_count, check_text, check_voice_id, ReferenceType,
+    DESCRIPTION_MAX_CHARS, NAME_MAX_CHARS,
 };
 
 const IMAGE_ACCEPT: &str = "image/jpeg,image/png,.jpg,.jpeg,.png";
 const IMAGE_HINT: &str =
     "JPG or PNG, up to 10 MB, both sides at least 300 px, aspect between 1:2.5 and 2.5:1.";
 
-/// Elements; signed-in members only.
-#[component]
-pub fn ElementsPage() -> impl IntoView {
-    view! {
-        <Title text="Elements · Kinema" />
-        <SignedIn children=|_user| view! { <Elements /> } />
-    }
-}
-
-#[component]
-fn Elements() -> impl IntoView {
-    let create = ServerAction::<CreateElement>::new();
-    let describe = ServerAction::<DescribeElement>::new();
-    let remove = ServerAction::<RemoveElement>::new();
-    let search = RwSignal::new(String::new());
-    let changes = task_changes(None);
-    let tick = RwSignal::new(0u32);
-    let library = Resource::new(
-        move || {
-            (
-                search.get(),
-                changes.get(),
-                tick.get(),
-                create.version().get(),
-                describe.version().get(),
-                remove.version().get(),
-            )
-        },
-        |(search, ..)| list_elements(Some(search)),
-    );
-    // Elements take minutes: while one is being created, look again every 20 s (for its elapsed
-    // time, and for other members' elements, which live events do not cover). Browser only;
-    // nothing is refetched while everything is final, so an open edit form stays put.
-    Effect::new(move |_| {
-        let creating = move || {
-            library.with_untracked(|list| {
-                list.as_ref()
-                    .and_then(|list| list.as_ref().ok())
-                    .is_some_and(|list| list.iter().any(|e| e.status == ElementStatus::Creating))
-            })
-        };
-        if let Ok(handle) = set_interval_with_handle(
-            move || {
-                if creating() {
-                    tick.update(|t| *t += 1);
-                }
-            },
-            std::time::Duration::from_secs(20),
-        ) {
-            on_cleanup(move || handle.clear());
-        }
-    });
-    view! {
-        <CreateForm action=create />
-        <section class="card">
-            <div class="row-between">
-                <h2>"Team library"</h2>
-                <input
-                    type="search"
-                    placeholder="Search by name or description"
-                    aria-label="Search elements"
-                    prop:value=move || search.get()
-                    on:input=move |event| search.set(event_target_value(&event))
-                />
-            </div>
-            <p class="hint">
-                "Everyone on the team can use these in the studio. The creator or an admin can change a description or remove an element from this library."
-            </p>
-            <ErrorNote value=describe.value() />
-            <ErrorNote value=remove.value() />
-            <Transition fallback=|| {
-                view! { <p>"Loading…"</p> }
-            }>
-                {move || Suspend::new(async move {
-                    match library.await {
-                        Ok(list) if list.is_empty() => {
-                            view! { <p>"No elements yet."</p> }.into_any()
-                        }
-                        Ok(list) => {
-                            view! {
-                                <ul class="element-grid">
-                                    {list
-                                        .into_iter()
-                                        .map(|element| {
-                                            view! { <ElementCard element describe remove /> }
-                                        })
-                                        .collect_view()}
-                                </ul>
-                            }
-                                .into_any()
-                        }
-                        Err(err) => view! { <p class="error">{err.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
-        </section>
-    }
-}
-
 /// A text field's `12 / 20` counter.
 fn counter(text: RwSignal<String>, max: usize) -> impl Fn() -> String {
     move || format!("{} / {max}", text.with(|t| t.trim().chars().count()))
 }
 
+/// Name, description, the inputs it is made from, and Create.
 #[component]
-fn CreateForm(action: ServerAction<CreateElement>) -> impl IntoView {
+pub(super) fn CreateForm(action: ServerAction<CreateElement>) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
     let reference = RwSignal::new(ReferenceType::Video);
@@ -369,150 +264,5 @@ fn CreateForm(action: ServerAction<CreateElement>) -> impl IntoView {
                 </button>
             </form>
         </section>
-    }
-}
-
-fn elapsed(seconds: i64) -> String {
-    match seconds {
-        s if s < 60 => format!("{s} s"),
-        s if s < 3600 => format!("{} min", s / 60),
-        s => format!("{} h {} min", s / 3600, (s % 3600) / 60),
-    }
-}
-
-#[component]
-fn ElementCard(
-    element: ElementView,
-    describe: ServerAction<DescribeElement>,
-    remove: ServerAction<RemoveElement>,
-) -> impl IntoView {
-    let preview = format!("/api/elements/{}/preview", element.id);
-    let status = match element.status {
-        ElementStatus::Ready => "Ready".to_string(),
-        ElementStatus::Failed => format!(
-            "Failed: {}",
-            element
-                .failure
-                .clone()
-                .unwrap_or_else(|| "EvoLink could not create it.".into())
-        ),
-        ElementStatus::Creating => format!(
-            "Creating · {} so far · {}%",
-            elapsed(element.age_seconds),
-            element.progress
-        ),
-    };
-    let kind = if element.reference_type == ReferenceType::Video {
-        "Made from a video"
-    } else {
-        "Made from images"
-    };
-    let id = element.id.clone();
-    let description = element.description.clone();
-    let name = element.name.clone();
-    view! {
-        <li class=format!("element-card status-{}", element.status) data-element=element.id.clone()>
-            {if element.preview_kind == UploadKind::Video {
-                view! {
-                    <video
-                        class="thumb"
-                        src=preview
-                        muted
-                        preload="metadata"
-                        aria-hidden="true"
-                    ></video>
-                }
-                    .into_any()
-            } else {
-                view! { <img class="thumb" src=preview alt="" /> }.into_any()
-            }}
-            <div>
-                <h3>{element.name.clone()}</h3>
-                <p class="element-description">{element.description.clone()}</p>
-                <p class="hint">
-                    {format!(
-                        "{kind} · by {} · {}",
-                        element.creator,
-                        utc_datetime(element.created_at),
-                    )} {element.voice_id.clone().map(|v| format!(" · voice {v}"))}
-                </p>
-                <p class="status" role="status">
-                    {status}
-                </p>
-                {element
-                    .can_edit
-                    .then(|| view! { <ElementActions id name description describe remove /> })}
-            </div>
-        </li>
-    }
-}
-
-/// Edit-description and remove controls, for the creator or an admin.
-#[component]
-fn ElementActions(
-    id: String,
-    name: String,
-    description: String,
-    describe: ServerAction<DescribeElement>,
-    remove: ServerAction<RemoveElement>,
-) -> impl IntoView {
-    let editing = RwSignal::new(false);
-    let confirming = RwSignal::new(false);
-    let edit_form = {
-        let id = id.clone();
-        move || {
-            let (id, description) = (id.clone(), description.clone());
-            editing.get().then(move || {
-                view! {
-                    <ActionForm action=describe>
-                        <input type="hidden" name="id" value=id />
-                        <textarea name="description" rows="2" aria-label="New description">
-                            {description}
-                        </textarea>
-                        <button type="submit" class="small">
-                            "Save description"
-                        </button>
-                    </ActionForm>
-                }
-            })
-        }
-    };
-    let remove_form = move || {
-        let id = id.clone();
-        confirming.get().then(move || {
-            view! {
-                <ActionForm action=remove>
-                    <input type="hidden" name="id" value=id />
-                    <p class="hint">
-                        "This removes it from Kinema's library only: EvoLink has no way to delete elements, so it still exists there. Tasks that used it keep their results."
-                    </p>
-                    <button type="submit" class="small danger">
-                        "Remove from library"
-                    </button>
-                </ActionForm>
-            }
-        })
-    };
-    view! {
-        <div class="row">
-            <button
-                type="button"
-                class="small secondary"
-                on:click=move |_| editing.update(|e| *e = !*e)
-                aria-label=format!("Edit description of {name}")
-            >
-                "Edit description"
-            </button>
-            <button
-                type="button"
-                class="small secondary"
-                on:click=move |_| confirming.set(true)
-                aria-label=format!("Remove {name}")
-            >
-                "Remove"
-            </button>
-        </div>
-        {edit_form}
-        {remove_form}
     }
 }
