@@ -9,11 +9,12 @@ use crate::model::{
 };
 use crate::rules::{
     pricing::format_credits_exact,
+    usage::CHART_DAYS_MAX,
     vocab::{Quality, TaskKind},
 };
 
 /// Days the usage charts cover.
-pub const CHART_DAYS: u32 = 90;
+pub const CHART_DAYS: u32 = CHART_DAYS_MAX;
 /// Entries shown on a member's usage page (the CSV has them all).
 const CHARGES_SHOWN: i64 = 200;
 

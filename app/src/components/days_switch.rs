@@ -4,24 +4,30 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-/// 30 or 90, from `?days=`.
+use crate::rules::usage::CHART_DAY_CHOICES;
+
+/// The chart's range from `?days=`: one of `CHART_DAY_CHOICES`, else the first.
 pub fn chart_days() -> Memo<usize> {
     let query = use_query_map();
-    Memo::new(move |_| match query.read().get("days").as_deref() {
-        Some("90") => 90,
-        _ => 30,
+    Memo::new(move |_| {
+        let asked = query.read().get("days");
+        let days = CHART_DAY_CHOICES
+            .into_iter()
+            .find(|days| asked.as_deref() == Some(days.to_string().as_str()))
+            .unwrap_or(CHART_DAY_CHOICES[0]);
+        days as usize
     })
 }
 
-/// Links that switch the chart between 30 and 90 days.
+/// Links that switch the chart between its ranges.
 #[component]
 pub fn DaysSwitch(days: usize, base: &'static str) -> impl IntoView {
     view! {
         <p class="days-switch">
-            {[30usize, 90]
+            {CHART_DAY_CHOICES
                 .into_iter()
                 .map(|option| {
-                    let current = (option == days).then_some("page");
+                    let current = (option as usize == days).then_some("page");
                     view! {
                         <a href=format!("{base}?days={option}") aria-current=current>
                             {format!("Last {option} days")}

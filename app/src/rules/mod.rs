@@ -6,4 +6,5 @@ pub mod format;
 pub mod motion_inputs;
 pub mod pricing;
 pub mod task_errors;
+pub mod usage;
 pub mod vocab;
