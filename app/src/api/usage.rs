@@ -35,17 +35,13 @@ pub async fn team_usage() -> Result<TeamUsageView, AppError> {
 #[server(prefix = "/api", endpoint = "adjust_credits")]
 pub async fn adjust_credits(user_id: i64, credits: String, reason: String) -> Result<(), AppError> {
     use crate::backend::{context, BackendError};
-    use crate::rules::pricing::parse_signed_credits;
+    use crate::rules::pricing::{check_adjustment_reason, parse_signed_credits};
     context::respond(
         async {
             context::require_admin()?;
             let amount = parse_signed_credits(&credits).map_err(BackendError::Invalid)?;
             let reason = reason.trim();
-            if reason.is_empty() || reason.chars().count() > 200 {
-                return Err(BackendError::Invalid(
-                    "Give a reason for the adjustment (up to 200 characters).".into(),
-                ));
-            }
+            check_adjustment_reason(reason).map_err(BackendError::Invalid)?;
             let state = context::state()?;
             if state.store().user_by_id(user_id).await?.is_none() {
                 return Err(BackendError::NotFound);

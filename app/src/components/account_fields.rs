@@ -2,7 +2,9 @@
 
 use leptos::prelude::*;
 
-use crate::rules::accounts::PASSWORD_MIN_CHARS;
+use crate::rules::accounts::{
+    DISPLAY_NAME_MAX_CHARS, PASSWORD_MIN_CHARS, USERNAME_MAX_CHARS, USERNAME_MIN_CHARS,
+};
 
 /// Username, display name and a password typed twice.
 #[component]
@@ -16,8 +18,8 @@ pub fn AccountFields() -> impl IntoView {
                 name="username"
                 autocomplete="username"
                 required
-                minlength="3"
-                maxlength="32"
+                minlength=USERNAME_MIN_CHARS
+                maxlength=USERNAME_MAX_CHARS
                 aria-describedby="username-hint"
             />
             <small id="username-hint">"Letters, digits, '.', '_' and '-'."</small>
@@ -29,7 +31,7 @@ pub fn AccountFields() -> impl IntoView {
                 name="display_name"
                 autocomplete="name"
                 required
-                maxlength="60"
+                maxlength=DISPLAY_NAME_MAX_CHARS
             />
         </div>
         <div class="field">

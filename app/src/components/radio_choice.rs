@@ -12,7 +12,7 @@ pub fn RadioChoice<T: Word>(
     value: T,
     label: &'static str,
     selected: RwSignal<T>,
-    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional, into)] hint: Option<String>,
     #[prop(optional, into)] disabled: Signal<bool>,
 ) -> impl IntoView {
     view! {

@@ -8,7 +8,7 @@ use crate::model::{UploadPurpose, UploadView};
 use crate::rules::{
     element_inputs,
     format::human_bytes,
-    motion_inputs::{check_image, check_video},
+    motion_inputs::{check_image, check_video, seconds},
     pricing::Orientation,
 };
 
@@ -28,7 +28,7 @@ pub fn UploadField(
     label: &'static str,
     purpose: UploadPurpose,
     accept: &'static str,
-    hint: &'static str,
+    #[prop(into)] hint: String,
     value: RwSignal<Option<UploadView>>,
     /// The input's DOM id, when one page has several fields of the same purpose.
     #[prop(optional)]
@@ -123,10 +123,10 @@ pub fn UploadField(
             let size = human_bytes(upload.bytes);
             match upload.duration_ms {
                 Some(ms) => format!(
-                    "{}×{} px · {:.1} s · {size}",
+                    "{}×{} px · {} · {size}",
                     upload.width,
                     upload.height,
-                    ms as f64 / 1000.0
+                    seconds(ms)
                 ),
                 None => format!("{}×{} px · {size}", upload.width, upload.height),
             }

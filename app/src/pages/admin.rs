@@ -10,7 +10,10 @@ use crate::components::{
     connection_result::ConnectionResult, error_note::ErrorNote, signed_in::SignedIn,
 };
 use crate::model::{InviteView, MemberView};
-use crate::rules::format::utc_datetime;
+use crate::rules::{
+    accounts::{INVITE_HOURS_DEFAULT, INVITE_HOURS_MAX, INVITE_HOURS_MIN},
+    format::utc_datetime,
+};
 
 /// Members and invites; admins only (the server answers 403 to everyone else).
 #[component]
@@ -74,7 +77,13 @@ fn AdminPanels() -> impl IntoView {
                 </label>
                 <label>
                     "Link works for (hours)"
-                    <input name="hours" type="number" min="1" max="720" value="72" />
+                    <input
+                        name="hours"
+                        type="number"
+                        min=INVITE_HOURS_MIN
+                        max=INVITE_HOURS_MAX
+                        value=INVITE_HOURS_DEFAULT
+                    />
                 </label>
                 <ErrorNote value=create_invite.value() />
                 <button type="submit">"Create invite link"</button>

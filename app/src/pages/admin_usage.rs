@@ -17,7 +17,7 @@ use crate::components::{
     signed_in::SignedIn,
 };
 use crate::model::{AppError, BreakdownView, EvoLinkStatus, MemberUsageView, TeamUsageView};
-use crate::rules::pricing::{format_credits, format_credits_exact};
+use crate::rules::pricing::{format_credits, format_credits_exact, ADJUSTMENT_REASON_MAX_CHARS};
 
 /// Team usage; admins only (the server answers 403 to everyone else).
 #[component]
@@ -167,7 +167,7 @@ fn TeamSummary(
                 </select>
             </label>
             <label>"Credits" <input name="credits" inputmode="decimal" required /></label>
-            <label>"Reason" <input name="reason" maxlength="200" required /></label>
+            <label>"Reason" <input name="reason" maxlength=ADJUSTMENT_REASON_MAX_CHARS required /></label>
             <button type="submit" class="small">
                 "Add adjustment"
             </button>

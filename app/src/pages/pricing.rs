@@ -7,9 +7,16 @@ use crate::components::{
     credits::{credits_text, usd_suffix},
     signed_in::SignedIn,
 };
-use crate::rules::pricing::{
-    format_credits, format_credits_exact, motion_cost, Orientation, Quality, ELEMENT_MICRO_CREDITS,
+use crate::rules::{
+    motion_inputs::whole_seconds,
+    pricing::{
+        credits_in_words, format_credits, format_credits_exact, motion_cost, Orientation, Quality,
+        ELEMENT_MICRO_CREDITS,
+    },
 };
+
+/// The output length the price examples are worked out for.
+const EXAMPLE_MS: u64 = 8_000;
 
 /// The price table; signed-in members only.
 #[component]
@@ -23,7 +30,29 @@ pub fn PricingPage() -> impl IntoView {
 #[component]
 fn Pricing() -> impl IntoView {
     let per_second = |quality: Quality| format_credits_exact(quality.micro_credits_per_second());
-    let example = |quality: Quality| credits_text(motion_cost(quality, Orientation::Video, 8_000));
+    let example = |quality: Quality| {
+        format!(
+            "{}: {}",
+            whole_seconds(EXAMPLE_MS),
+            credits_text(motion_cost(quality, Orientation::Video, EXAMPLE_MS))
+        )
+    };
+    let cap = |orientation: Orientation| {
+        format!(
+            "{} s with \"{}\"",
+            orientation.max_seconds(),
+            orientation.label()
+        )
+    };
+    let billing_rule = format!(
+        "Motion Control is billed per second of output, rounded to the nearest second. The output follows the motion video and is capped at {} and {}.",
+        cap(Orientation::Image),
+        cap(Orientation::Video),
+    );
+    let element_rule = format!(
+        "Creating a custom element costs {}; a failed creation is refunded in full.",
+        credits_in_words(ELEMENT_MICRO_CREDITS),
+    );
     view! {
         <section class="card">
             <h1>"Pricing"</h1>
@@ -41,14 +70,14 @@ fn Pricing() -> impl IntoView {
                         <td>
                             {format!("{} credits per output second", per_second(Quality::P720))}
                         </td>
-                        <td>{format!("8 s: {}", example(Quality::P720))}</td>
+                        <td>{example(Quality::P720)}</td>
                     </tr>
                     <tr>
                         <td>"Motion Control, 1080p"</td>
                         <td>
                             {format!("{} credits per output second", per_second(Quality::P1080))}
                         </td>
-                        <td>{format!("8 s: {}", example(Quality::P1080))}</td>
+                        <td>{example(Quality::P1080)}</td>
                     </tr>
                     <tr>
                         <td>"Custom element"</td>
@@ -64,18 +93,14 @@ fn Pricing() -> impl IntoView {
             </table>
             <h2>"How billing works"</h2>
             <ul>
-                <li>
-                    "Motion Control is billed per second of output, rounded to the nearest second. The output follows the motion video and is capped at 10 s with \"Match image\" and 30 s with \"Match video\"."
-                </li>
+                <li>{billing_rule}</li>
                 <li>
                     "The cost is held when you press Generate and settled when the task finishes, on the output length EvoLink reports."
                 </li>
                 <li>
                     "A failed or timed-out task costs nothing: what was held is returned in full."
                 </li>
-                <li>
-                    "Creating a custom element costs 1 credit; a failed creation is refunded in full."
-                </li>
+                <li>{element_rule}</li>
             </ul>
         </section>
     }

@@ -16,7 +16,10 @@ use crate::components::{
 use crate::model::{AppError, ElementView, UploadPurpose, UploadView};
 use crate::rules::{
     element_inputs::ReferenceType,
-    motion_inputs::{check_video, VideoFacts, VideoFormat, PROMPT_MAX_CHARS},
+    motion_inputs::{
+        check_video, image_hint, video_hint, VideoFacts, VideoFormat, IMAGE_ACCEPT,
+        PROMPT_MAX_CHARS, VIDEO_ACCEPT,
+    },
     pricing::{format_credits, format_usd, motion_cost},
     vocab::{Orientation, Quality},
 };
@@ -181,15 +184,15 @@ fn Studio() -> impl IntoView {
                     <UploadField
                         label="Character image"
                         purpose=UploadPurpose::CharacterImage
-                        accept="image/jpeg,image/png,.jpg,.jpeg,.png"
-                        hint="JPG or PNG, up to 10 MB, both sides at least 300 px, aspect between 1:2.5 and 2.5:1."
+                        accept=IMAGE_ACCEPT
+                        hint=image_hint()
                         value=image
                     />
                     <UploadField
                         label="Motion video"
                         purpose=UploadPurpose::MotionVideo
-                        accept="video/mp4,video/quicktime,.mp4,.mov"
-                        hint="MP4 or MOV, up to 100 MB, 3–30 s, each side 340–3850 px."
+                        accept=VIDEO_ACCEPT
+                        hint=video_hint()
                         value=video
                     />
                 </div>
@@ -208,16 +211,16 @@ fn Studio() -> impl IntoView {
                     <RadioChoice
                         name="orientation"
                         value=Orientation::Image
-                        label="Match image"
-                        hint=" — faces the way the image does; video up to 10 s."
+                        label=Orientation::Image.label()
+                        hint=format!(" — {}", Orientation::Image.hint())
                         selected=orientation
                         disabled=Signal::derive(move || !element.get().is_empty())
                     />
                     <RadioChoice
                         name="orientation"
                         value=Orientation::Video
-                        label="Match video"
-                        hint=" — faces the way the video does; video up to 30 s."
+                        label=Orientation::Video.label()
+                        hint=format!(" — {}", Orientation::Video.hint())
                         selected=orientation
                     />
                     <Show when=move || !element.get().is_empty()>

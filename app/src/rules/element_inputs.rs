@@ -3,7 +3,9 @@
 //! uploading and before creating; the server checks again with the same functions.
 
 pub use super::motion_inputs::check_image_as as check_image;
-use super::motion_inputs::{megabytes, seconds, VideoFacts, VideoFormat, VIDEO_MAX_BYTES};
+use super::motion_inputs::{
+    megabytes, seconds, whole_megabytes, whole_seconds, VideoFacts, VideoFormat, VIDEO_MAX_BYTES,
+};
 
 /// Longest element name.
 pub const NAME_MAX_CHARS: usize = 20;
@@ -19,6 +21,18 @@ pub const REFER_IMAGES_MIN: usize = 1;
 pub const REFER_IMAGES_MAX: usize = 3;
 /// Longest voice ID accepted.
 pub const VOICE_ID_MAX_CHARS: usize = 64;
+/// What the file picker offers for a reference video (the formats `check_video` accepts).
+pub const VIDEO_ACCEPT: &str = "video/mp4,video/quicktime,video/webm,.mp4,.mov,.webm";
+
+/// What the reference video field tells people before they choose a file.
+pub fn video_hint() -> String {
+    format!(
+        "MP4, MOV or WEBM, up to {}, at most {}, {VIDEO_MIN_WIDTH}–{VIDEO_MAX_WIDTH} px wide. It \
+         must show one person with a clearly visible face throughout.",
+        whole_megabytes(VIDEO_MAX_BYTES),
+        whole_seconds(VIDEO_MAX_MS)
+    )
+}
 
 super::vocab::text_enum! {
     /// How an element is made (as stored and sent by forms).
@@ -89,8 +103,9 @@ pub fn check_video(facts: &VideoFacts) -> Vec<String> {
     }
     if facts.bytes > VIDEO_MAX_BYTES {
         problems.push(format!(
-            "Element video is {}; it must be at most 100 MB.",
-            megabytes(facts.bytes)
+            "Element video is {}; it must be at most {}.",
+            megabytes(facts.bytes),
+            whole_megabytes(VIDEO_MAX_BYTES)
         ));
     }
     if !(VIDEO_MIN_WIDTH..=VIDEO_MAX_WIDTH).contains(&facts.width) {
@@ -101,8 +116,9 @@ pub fn check_video(facts: &VideoFacts) -> Vec<String> {
     }
     if facts.duration_ms > VIDEO_MAX_MS {
         problems.push(format!(
-            "Element video is {}; it must be at most 8 s.",
-            seconds(facts.duration_ms)
+            "Element video is {}; it must be at most {}.",
+            seconds(facts.duration_ms),
+            whole_seconds(VIDEO_MAX_MS)
         ));
     }
     problems
@@ -180,6 +196,22 @@ mod tests {
                 ..video(720, 5_000)
             }),
             vec!["Element video must be an MP4, MOV or WEBM file."]
+        );
+    }
+
+    #[test]
+    fn the_video_hint_and_size_limit_name_the_limits() {
+        assert_eq!(
+            video_hint(),
+            "MP4, MOV or WEBM, up to 100 MB, at most 8 s, 720–2160 px wide. It must show one \
+             person with a clearly visible face throughout."
+        );
+        assert_eq!(
+            check_video(&VideoFacts {
+                bytes: 101 * 1024 * 1024,
+                ..video(720, 5_000)
+            }),
+            vec!["Element video is 101.0 MB; it must be at most 100 MB."]
         );
     }
 

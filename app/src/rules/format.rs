@@ -22,6 +22,19 @@ pub fn human_bytes(bytes: u64) -> String {
     }
 }
 
+/// A whole number with thousands separated by commas: `65,536`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar.
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -38,7 +51,7 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 
 #[cfg(test)]
 mod tests {
-    use super::utc_datetime;
+    use super::{thousands, utc_datetime};
 
     #[test]
     fn formats_known_instants() {
@@ -47,5 +60,14 @@ mod tests {
         assert_eq!(utc_datetime(1_798_286_700), "2026-12-26 12:05 UTC");
         assert_eq!(super::human_bytes(20_649), "21 kB");
         assert_eq!(super::human_bytes(5 * 1024 * 1024 + 300_000), "5.3 MB");
+    }
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(65_536), "65,536");
+        assert_eq!(thousands(100_000_000), "100,000,000");
     }
 }

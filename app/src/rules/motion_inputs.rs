@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::format::thousands;
 use super::pricing::Orientation;
 
 /// Largest character image.
@@ -28,6 +29,10 @@ pub const VIDEO_MAX_SIDE: u32 = 3850;
 pub const VIDEO_MIN_MS: u64 = 3_000;
 /// Longest prompt.
 pub const PROMPT_MAX_CHARS: usize = 2500;
+/// What the file picker offers for an image (the formats `check_image_as` accepts).
+pub const IMAGE_ACCEPT: &str = "image/jpeg,image/png,.jpg,.jpeg,.png";
+/// What the file picker offers for a motion video (the formats `check_video` accepts).
+pub const VIDEO_ACCEPT: &str = "video/mp4,video/quicktime,.mp4,.mov";
 
 super::vocab::text_enum! {
     /// Image formats, as decided from the bytes.
@@ -100,12 +105,52 @@ pub fn seconds(ms: u64) -> String {
     format!("{:.1} s", ms as f64 / 1000.0)
 }
 
+/// A size limit in whole megabytes: `10 MB`.
+pub fn whole_megabytes(bytes: u64) -> String {
+    format!("{} MB", bytes / (1024 * 1024))
+}
+
+/// A length limit in whole seconds: `8 s`.
+pub fn whole_seconds(ms: u64) -> String {
+    format!("{} s", ms / 1000)
+}
+
+/// The accepted aspect ratios: `between 1:2.5 and 2.5:1`.
+pub fn aspect_range() -> String {
+    format!("between 1:{ASPECT_MAX} and {ASPECT_MAX}:1")
+}
+
+/// What an image field tells people before they choose a file.
+pub fn image_hint() -> String {
+    format!(
+        "JPG or PNG, up to {}, both sides at least {IMAGE_MIN_SIDE} px, aspect {}.",
+        whole_megabytes(IMAGE_MAX_BYTES),
+        aspect_range()
+    )
+}
+
+/// What the motion video field tells people before they choose a file; the longest length is
+/// the one the roomiest orientation allows.
+pub fn video_hint() -> String {
+    let longest = Orientation::ALL
+        .iter()
+        .map(|o| o.max_seconds())
+        .max()
+        .unwrap_or(0);
+    format!(
+        "MP4 or MOV, up to {}, {}–{longest} s, each side {VIDEO_MIN_SIDE}–{VIDEO_MAX_SIDE} px.",
+        whole_megabytes(VIDEO_MAX_BYTES),
+        VIDEO_MIN_MS / 1000
+    )
+}
+
 fn aspect_problem(what: &str, width: u32, height: u32) -> Option<String> {
     let (long, short) = (width.max(height) as f64, width.min(height).max(1) as f64);
     (long / short > ASPECT_MAX).then(|| {
         format!(
-            "{what} is {width}×{height} px (aspect {:.2}:1); it must be between 1:2.5 and 2.5:1.",
-            long / short
+            "{what} is {width}×{height} px (aspect {:.2}:1); it must be {}.",
+            long / short,
+            aspect_range()
         )
     })
 }
@@ -125,8 +170,9 @@ pub fn check_image_as(what: &str, facts: &ImageFacts) -> Vec<String> {
     }
     if facts.bytes > IMAGE_MAX_BYTES {
         problems.push(format!(
-            "{what} is {}; it must be at most 10 MB.",
-            megabytes(facts.bytes)
+            "{what} is {}; it must be at most {}.",
+            megabytes(facts.bytes),
+            whole_megabytes(IMAGE_MAX_BYTES)
         ));
     }
     if facts.width < IMAGE_MIN_SIDE || facts.height < IMAGE_MIN_SIDE {
@@ -137,8 +183,10 @@ pub fn check_image_as(what: &str, facts: &ImageFacts) -> Vec<String> {
     }
     if facts.width > IMAGE_MAX_SIDE || facts.height > IMAGE_MAX_SIDE {
         problems.push(format!(
-            "{what} is {}×{} px; each side must be at most 65,536 px.",
-            facts.width, facts.height
+            "{what} is {}×{} px; each side must be at most {} px.",
+            facts.width,
+            facts.height,
+            thousands(u64::from(IMAGE_MAX_SIDE))
         ));
     } else {
         let pixels = u64::from(facts.width) * u64::from(facts.height);
@@ -166,8 +214,9 @@ pub fn check_video(facts: &VideoFacts, orientation: Orientation) -> Vec<String> 
     }
     if facts.bytes > VIDEO_MAX_BYTES {
         problems.push(format!(
-            "Motion video is {}; it must be at most 100 MB.",
-            megabytes(facts.bytes)
+            "Motion video is {}; it must be at most {}.",
+            megabytes(facts.bytes),
+            whole_megabytes(VIDEO_MAX_BYTES)
         ));
     }
     for (side, value) in [("wide", facts.width), ("high", facts.height)] {
@@ -179,17 +228,21 @@ pub fn check_video(facts: &VideoFacts, orientation: Orientation) -> Vec<String> 
     }
     if facts.duration_ms < VIDEO_MIN_MS {
         problems.push(format!(
-            "Video is {}; it must be at least 3 s.",
-            seconds(facts.duration_ms)
+            "Video is {}; it must be at least {}.",
+            seconds(facts.duration_ms),
+            whole_seconds(VIDEO_MIN_MS)
         ));
     }
     let max_ms = u64::from(orientation.max_seconds()) * 1000;
     if facts.duration_ms > max_ms {
         let hint = match orientation {
-            Orientation::Image => {
-                " with \"Match image\"; choose \"Match video\" (up to 30 s) or trim it"
-            }
-            Orientation::Video => "",
+            Orientation::Image => format!(
+                " with \"{}\"; choose \"{}\" (up to {} s) or trim it",
+                Orientation::Image.label(),
+                Orientation::Video.label(),
+                Orientation::Video.max_seconds()
+            ),
+            Orientation::Video => String::new(),
         };
         problems.push(format!(
             "Video is {}; it must be at most {} s{hint}.",
@@ -308,6 +361,43 @@ mod tests {
                 Orientation::Video
             ),
             vec!["Motion video must be an MP4 or MOV file."]
+        );
+    }
+
+    /// The hints are built from the limits; these are the words people have always read.
+    #[test]
+    fn hints_name_the_limits() {
+        assert_eq!(
+            image_hint(),
+            "JPG or PNG, up to 10 MB, both sides at least 300 px, aspect between 1:2.5 and 2.5:1."
+        );
+        assert_eq!(
+            video_hint(),
+            "MP4 or MOV, up to 100 MB, 3–30 s, each side 340–3850 px."
+        );
+        assert_eq!(
+            check_image(&ImageFacts {
+                bytes: 11 * 1024 * 1024,
+                ..image(800, 800)
+            }),
+            vec!["Character image is 11.0 MB; it must be at most 10 MB."]
+        );
+        assert_eq!(
+            check_image(&image(300, 1000)),
+            vec!["Character image is 300×1000 px (aspect 3.33:1); it must be between 1:2.5 and 2.5:1."]
+        );
+        assert_eq!(
+            check_video(
+                &VideoFacts {
+                    bytes: 101 * 1024 * 1024,
+                    ..video(720, 1280, 12_000)
+                },
+                Orientation::Image
+            ),
+            vec![
+                "Motion video is 101.0 MB; it must be at most 100 MB.",
+                "Video is 12.0 s; it must be at most 10 s with \"Match image\"; choose \"Match video\" (up to 30 s) or trim it."
+            ]
         );
     }
 

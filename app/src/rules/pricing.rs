@@ -19,6 +19,9 @@ impl Quality {
 /// A custom element costs one credit per creation.
 pub const ELEMENT_MICRO_CREDITS: i64 = MICRO_PER_CREDIT;
 
+/// Longest reason an admin may give for a ledger adjustment.
+pub const ADJUSTMENT_REASON_MAX_CHARS: usize = 200;
+
 /// Billed output seconds: the duration rounded to the nearest second (halves round up),
 /// capped by the orientation.
 pub fn billed_seconds(duration_ms: u64, orientation: Orientation) -> u32 {
@@ -51,6 +54,16 @@ pub fn format_credits_exact(micro: i64) -> String {
         trimmed
     };
     format!("{sign}{whole}.{decimals}")
+}
+
+/// An amount in prose, without needless decimals: `1 credit`, `3 credits`, `8.1648 credits`.
+pub fn credits_in_words(micro: i64) -> String {
+    if micro % MICRO_PER_CREDIT == 0 {
+        let whole = micro / MICRO_PER_CREDIT;
+        format!("{whole} credit{}", if whole.abs() == 1 { "" } else { "s" })
+    } else {
+        format!("{} credits", format_credits_exact(micro))
+    }
 }
 
 /// Parses credits typed by a person (`"120"`, `"40.824"`) into micro-credits; at most six
@@ -97,6 +110,18 @@ pub fn parse_signed_credits(text: &str) -> Result<i64, String> {
     Ok(if negative { -amount } else { amount })
 }
 
+/// Checks the (trimmed) reason of a ledger adjustment: required, at most
+/// `ADJUSTMENT_REASON_MAX_CHARS` characters.
+pub fn check_adjustment_reason(reason: &str) -> Result<(), String> {
+    let count = reason.chars().count();
+    if count == 0 || count > ADJUSTMENT_REASON_MAX_CHARS {
+        return Err(format!(
+            "Give a reason for the adjustment (up to {ADJUSTMENT_REASON_MAX_CHARS} characters)."
+        ));
+    }
+    Ok(())
+}
+
 /// Estimated US dollars for `micro_credits` at `credits_per_usd`: `≈ $0.41`.
 pub fn format_usd(micro_credits: i64, credits_per_usd: f64) -> String {
     let dollars = micro_credits as f64 / MICRO_PER_CREDIT as f64 / credits_per_usd;
@@ -137,6 +162,26 @@ mod tests {
             "10.88368"
         );
         assert_eq!(format_credits_exact(ELEMENT_MICRO_CREDITS), "1.00");
+    }
+
+    #[test]
+    fn adjustments_need_a_reason_of_bounded_length() {
+        assert!(check_adjustment_reason("Goodwill").is_ok());
+        assert!(check_adjustment_reason(&"é".repeat(200)).is_ok());
+        let too_long = check_adjustment_reason(&"a".repeat(201)).unwrap_err();
+        assert_eq!(
+            too_long,
+            "Give a reason for the adjustment (up to 200 characters)."
+        );
+        assert_eq!(check_adjustment_reason("").unwrap_err(), too_long);
+    }
+
+    #[test]
+    fn amounts_in_words_drop_needless_decimals() {
+        assert_eq!(credits_in_words(ELEMENT_MICRO_CREDITS), "1 credit");
+        assert_eq!(credits_in_words(3 * MICRO_PER_CREDIT), "3 credits");
+        assert_eq!(credits_in_words(0), "0 credits");
+        assert_eq!(credits_in_words(8_164_800), "8.1648 credits");
     }
 
     #[test]

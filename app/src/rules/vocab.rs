@@ -167,6 +167,18 @@ impl Orientation {
             Orientation::Video => "Match video",
         }
     }
+
+    /// What the choice means: `faces the way the image does; video up to 10 s.`
+    pub fn hint(self) -> String {
+        let follows = match self {
+            Orientation::Image => "image",
+            Orientation::Video => "video",
+        };
+        format!(
+            "faces the way the {follows} does; video up to {} s.",
+            self.max_seconds()
+        )
+    }
 }
 
 text_enum! {
@@ -246,6 +258,18 @@ mod tests {
         assert_eq!(TaskState::parse("done"), None);
         assert_eq!(Quality::parse("4k"), None);
         assert_eq!(Orientation::parse(""), None);
+    }
+
+    #[test]
+    fn orientation_hints_name_their_limit() {
+        assert_eq!(
+            Orientation::Image.hint(),
+            "faces the way the image does; video up to 10 s."
+        );
+        assert_eq!(
+            Orientation::Video.hint(),
+            "faces the way the video does; video up to 30 s."
+        );
     }
 
     #[test]

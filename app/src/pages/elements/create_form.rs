@@ -8,14 +8,14 @@ use crate::components::{
     error_note::ErrorNote, radio_choice::RadioChoice, upload_field::UploadField,
 };
 use crate::model::{UploadPurpose, UploadView};
-use crate::rules::element_inputs::{
-    check_description, check_refer_count, check_text, check_voice_id, ReferenceType,
-    DESCRIPTION_MAX_CHARS, NAME_MAX_CHARS,
+use crate::rules::{
+    element_inputs::{
+        check_description, check_refer_count, check_text, check_voice_id, video_hint,
+        ReferenceType, DESCRIPTION_MAX_CHARS, NAME_MAX_CHARS, VIDEO_ACCEPT,
+    },
+    motion_inputs::{image_hint, IMAGE_ACCEPT},
+    pricing::{credits_in_words, ELEMENT_MICRO_CREDITS},
 };
-
-const IMAGE_ACCEPT: &str = "image/jpeg,image/png,.jpg,.jpeg,.png";
-const IMAGE_HINT: &str =
-    "JPG or PNG, up to 10 MB, both sides at least 300 px, aspect between 1:2.5 and 2.5:1.";
 
 /// A text field's `12 / 20` counter.
 fn counter(text: RwSignal<String>, max: usize) -> impl Fn() -> String {
@@ -169,7 +169,7 @@ pub(super) fn CreateForm(action: ServerAction<CreateElement>) -> impl IntoView {
                                     label="Frontal image"
                                     purpose=UploadPurpose::ElementImage
                                     accept=IMAGE_ACCEPT
-                                    hint=IMAGE_HINT
+                                    hint=image_hint()
                                     value=frontal
                                     field_id="frontal-image"
                                 />
@@ -207,8 +207,8 @@ pub(super) fn CreateForm(action: ServerAction<CreateElement>) -> impl IntoView {
                     <UploadField
                         label="Reference video"
                         purpose=UploadPurpose::ElementVideo
-                        accept="video/mp4,video/quicktime,video/webm,.mp4,.mov,.webm"
-                        hint="MP4, MOV or WEBM, up to 100 MB, at most 8 s, 720–2160 px wide. It must show one person with a clearly visible face throughout."
+                        accept=VIDEO_ACCEPT
+                        hint=video_hint()
                         value=video
                     />
                     <div class="field">
@@ -260,7 +260,10 @@ pub(super) fn CreateForm(action: ServerAction<CreateElement>) -> impl IntoView {
                     class="generate"
                     disabled=move || !ready() || action.pending().get()
                 >
-                    "Create element · 1 credit · about 10 minutes"
+                    {format!(
+                        "Create element · {} · about 10 minutes",
+                        credits_in_words(ELEMENT_MICRO_CREDITS),
+                    )}
                 </button>
             </form>
         </section>
