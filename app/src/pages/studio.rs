@@ -10,7 +10,7 @@ use crate::api::{
 };
 use crate::browser;
 use crate::components::{
-    credits::UsdRate, error_note::ErrorNote, radio_choice::RadioChoice, signed_in::SignedIn,
+    credits::usd_rate, error_note::ErrorNote, radio_choice::RadioChoice, signed_in::SignedIn,
     upload_field::UploadField,
 };
 use crate::model::{AppError, ElementView, UploadPurpose, UploadView};
@@ -20,7 +20,7 @@ use crate::rules::{
         check_video, image_hint, video_hint, VideoFacts, VideoFormat, IMAGE_ACCEPT,
         PROMPT_MAX_CHARS, VIDEO_ACCEPT,
     },
-    pricing::{format_credits, format_usd, motion_cost},
+    pricing::{credits_with_usd, motion_cost},
     vocab::{Orientation, Quality},
 };
 
@@ -135,16 +135,10 @@ fn Studio() -> impl IntoView {
             && orientation_problems().is_empty()
             && prompt.with(|p| p.chars().count() <= PROMPT_MAX_CHARS)
     };
-    let usd_rate = use_context::<UsdRate>().and_then(|rate| rate.0);
+    // Read once here: the label is recomputed in the browser as the inputs change.
+    let rate = usd_rate();
     let button_label = move || match cost() {
-        Some(cost) => match usd_rate {
-            Some(rate) => format!(
-                "Generate · {} credits ({})",
-                format_credits(cost),
-                format_usd(cost, rate)
-            ),
-            None => format!("Generate · {} credits", format_credits(cost)),
-        },
+        Some(cost) => format!("Generate · {}", credits_with_usd(cost, rate)),
         None => "Generate".to_string(),
     };
 

@@ -132,6 +132,19 @@ pub fn format_usd(micro_credits: i64, credits_per_usd: f64) -> String {
     }
 }
 
+/// A cost as the UI states it: `40.82 credits (≈ $0.41)`, or `40.82 credits` when no
+/// credits-per-USD rate is configured.
+pub fn credits_with_usd(micro_credits: i64, credits_per_usd: Option<f64>) -> String {
+    match credits_per_usd {
+        Some(rate) => format!(
+            "{} credits ({})",
+            format_credits(micro_credits),
+            format_usd(micro_credits, rate)
+        ),
+        None => format!("{} credits", format_credits(micro_credits)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,6 +162,11 @@ mod tests {
             .contains("not an amount"));
         assert_eq!(format_usd(40_824_000, 100.0), "≈ $0.41");
         assert_eq!(format_usd(-1_000_000, 2.0), "≈ -$0.50");
+        assert_eq!(
+            credits_with_usd(40_824_000, Some(100.0)),
+            "40.82 credits (≈ $0.41)"
+        );
+        assert_eq!(credits_with_usd(40_824_000, None), "40.82 credits");
     }
 
     #[test]
