@@ -46,17 +46,24 @@ super::vocab::text_enum! {
 
 /// Problems with the name and description; empty when both are acceptable.
 pub fn check_text(name: &str, description: &str) -> Vec<String> {
-    let mut problems = Vec::new();
-    let name_chars = name.trim().chars().count();
-    if name_chars == 0 {
-        problems.push("Give the element a name.".to_string());
-    } else if name_chars > NAME_MAX_CHARS {
-        problems.push(format!(
-            "Name is {name_chars} characters; it must be at most {NAME_MAX_CHARS}."
-        ));
+    check_name(name)
+        .into_iter()
+        .chain(check_description(description))
+        .collect()
+}
+
+/// A problem with the name, if any.
+pub fn check_name(name: &str) -> Option<String> {
+    let chars = name.trim().chars().count();
+    if chars == 0 {
+        Some("Give the element a name.".to_string())
+    } else if chars > NAME_MAX_CHARS {
+        Some(format!(
+            "Name is {chars} characters; it must be at most {NAME_MAX_CHARS}."
+        ))
+    } else {
+        None
     }
-    problems.extend(check_description(description));
-    problems
 }
 
 /// A problem with the description, if any.
@@ -160,6 +167,15 @@ mod tests {
             vec!["Description is 101 characters; it must be at most 100."]
         );
         assert_eq!(check_text(" ", " ").len(), 2);
+        assert_eq!(
+            check_name("An extremely long name").as_deref(),
+            Some("Name is 22 characters; it must be at most 20.")
+        );
+        assert_eq!(
+            check_name("  ").as_deref(),
+            Some("Give the element a name.")
+        );
+        assert_eq!(check_name("Mia"), None);
         // Characters, not bytes.
         assert!(check_text("Zoë Ångström Ñoño", "café").is_empty());
     }

@@ -10,7 +10,7 @@ use crate::components::{
 use crate::model::{UploadPurpose, UploadView};
 use crate::rules::{
     element_inputs::{
-        check_description, check_refer_count, check_text, check_voice_id, video_hint,
+        check_description, check_name, check_refer_count, check_text, check_voice_id, video_hint,
         ReferenceType, DESCRIPTION_MAX_CHARS, NAME_MAX_CHARS, VIDEO_ACCEPT,
     },
     motion_inputs::{image_hint, IMAGE_ACCEPT},
@@ -48,7 +48,7 @@ pub(super) fn CreateForm(action: ServerAction<CreateElement>) -> impl IntoView {
     let problems = move || {
         let mut problems = Vec::new();
         if name.with(|n| n.trim().chars().count() > NAME_MAX_CHARS) {
-            problems.extend(check_text(&name.get(), "-"));
+            problems.extend(check_name(&name.get()));
         }
         if description.with(|d| d.trim().chars().count() > DESCRIPTION_MAX_CHARS) {
             problems.extend(check_description(&description.get()));
