@@ -3,7 +3,6 @@
 use std::{convert::Infallible, time::Duration};
 
 use axum::{
-    http::StatusCode,
     response::{
         sse::{Event, KeepAlive, Sse},
         IntoResponse, Response,
@@ -13,16 +12,15 @@ use axum::{
 use futures_util::stream::{self, Stream};
 use tokio::sync::broadcast::error::RecvError;
 
-use app::backend::{context::CurrentUser, AppState};
+use app::backend::AppState;
+
+use super::RequireUser;
 
 /// Streams `task` events (data: the task id) for the member's own tasks only.
 pub async fn task_events(
     Extension(state): Extension<AppState>,
-    Extension(CurrentUser(user)): Extension<CurrentUser>,
+    RequireUser(user): RequireUser,
 ) -> Response {
-    let Some(user) = user else {
-        return (StatusCode::UNAUTHORIZED, "Please sign in.").into_response();
-    };
     let receiver = state.subscribe_tasks();
     let events = stream::unfold((receiver, user.id), |(mut receiver, owner)| async move {
         loop {

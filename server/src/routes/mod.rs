@@ -1,7 +1,10 @@
 //! Routes that are not server functions.
 
+pub mod error;
 pub mod events;
 pub mod health;
 pub mod tasks;
 pub mod uploads;
 pub mod usage;
+
+pub use error::{RequireUser, RouteError};
