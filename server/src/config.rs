@@ -1,6 +1,6 @@
 //! Typed configuration, read once at start from flags with environment fallbacks (and `.env`).
 
-use std::{fmt, net::SocketAddr, path::PathBuf};
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::Args;
 
@@ -79,6 +79,119 @@ pub struct Settings {
     /// Log filter, e.g. `info` or `kinema_server=debug,info`.
     #[arg(long, env = "KINEMA_LOG", default_value = "info")]
     pub log: String,
+    /// Largest request body in KB for everything but file uploads (server functions, callbacks);
+    /// larger ones get 413 [default: 256]
+    #[arg(long, env = "KINEMA_MAX_BODY_KB")]
+    pub max_body_kb: Option<u64>,
+    /// Seconds a connection may take to send a request's headers, and may sit idle between
+    /// requests, before it is closed [default: 30]
+    #[arg(long, env = "KINEMA_HEADER_TIMEOUT_SECONDS")]
+    pub header_timeout_seconds: Option<u64>,
+    /// Seconds a request body may stop arriving, or a client may stop reading an answer, before
+    /// the connection is closed [default: 60]
+    #[arg(long, env = "KINEMA_IDLE_TIMEOUT_SECONDS")]
+    pub idle_timeout_seconds: Option<u64>,
+    /// Live-update streams (open pages) one member may hold at once [default: 8]
+    #[arg(long, env = "KINEMA_SSE_PER_MEMBER")]
+    pub sse_per_member: Option<usize>,
+    /// Live-update streams the whole server holds at once [default: 500]
+    #[arg(long, env = "KINEMA_SSE_TOTAL")]
+    pub sse_total: Option<usize>,
+    /// Seconds a stop (SIGTERM, Ctrl-C) waits for requests in flight before exiting anyway
+    /// [default: 5]
+    #[arg(long, env = "KINEMA_SHUTDOWN_SECONDS")]
+    pub shutdown_seconds: Option<u64>,
+}
+
+/// How much any one request or connection may take: body sizes, timeouts, live streams, and how
+/// long a stop waits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest body of a request that is not a file upload.
+    pub max_body_bytes: usize,
+    /// Longest wait for a request's headers, including idle time between requests.
+    pub header_timeout: Duration,
+    /// Longest pause in a request body, or in a client reading an answer.
+    pub idle_timeout: Duration,
+    /// Live-update streams per member.
+    pub sse_per_member: usize,
+    /// Live-update streams in all.
+    pub sse_total: usize,
+    /// Longest wait for requests in flight once a stop was asked for.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 256 * 1024,
+            header_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            sse_per_member: 8,
+            sse_total: 500,
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Limits {
+    fn from_settings(settings: &Settings) -> Result<Limits, ConfigError> {
+        let defaults = Limits::default();
+        let seconds = |value: Option<u64>,
+                       variable: &'static str,
+                       range: std::ops::RangeInclusive<u64>,
+                       default: Duration| {
+            match value {
+                None => Ok(default),
+                Some(value) if range.contains(&value) => Ok(Duration::from_secs(value)),
+                Some(_) => Err(invalid(
+                    variable,
+                    format!(
+                        "must be between {} and {} seconds",
+                        range.start(),
+                        range.end()
+                    ),
+                )),
+            }
+        };
+        let max_body_bytes = match settings.max_body_kb {
+            None => defaults.max_body_bytes,
+            Some(kb @ 1..=65_536) => kb as usize * 1024,
+            Some(_) => return Err(invalid("KINEMA_MAX_BODY_KB", "must be between 1 and 65536")),
+        };
+        let count = |value: Option<usize>, variable: &'static str, default: usize| match value {
+            None => Ok(default),
+            Some(value @ 1..=1_000_000) => Ok(value),
+            Some(_) => Err(invalid(variable, "must be between 1 and 1000000")),
+        };
+        Ok(Limits {
+            max_body_bytes,
+            header_timeout: seconds(
+                settings.header_timeout_seconds,
+                "KINEMA_HEADER_TIMEOUT_SECONDS",
+                1..=3600,
+                defaults.header_timeout,
+            )?,
+            idle_timeout: seconds(
+                settings.idle_timeout_seconds,
+                "KINEMA_IDLE_TIMEOUT_SECONDS",
+                1..=3600,
+                defaults.idle_timeout,
+            )?,
+            sse_per_member: count(
+                settings.sse_per_member,
+                "KINEMA_SSE_PER_MEMBER",
+                defaults.sse_per_member,
+            )?,
+            sse_total: count(settings.sse_total, "KINEMA_SSE_TOTAL", defaults.sse_total)?,
+            shutdown_grace: seconds(
+                settings.shutdown_seconds,
+                "KINEMA_SHUTDOWN_SECONDS",
+                0..=600,
+                defaults.shutdown_grace,
+            )?,
+        })
+    }
 }
 
 /// Validated configuration.
@@ -99,6 +212,8 @@ pub struct Config {
     /// An IANA zone name, checked at start.
     pub time_zone: String,
     pub credits_per_usd: Option<f64>,
+    /// Bounds on requests, connections and stopping.
+    pub limits: Limits,
 }
 
 /// A configuration value that stops start-up; its Display is one line naming the variable.
@@ -131,6 +246,7 @@ fn check_http_url(variable: &'static str, value: &str) -> Result<String, ConfigE
 impl Config {
     /// Validates the settings.
     pub fn from_settings(settings: Settings) -> Result<Config, ConfigError> {
+        let limits = Limits::from_settings(&settings)?;
         let listen: SocketAddr = settings.listen.parse().map_err(|_| {
             invalid(
                 "KINEMA_LISTEN",
@@ -211,6 +327,7 @@ impl Config {
             log: settings.log,
             time_zone,
             credits_per_usd: settings.credits_per_usd,
+            limits,
         })
     }
 
@@ -311,6 +428,83 @@ mod tests {
         })
         .unwrap();
         assert_eq!(config.time_zone, "Europe/Berlin");
+    }
+
+    #[test]
+    fn limits_have_defaults_and_refuse_zero_or_absurd_values() {
+        let config = Config::from_settings(settings()).unwrap();
+        assert_eq!(config.limits, Limits::default());
+        assert_eq!(config.limits.max_body_bytes, 256 * 1024);
+        let config = Config::from_settings(Settings {
+            max_body_kb: Some(64),
+            header_timeout_seconds: Some(2),
+            idle_timeout_seconds: Some(3),
+            sse_per_member: Some(2),
+            sse_total: Some(10),
+            shutdown_seconds: Some(0),
+            ..settings()
+        })
+        .unwrap();
+        assert_eq!(
+            config.limits,
+            Limits {
+                max_body_bytes: 64 * 1024,
+                header_timeout: Duration::from_secs(2),
+                idle_timeout: Duration::from_secs(3),
+                sse_per_member: 2,
+                sse_total: 10,
+                shutdown_grace: Duration::ZERO,
+            }
+        );
+        for (settings, variable) in [
+            (
+                Settings {
+                    max_body_kb: Some(0),
+                    ..settings()
+                },
+                "KINEMA_MAX_BODY_KB",
+            ),
+            (
+                Settings {
+                    header_timeout_seconds: Some(0),
+                    ..settings()
+                },
+                "KINEMA_HEADER_TIMEOUT_SECONDS",
+            ),
+            (
+                Settings {
+                    idle_timeout_seconds: Some(u64::MAX),
+                    ..settings()
+                },
+                "KINEMA_IDLE_TIMEOUT_SECONDS",
+            ),
+            (
+                Settings {
+                    sse_per_member: Some(0),
+                    ..settings()
+                },
+                "KINEMA_SSE_PER_MEMBER",
+            ),
+            (
+                Settings {
+                    sse_total: Some(0),
+                    ..settings()
+                },
+                "KINEMA_SSE_TOTAL",
+            ),
+            (
+                Settings {
+                    shutdown_seconds: Some(601),
+                    ..settings()
+                },
+                "KINEMA_SHUTDOWN_SECONDS",
+            ),
+        ] {
+            assert_eq!(
+                Config::from_settings(settings).unwrap_err().variable,
+                variable
+            );
+        }
     }
 
     #[test]
