@@ -1,6 +1,7 @@
 //! Routes that are not server functions.
 
 pub mod error;
+pub mod event_slots;
 pub mod events;
 pub mod health;
 pub mod tasks;
