@@ -4,7 +4,8 @@
 mod common;
 
 use std::{
-    io::{BufRead, BufReader},
+    io::{BufRead, BufReader, Read, Write},
+    net::TcpStream,
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
@@ -28,7 +29,13 @@ fn server_command(data_dir: &std::path::Path) -> Command {
 /// Starts the server and returns it with the address it prints; the caller waits for it.
 #[allow(clippy::zombie_processes)]
 fn start(data_dir: &std::path::Path) -> (Child, String) {
-    let mut child = server_command(data_dir)
+    start_with(server_command(data_dir))
+}
+
+/// Like [`start`], with a prepared command.
+#[allow(clippy::zombie_processes)]
+fn start_with(mut command: Command) -> (Child, String) {
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -122,4 +129,52 @@ async fn sigterm_with_an_open_live_update_stream_exits_within_five_seconds() {
     .await
     .expect("the stream ends once the server has stopped");
     assert!(ended.is_ok(), "the stream ended cleanly: {ended:?}");
+}
+
+#[test]
+fn sigterm_gives_a_request_in_flight_the_grace_period_and_no_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = server_command(dir.path());
+    command.env("KINEMA_SHUTDOWN_SECONDS", "1");
+    let (mut child, base) = start_with(command);
+    let host = base.strip_prefix("http://").unwrap();
+
+    // A request whose body never comes: the server is inside it once it asks for the body.
+    let mut stalled = TcpStream::connect(host).unwrap();
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stalled,
+        "POST /api/list_tasks HTTP/1.1\r\nHost: {host}\r\nContent-Type: \
+         application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\
+         Expect: 100-continue\r\n\r\n"
+    )
+    .unwrap();
+    let mut continued = [0u8; 25];
+    stalled.read_exact(&mut continued).unwrap();
+    assert!(
+        continued.starts_with(b"HTTP/1.1 100 Continue"),
+        "{}",
+        String::from_utf8_lossy(&continued)
+    );
+
+    let signalled = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signalled.success());
+    let (status, took) = exit_within(&mut child, Duration::from_secs(5));
+    assert!(status.success(), "a stop exits 0: {status:?}");
+    assert!(
+        took >= Duration::from_millis(900),
+        "the request in flight was given its grace period: exited after {took:?}"
+    );
+    // The stalled request's connection is closed with the process.
+    let mut rest = Vec::new();
+    let closed = stalled.read_to_end(&mut rest);
+    assert!(
+        closed.is_ok() || closed.unwrap_err().kind() == std::io::ErrorKind::ConnectionReset,
+        "closed, not left open"
+    );
 }
