@@ -9,7 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{ok_json, team, Db, TestApp};
+use common::{cookie_pair, ok_json, set_cookie, setup_admin, team, Db, TestApp};
 use futures_util::stream;
 
 /// Calls a server function with a raw form body (the helper in `common` encodes a form).
@@ -244,6 +244,47 @@ async fn a_body_that_stops_arriving_gets_408_after_the_idle_timeout() {
     .unwrap();
     assert!(received.starts_with("HTTP/1.1 408"), "{received}");
     assert!(received.contains("did not arrive in time"), "{received}");
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(5),
+        "answered after {took:?}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_upload_that_stops_arriving_is_ended_after_the_idle_timeout() {
+    let app = TestApp::spawn_with(Db::Sqlite, |settings| {
+        settings.idle_timeout_seconds = Some(1);
+    })
+    .await;
+    let admin = app.client();
+    let signed_up = setup_admin(&app, &admin, "ada").await;
+    assert_eq!(signed_up.status(), 200);
+    let cookie = cookie_pair(&set_cookie(&signed_up, "kinema_session").expect("session cookie"));
+    let host = app.base.strip_prefix("http://").unwrap().to_string();
+    let origin = app.base.clone();
+    let (received, took) = tokio::task::spawn_blocking({
+        let stream = raw_connection(&app, Duration::from_secs(10));
+        move || {
+            let mut stream = stream;
+            let started = Instant::now();
+            write!(
+                stream,
+                "POST /api/uploads?purpose=motion_video&name=a.mp4 HTTP/1.1\r\nHost: {host}\r\n\
+                 Origin: {origin}\r\nCookie: {cookie}\r\nContent-Length: 100000\r\n\r\n\
+                 \x00\x00\x00\x18ftypmp42"
+            )
+            .unwrap();
+            read_until_closed(stream, started)
+        }
+    })
+    .await
+    .unwrap();
+    assert!(received.starts_with("HTTP/1.1 400"), "{received}");
+    assert!(
+        received.contains("The upload was interrupted."),
+        "{received}"
+    );
     assert!(
         took >= Duration::from_millis(900) && took < Duration::from_secs(5),
         "answered after {took:?}"
