@@ -1,5 +1,5 @@
 //! A faithful EvoLink simulator: a real HTTP server speaking the upstream contract
-//! (`shared/upstream-api.md`) for both models, task queries, credits and the file service, with
+//! (`docs/upstream.md`) for both models, task queries, credits and the file service, with
 //! fault injection for tests. Runs as the `evolink-sim` binary or in-process (sandbox mode).
 //! Unlike the real service it accepts loopback input and callback URLs, since tests run on one
 //! machine.

@@ -1,4 +1,4 @@
-//! Request validation with the documented error bodies (`upstream-api.md` §2, §6, §8).
+//! Request validation with the documented error bodies (`docs/upstream.md` §2, §7, §9).
 
 use serde_json::Value;
 

@@ -4,6 +4,10 @@ use std::{fmt, net::SocketAddr, path::PathBuf};
 
 use clap::Args;
 
+mod limits;
+
+pub use limits::Limits;
+
 /// A value that must never be printed: Debug and Display show `[redacted]`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -83,6 +87,28 @@ pub struct Settings {
     /// Log filter, e.g. `info` or `kinema_server=debug,info`.
     #[arg(long, env = "KINEMA_LOG", default_value = "info")]
     pub log: String,
+    /// Largest request body in KB for everything but file uploads (server functions, callbacks);
+    /// larger ones get 413 [default: 256]
+    #[arg(long, env = "KINEMA_MAX_BODY_KB")]
+    pub max_body_kb: Option<u64>,
+    /// Seconds a connection may take to send a request's headers, and may sit idle between
+    /// requests, before it is closed [default: 30]
+    #[arg(long, env = "KINEMA_HEADER_TIMEOUT_SECONDS")]
+    pub header_timeout_seconds: Option<u64>,
+    /// Seconds a request body may stop arriving, or a client may stop reading an answer, before
+    /// the connection is closed [default: 60]
+    #[arg(long, env = "KINEMA_IDLE_TIMEOUT_SECONDS")]
+    pub idle_timeout_seconds: Option<u64>,
+    /// Live-update streams (open pages) one member may hold at once [default: 8]
+    #[arg(long, env = "KINEMA_SSE_PER_MEMBER")]
+    pub sse_per_member: Option<usize>,
+    /// Live-update streams the whole server holds at once [default: 500]
+    #[arg(long, env = "KINEMA_SSE_TOTAL")]
+    pub sse_total: Option<usize>,
+    /// Seconds a stop (SIGTERM, Ctrl-C) waits for requests in flight before exiting anyway
+    /// [default: 5]
+    #[arg(long, env = "KINEMA_SHUTDOWN_SECONDS")]
+    pub shutdown_seconds: Option<u64>,
 }
 
 /// Validated configuration.
@@ -104,6 +130,8 @@ pub struct Config {
     /// An IANA zone name, checked at start.
     pub time_zone: String,
     pub credits_per_usd: Option<f64>,
+    /// Bounds on requests, connections and stopping.
+    pub limits: Limits,
 }
 
 /// A configuration value that stops start-up; its Display is one line naming the variable.
@@ -136,6 +164,7 @@ fn check_http_url(variable: &'static str, value: &str) -> Result<String, ConfigE
 impl Config {
     /// Validates the settings.
     pub fn from_settings(settings: Settings) -> Result<Config, ConfigError> {
+        let limits = Limits::from_settings(&settings)?;
         let listen: SocketAddr = settings.listen.parse().map_err(|_| {
             invalid(
                 "KINEMA_LISTEN",
@@ -220,6 +249,7 @@ impl Config {
             log: settings.log,
             time_zone,
             credits_per_usd: settings.credits_per_usd,
+            limits,
         })
     }
 

@@ -3,8 +3,10 @@
 
 pub mod cli;
 pub mod config;
+pub mod limits;
 pub mod middleware;
 pub mod routes;
+pub mod serve;
 pub mod sessions;
 pub mod signals;
 pub mod startup;

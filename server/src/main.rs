@@ -1,5 +1,7 @@
 //! The `kinema-server` binary.
 
+use std::time::Duration;
+
 use clap::Parser;
 
 use kinema_server::{
@@ -10,8 +12,27 @@ use kinema_server::{
     telemetry,
 };
 
-#[tokio::main]
-async fn main() {
+/// How long blocking work (a file probe, a password hash) may hold up the exit once everything
+/// else has stopped; threads still busy after this are abandoned.
+const BLOCKING_WORK_GRACE: Duration = Duration::from_secs(1);
+
+fn main() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            std::process::exit(1);
+        }
+    };
+    runtime.block_on(run());
+    // Dropping the runtime would wait for every blocking thread, for ever if one is stuck.
+    runtime.shutdown_timeout(BLOCKING_WORK_GRACE);
+}
+
+async fn run() {
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
     let config = match Config::from_settings(cli.settings) {

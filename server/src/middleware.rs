@@ -10,6 +10,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use tower_sessions::Session;
+use tracing::Instrument;
 
 use app::backend::{
     context::{CurrentUser, RequestId},
@@ -17,8 +18,10 @@ use app::backend::{
 };
 use app::model::Role;
 
-/// Gives every request an id (shown to people with internal errors, sent as `x-request-id`) and
-/// logs one line per request: method, matched route, status, latency. Never the full URL.
+/// Gives every request an id (shown to people with internal errors, sent as `x-request-id`),
+/// runs the request inside a `request` span carrying that id (so every line logged while handling
+/// it names the request), and logs one line per request: method, matched route, status, latency.
+/// Never the full URL.
 pub async fn request_log(mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let request_id = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
@@ -31,7 +34,8 @@ pub async fn request_log(mut request: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map(|path| path.as_str().to_string())
         .unwrap_or_else(|| route_family(request.uri().path()).to_string());
-    let mut response = next.run(request).await;
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let mut response = next.run(request).instrument(span).await;
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-request-id", value);
     }
@@ -211,6 +215,56 @@ mod tests {
         assert!(!is_page_path("/hooks/evolink/abc/def"));
         assert!(is_admin_path("/admin/members"));
         assert!(!is_admin_path("/administrator"));
+    }
+
+    /// A log writer the test can read back.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn every_line_logged_during_a_request_names_its_id() {
+        use tower::ServiceExt;
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let router = axum::Router::new()
+            .route(
+                "/work",
+                axum::routing::get(|| async {
+                    tracing::warn!("deep inside the handler");
+                    "done"
+                }),
+            )
+            .layer(axum::middleware::from_fn(request_log));
+        let response = router
+            .oneshot(
+                Request::get("/work")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let id = response.headers()["x-request-id"].to_str().unwrap();
+        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let line = log
+            .lines()
+            .find(|line| line.contains("deep inside the handler"))
+            .unwrap_or_else(|| panic!("the handler's line is logged: {log}"));
+        assert!(line.contains(&format!("request_id={id}")), "{line}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::{future::Future, net::SocketAddr, time::Duration};
 
 use axum::{
-    middleware::from_fn,
+    middleware::{from_fn, from_fn_with_state},
     routing::{get, post},
     Extension, Router,
 };
@@ -25,7 +25,14 @@ use app::{shell, App};
 
 use evolink_sim::{RunningSimulator, SimulatorConfig};
 
-use crate::{config::Config, middleware, routes, sessions::SqlSessionStore};
+use crate::{
+    config::{Config, Limits},
+    limits::{bound_bodies, BodyLimits},
+    middleware, routes,
+    routes::event_slots::EventSlots,
+    serve::{serve, ConnectionLimits, StopSwitch, Stopping},
+    sessions::SqlSessionStore,
+};
 
 /// How long a session lives without activity.
 pub const SESSION_IDLE_DAYS: i64 = 14;
@@ -57,6 +64,9 @@ pub enum StartupError {
     },
 }
 
+/// How long each last step of a stop (closing the simulator, the database pool) may take.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// A built, bound, not yet running Kinema.
 pub struct Application {
     listener: TcpListener,
@@ -64,6 +74,8 @@ pub struct Application {
     state: AppState,
     cleanup: JoinHandle<()>,
     simulator: Option<RunningSimulator>,
+    limits: Limits,
+    stop_switch: StopSwitch,
 }
 
 impl Application {
@@ -153,13 +165,22 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(bound)
             .build();
-        let router = build_router(leptos_options, state.clone(), sessions);
+        let (stop_switch, stopping) = Stopping::channel();
+        let router = build_router(
+            leptos_options,
+            state.clone(),
+            sessions,
+            &config.limits,
+            stopping,
+        );
         Ok(Application {
             listener,
             router,
             state,
             cleanup,
             simulator,
+            limits: config.limits.clone(),
+            stop_switch,
         })
     }
 
@@ -180,7 +201,9 @@ impl Application {
         self.state.public_url()
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    /// Serves until `shutdown` completes; then ends live-update streams, lets requests in flight
+    /// finish for the configured grace period, and closes everything else within a second each,
+    /// so a stop never hangs on a client or on stuck work.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -191,21 +214,40 @@ impl Application {
             state,
             cleanup,
             simulator,
+            limits,
+            stop_switch,
         } = self;
         let workers = tokio::spawn(run_workers(state.clone()));
-        let served = axum::serve(
+        let connection_limits = ConnectionLimits {
+            header_timeout: limits.header_timeout,
+            stall_timeout: limits.idle_timeout,
+        };
+        serve(
             listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
+            router,
+            connection_limits,
+            shutdown,
+            stop_switch,
+            limits.shutdown_grace,
         )
-        .with_graceful_shutdown(shutdown)
         .await;
         cleanup.abort();
         workers.abort();
         if let Some(simulator) = simulator {
-            simulator.stop().await;
+            if tokio::time::timeout(CLOSE_TIMEOUT, simulator.stop())
+                .await
+                .is_err()
+            {
+                tracing::warn!("the sandbox simulator did not stop in time");
+            }
         }
-        state.store().close().await;
-        served
+        if tokio::time::timeout(CLOSE_TIMEOUT, state.store().close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("database connections were still busy when stopping");
+        }
+        Ok(())
     }
 }
 
@@ -249,7 +291,14 @@ fn build_router(
     leptos_options: LeptosOptions,
     state: AppState,
     sessions: SessionManagerLayer<SqlSessionStore>,
+    limits: &Limits,
+    stopping: Stopping,
 ) -> Router {
+    let body_limits = BodyLimits {
+        max_bytes: limits.max_body_bytes,
+        idle_timeout: limits.idle_timeout,
+    };
+    let event_slots = EventSlots::new(limits.sse_per_member, limits.sse_total);
     let route_list = generate_route_list(App);
     Router::new()
         .route("/healthz", get(routes::health::healthz))
@@ -279,6 +328,9 @@ fn build_router(
         .layer(from_fn(middleware::resolve_user))
         .layer(sessions)
         .layer(Extension(state))
+        .layer(Extension(event_slots))
+        .layer(Extension(stopping))
         .layer(from_fn(middleware::refuse_cross_site))
+        .layer(from_fn_with_state(body_limits, bound_bodies))
         .layer(from_fn(middleware::request_log))
 }

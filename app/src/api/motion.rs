@@ -40,16 +40,19 @@ pub async fn submit_motion(
 }
 
 /// One page of the member's history, newest first; `status` is running, completed or failed.
+/// Pages are numbered from 1 to [`crate::rules::paging::MAX_PAGE`]; others are refused.
 #[server(prefix = "/api", endpoint = "list_tasks")]
 pub async fn list_tasks(
     page: i64,
     status: Option<String>,
     quality: Option<String>,
 ) -> Result<TaskPage, AppError> {
-    use crate::backend::{context, tasks};
+    use crate::backend::{context, tasks, BackendError};
+    use crate::rules::paging::check_page;
     context::respond(
         async {
             let user = context::require_user()?;
+            let page = check_page(page).map_err(BackendError::Invalid)?;
             let state = context::state()?;
             tasks::history_page(&state, &user, page, status.as_deref(), quality.as_deref()).await
         }

@@ -1,4 +1,4 @@
-//! Limits on custom-element inputs (`upstream-api.md` §2.2, §8): name, description, voice ID, the
+//! Limits on custom-element inputs (`docs/upstream.md` §2.2, §9): name, description, voice ID, the
 //! reference video or the frontal and other-angle images. The browser checks with these before
 //! uploading and before creating; the server checks again with the same functions.
 

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod element_inputs;
 pub mod format;
 pub mod motion_inputs;
+pub mod paging;
 pub mod pricing;
 pub mod task_errors;
 pub mod usage;

@@ -1,4 +1,4 @@
-//! Limits on the motion studio's inputs (`upstream-api.md` §8), with messages that name the
+//! Limits on the motion studio's inputs (`docs/upstream.md` §9), with messages that name the
 //! limit and the actual value. The browser checks with these before uploading; the server checks
 //! again with the same functions, and its word is final.
 
@@ -11,7 +11,7 @@ use super::pricing::Orientation;
 pub const IMAGE_MAX_BYTES: u64 = 10 * 1024 * 1024;
 /// Smallest side of a character image.
 pub const IMAGE_MIN_SIDE: u32 = 300;
-/// Longest side of an image the upstream accepts (`upstream-api.md` §8, from Kling's own docs).
+/// Longest side of an image the upstream accepts (`docs/upstream.md` §9, from Kling's own docs).
 pub const IMAGE_MAX_SIDE: u32 = 65_536;
 /// Most pixels in an image. The upstream states no pixel limit, but a 100-megapixel picture
 /// already takes 400 MB of memory to decode (in the browser's preview and upstream), far more

@@ -1,4 +1,4 @@
-//! The one price table and the cost rules (`upstream-api.md` §7). Money is integer
+//! The one price table and the cost rules (`docs/upstream.md` §8). Money is integer
 //! micro-credits (1 credit = 1 000 000), never floating point.
 
 /// Micro-credits in one credit.

@@ -1,4 +1,4 @@
-//! The upstream's task error codes (`upstream-api.md` §6) in plain words, with what to do.
+//! The upstream's task error codes (`docs/upstream.md` §7.2) in plain words, with what to do.
 
 /// A message for a failed task's code; the upstream's own words are appended when useful.
 pub fn failure_message(code: &str, upstream_message: &str) -> String {

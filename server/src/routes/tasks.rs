@@ -2,7 +2,7 @@
 //! signed `/media` URLs the upstream fetches inputs from, and EvoLink callbacks.
 
 use axum::{
-    extract::{Path, Query, Request},
+    extract::{rejection::QueryRejection, Path, Query, Request},
     http::StatusCode,
     response::{IntoResponse, Response},
     Extension,
@@ -12,49 +12,50 @@ use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
 use app::backend::{
-    context::CurrentUser,
     tasks::{verify_media_signature, wake_from_callback},
     AppState,
 };
+
+use super::{RequireUser, RouteError};
+
+const BAD_LINK: &str = "This link is invalid or has expired.";
 
 fn content_type(value: &str) -> mime::Mime {
     value.parse().expect("static mime types parse")
 }
 
-async fn serve(path: std::path::PathBuf, mime: &mime::Mime, request: Request) -> Response {
+async fn serve(
+    path: std::path::PathBuf,
+    mime: &mime::Mime,
+    request: Request,
+) -> Result<Response, RouteError> {
     match ServeFile::new_with_mime(path, mime).oneshot(request).await {
-        Ok(response) => response.into_response(),
-        Err(err) => {
-            tracing::error!(error = %err, "serving a file failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
+        Ok(response) => Ok(response.into_response()),
+        Err(err) => Err(RouteError::internal("serving a file", err)),
     }
 }
 
 /// `GET /api/tasks/{id}/result`: the archived result, to its owner only.
 pub async fn result(
     Extension(state): Extension<AppState>,
-    Extension(CurrentUser(user)): Extension<CurrentUser>,
+    RequireUser(user): RequireUser,
     Path(id): Path<String>,
     request: Request,
-) -> Response {
-    let Some(user) = user else {
-        return (StatusCode::UNAUTHORIZED, "Please sign in.").into_response();
-    };
+) -> Result<Response, RouteError> {
     let task = match state.store().task_of_owner(&id, user.id).await {
         Ok(Some(task)) => task,
-        Ok(None) => return (StatusCode::NOT_FOUND, "Not found.").into_response(),
-        Err(err) => {
-            tracing::error!(error = %err, "loading a task failed");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
+        Ok(None) => return Err(RouteError::not_found()),
+        Err(err) => return Err(RouteError::internal("loading a task", err)),
     };
     let Some(path) = task
         .result_key
         .as_deref()
         .and_then(|key| state.storage().object_path(key).ok())
     else {
-        return (StatusCode::NOT_FOUND, "The result is not saved yet.").into_response();
+        return Err(RouteError::new(
+            StatusCode::NOT_FOUND,
+            "The result is not saved yet.",
+        ));
     };
     serve(path, &content_type("video/mp4"), request).await
 }
@@ -70,26 +71,22 @@ pub struct Signature {
 pub async fn signed_media(
     Extension(state): Extension<AppState>,
     Path(id): Path<String>,
-    Query(signature): Query<Signature>,
+    signature: Result<Query<Signature>, QueryRejection>,
     request: Request,
-) -> Response {
+) -> Result<Response, RouteError> {
+    let Ok(Query(signature)) = signature else {
+        return Err(RouteError::forbidden(BAD_LINK));
+    };
     if !verify_media_signature(&state, &id, signature.exp, &signature.sig) {
-        return (
-            StatusCode::FORBIDDEN,
-            "This link is invalid or has expired.",
-        )
-            .into_response();
+        return Err(RouteError::forbidden(BAD_LINK));
     }
     let upload = match state.store().upload_by_id(&id).await {
         Ok(Some(upload)) => upload,
-        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
-        Err(err) => {
-            tracing::error!(error = %err, "loading an upload failed");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
+        Ok(None) => return Err(RouteError::not_found()),
+        Err(err) => return Err(RouteError::internal("loading an upload", err)),
     };
     let Ok(path) = state.storage().object_path(&upload.storage_key) else {
-        return StatusCode::NOT_FOUND.into_response();
+        return Err(RouteError::not_found());
     };
     serve(path, &content_type(upload.mime_type()), request).await
 }
@@ -99,13 +96,10 @@ pub async fn signed_media(
 pub async fn evolink_callback(
     Extension(state): Extension<AppState>,
     Path((id, token)): Path<(String, String)>,
-) -> Response {
+) -> Result<StatusCode, RouteError> {
     match wake_from_callback(&state, &id, &token).await {
-        Ok(true) => StatusCode::NO_CONTENT.into_response(),
-        Ok(false) => StatusCode::NOT_FOUND.into_response(),
-        Err(err) => {
-            tracing::error!(error = %err, "handling a callback failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
+        Ok(true) => Ok(StatusCode::NO_CONTENT),
+        Ok(false) => Err(RouteError::not_found()),
+        Err(err) => Err(RouteError::internal("handling a callback", err)),
     }
 }

@@ -3,23 +3,23 @@
 //! `GET /api/elements/{id}/preview` serves an element's reference file to the whole team.
 
 use axum::{
-    extract::{Path, Query, Request},
+    extract::{rejection::QueryRejection, Path, Query, Request},
     http::{header, StatusCode},
     response::{IntoResponse, Response},
     Extension, Json,
 };
 use serde::Deserialize;
-use serde_json::json;
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
 use app::backend::{
-    context::CurrentUser,
     store::UploadRecord,
     uploads::{check_declared_length, receive, UploadError},
     AppState,
 };
 use app::model::UploadPurpose;
+
+use super::{RequireUser, RouteError};
 
 /// Query of the upload route.
 #[derive(Deserialize)]
@@ -29,25 +29,20 @@ pub struct UploadQuery {
     name: String,
 }
 
-fn error(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({ "error": message }))).into_response()
-}
+const UNKNOWN_PURPOSE: &str = "Unknown upload purpose; use character_image or motion_video.";
 
 /// Receives one file for the signed-in member.
 pub async fn upload(
     Extension(state): Extension<AppState>,
-    Extension(CurrentUser(user)): Extension<CurrentUser>,
-    Query(query): Query<UploadQuery>,
+    RequireUser(user): RequireUser,
+    query: Result<Query<UploadQuery>, QueryRejection>,
     request: Request,
-) -> Response {
-    let Some(user) = user else {
-        return error(StatusCode::UNAUTHORIZED, "Please sign in to upload.");
+) -> Result<Response, RouteError> {
+    let Ok(Query(query)) = query else {
+        return Err(RouteError::new(StatusCode::BAD_REQUEST, UNKNOWN_PURPOSE));
     };
     let Some(purpose) = UploadPurpose::parse(&query.purpose) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "Unknown upload purpose; use character_image or motion_video.",
-        );
+        return Err(RouteError::new(StatusCode::BAD_REQUEST, UNKNOWN_PURPOSE));
     };
     let declared = request
         .headers()
@@ -55,22 +50,30 @@ pub async fn upload(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if let Err(err) = check_declared_length(purpose, declared) {
-        return error(StatusCode::PAYLOAD_TOO_LARGE, &err.to_string());
+        return Err(RouteError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            err.to_string(),
+        ));
     }
     let body = request.into_body().into_data_stream();
     match receive(&state, &user, purpose, &query.name, body).await {
-        Ok(view) => (StatusCode::CREATED, Json(view)).into_response(),
-        Err(UploadError::TooLarge(message)) => error(StatusCode::PAYLOAD_TOO_LARGE, &message),
-        Err(UploadError::Refused(message)) => error(StatusCode::UNPROCESSABLE_ENTITY, &message),
-        Err(UploadError::Interrupted) => {
-            error(StatusCode::BAD_REQUEST, "The upload was interrupted.")
+        Ok(view) => Ok((StatusCode::CREATED, Json(view)).into_response()),
+        Err(UploadError::TooLarge(message)) => {
+            Err(RouteError::new(StatusCode::PAYLOAD_TOO_LARGE, message))
         }
+        Err(UploadError::Refused(message)) => {
+            Err(RouteError::new(StatusCode::UNPROCESSABLE_ENTITY, message))
+        }
+        Err(UploadError::Interrupted) => Err(RouteError::new(
+            StatusCode::BAD_REQUEST,
+            "The upload was interrupted.",
+        )),
         Err(UploadError::Backend(err)) => {
             tracing::error!(error = %err, "storing an upload failed");
-            error(
+            Err(RouteError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "The upload could not be stored. Try again; if it keeps failing, tell your admin.",
-            )
+            ))
         }
     }
 }
@@ -78,20 +81,14 @@ pub async fn upload(
 /// Serves an upload to its owner; anyone else gets 404.
 pub async fn file(
     Extension(state): Extension<AppState>,
-    Extension(CurrentUser(user)): Extension<CurrentUser>,
+    RequireUser(user): RequireUser,
     Path(id): Path<String>,
     request: Request,
-) -> Response {
-    let Some(user) = user else {
-        return error(StatusCode::UNAUTHORIZED, "Please sign in.");
-    };
+) -> Result<Response, RouteError> {
     match state.store().upload_of_owner(&id, user.id).await {
         Ok(Some(upload)) => serve_upload(&state, &upload, request).await,
-        Ok(None) => error(StatusCode::NOT_FOUND, "Not found."),
-        Err(err) => {
-            tracing::error!(error = %err, "loading an upload failed");
-            error(StatusCode::INTERNAL_SERVER_ERROR, "Try again shortly.")
-        }
+        Ok(None) => Err(RouteError::not_found()),
+        Err(err) => Err(RouteError::internal("loading an upload", err)),
     }
 }
 
@@ -99,13 +96,10 @@ pub async fn file(
 /// signed-in member (the library is the team's) while it is in the library.
 pub async fn element_preview(
     Extension(state): Extension<AppState>,
-    Extension(CurrentUser(user)): Extension<CurrentUser>,
+    _member: RequireUser,
     Path(id): Path<String>,
     request: Request,
-) -> Response {
-    if user.is_none() {
-        return error(StatusCode::UNAUTHORIZED, "Please sign in.");
-    }
+) -> Result<Response, RouteError> {
     let upload = match state.store().element_by_id(&id).await {
         Ok(Some(element)) => state.store().upload_by_id(&element.preview_upload_id).await,
         Ok(None) => Ok(None),
@@ -113,24 +107,22 @@ pub async fn element_preview(
     };
     match upload {
         Ok(Some(upload)) => serve_upload(&state, &upload, request).await,
-        Ok(None) => error(StatusCode::NOT_FOUND, "Not found."),
-        Err(err) => {
-            tracing::error!(error = %err, "loading an element preview failed");
-            error(StatusCode::INTERNAL_SERVER_ERROR, "Try again shortly.")
-        }
+        Ok(None) => Err(RouteError::not_found()),
+        Err(err) => Err(RouteError::internal("loading an element preview", err)),
     }
 }
 
-async fn serve_upload(state: &AppState, upload: &UploadRecord, request: Request) -> Response {
+async fn serve_upload(
+    state: &AppState,
+    upload: &UploadRecord,
+    request: Request,
+) -> Result<Response, RouteError> {
     let Ok(path) = state.storage().object_path(&upload.storage_key) else {
-        return error(StatusCode::NOT_FOUND, "Not found.");
+        return Err(RouteError::not_found());
     };
     let mime: mime::Mime = upload.mime_type().parse().expect("static mime types parse");
     match ServeFile::new_with_mime(path, &mime).oneshot(request).await {
-        Ok(response) => response.into_response(),
-        Err(err) => {
-            tracing::error!(error = %err, "serving an upload failed");
-            error(StatusCode::INTERNAL_SERVER_ERROR, "Try again shortly.")
-        }
+        Ok(response) => Ok(response.into_response()),
+        Err(err) => Err(RouteError::internal("serving an upload", err)),
     }
 }

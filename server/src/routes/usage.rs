@@ -6,8 +6,10 @@ use axum::{
     Extension,
 };
 
-use app::backend::{context::CurrentUser, store::LedgerLine, usage::ledger_csv, AppState};
+use app::backend::{store::LedgerLine, usage::ledger_csv, AppState};
 use app::model::Role;
+
+use super::{RequireUser, RouteError};
 
 fn csv_response(state: &AppState, lines: &[LedgerLine], name: &str) -> Response {
     let day = state.billing().day_of(state.billing().now());
@@ -25,16 +27,19 @@ fn csv_response(state: &AppState, lines: &[LedgerLine], name: &str) -> Response 
         .into_response()
 }
 
-async fn export(state: &AppState, user_id: Option<i64>, name: &str) -> Response {
+async fn export(
+    state: &AppState,
+    user_id: Option<i64>,
+    name: &str,
+) -> Result<Response, RouteError> {
     match state.store().ledger_lines(user_id).await {
-        Ok(lines) => csv_response(state, &lines, name),
+        Ok(lines) => Ok(csv_response(state, &lines, name)),
         Err(err) => {
             tracing::error!(error = %err, "exporting the ledger failed");
-            (
+            Err(RouteError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "The export could not be made. Try again; if it keeps failing, tell your admin.",
-            )
-                .into_response()
+            ))
         }
     }
 }
@@ -42,26 +47,20 @@ async fn export(state: &AppState, user_id: Option<i64>, name: &str) -> Response 
 /// `GET /api/usage/charges.csv`: the signed-in member's entries.
 pub async fn member_csv(
     Extension(state): Extension<AppState>,
-    Extension(CurrentUser(user)): Extension<CurrentUser>,
-) -> Response {
-    let Some(user) = user else {
-        return (StatusCode::UNAUTHORIZED, "Please sign in.").into_response();
-    };
+    RequireUser(user): RequireUser,
+) -> Result<Response, RouteError> {
     export(&state, Some(user.id), "charges").await
 }
 
 /// `GET /api/admin/usage.csv`: every member's entries, admins only.
 pub async fn team_csv(
     Extension(state): Extension<AppState>,
-    Extension(CurrentUser(user)): Extension<CurrentUser>,
-) -> Response {
-    match user {
-        None => (StatusCode::UNAUTHORIZED, "Please sign in.").into_response(),
-        Some(user) if user.role() != Role::Admin => (
-            StatusCode::FORBIDDEN,
+    RequireUser(user): RequireUser,
+) -> Result<Response, RouteError> {
+    if user.role() != Role::Admin {
+        return Err(RouteError::forbidden(
             "Only admins can export the team's usage.",
-        )
-            .into_response(),
-        Some(_) => export(&state, None, "team-usage").await,
+        ));
     }
+    export(&state, None, "team-usage").await
 }

@@ -1,4 +1,4 @@
-//! Every EvoLink field name lives here (`upstream-api.md` §2–§6), so a change upstream is a
+//! Every EvoLink field name lives here (`docs/upstream.md` §2–§7), so a change upstream is a
 //! one-line change. Requests are typed; responses are parsed tolerantly where the docs are vague.
 
 use serde::{Deserialize, Serialize};
@@ -98,7 +98,7 @@ pub struct ImageUrl {
     pub image_url: String,
 }
 
-/// `element_video_list` (the current shape, `upstream-api.md` §0).
+/// `element_video_list` (the current shape, `docs/upstream.md` §2.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ElementVideoList {
     pub refer_videos: Vec<VideoUrl>,
