@@ -218,6 +218,8 @@ impl Application {
             stop_switch,
         } = self;
         let workers = tokio::spawn(run_workers(state.clone()));
+        let listener_state = state.clone();
+        let instances = tokio::spawn(async move { listener_state.events().listen().await });
         let connection_limits = ConnectionLimits {
             header_timeout: limits.header_timeout,
             stall_timeout: limits.idle_timeout,
@@ -233,6 +235,7 @@ impl Application {
         .await;
         cleanup.abort();
         workers.abort();
+        instances.abort();
         if let Some(simulator) = simulator {
             if tokio::time::timeout(CLOSE_TIMEOUT, simulator.stop())
                 .await

@@ -7,6 +7,7 @@ pub mod connection;
 pub mod context;
 pub mod elements;
 pub mod error;
+pub mod events;
 pub mod evolink;
 pub mod media;
 pub mod session;
@@ -29,7 +30,7 @@ use storage::Storage;
 use store::Store;
 use tasks::{EngineSettings, TaskEvent};
 use throttle::SignInThrottle;
-use tokio::sync::{broadcast, Notify};
+use tokio::sync::broadcast;
 
 /// Everything a request handler needs, shared by all requests.
 #[derive(Clone)]
@@ -47,8 +48,7 @@ struct AppStateInner {
     evolink: Option<EvoLinkClient>,
     storage: Storage,
     engine: EngineSettings,
-    events: broadcast::Sender<TaskEvent>,
-    work: Notify,
+    events: events::EventBus,
     worker_id: String,
     http: reqwest::Client,
     billing: Billing,
@@ -66,7 +66,8 @@ impl AppState {
         storage: Storage,
         engine: EngineSettings,
     ) -> Self {
-        let (events, _) = broadcast::channel(1024);
+        let worker_id = accounts::random_token()[..8].to_string();
+        let events = events::EventBus::new(&worker_id, &store);
         let http = reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(10))
             .timeout(std::time::Duration::from_secs(15 * 60))
@@ -85,8 +86,7 @@ impl AppState {
                 storage,
                 engine,
                 events,
-                work: Notify::new(),
-                worker_id: accounts::random_token()[..8].to_string(),
+                worker_id,
                 http,
                 billing: Billing::default(),
                 running_tasks: tasks::RunningCount::default(),
@@ -114,10 +114,9 @@ impl AppState {
         &self.inner.http
     }
 
-    /// Tells listeners (SSE) that a task changed, and wakes the workers.
+    /// Tells listeners (SSE) on every instance that a task changed, and wakes the workers.
     pub fn notify_task(&self, event: TaskEvent) {
-        let _ = self.inner.events.send(event);
-        self.wake_workers();
+        self.inner.events.task_changed(event);
     }
 
     /// Task changes, for live updates.
@@ -125,14 +124,19 @@ impl AppState {
         self.inner.events.subscribe()
     }
 
-    /// Wakes idle workers.
+    /// Wakes idle workers on every instance.
     pub fn wake_workers(&self) {
-        self.inner.work.notify_waiters();
+        self.inner.events.wake_workers();
     }
 
-    /// Completes when someone calls [`AppState::wake_workers`].
+    /// Completes when someone calls [`AppState::wake_workers`] or a task changes.
     pub async fn wait_for_work(&self) {
-        self.inner.work.notified().await;
+        self.inner.events.wait_for_work().await;
+    }
+
+    /// The bus that carries task changes and wake-ups between instances.
+    pub fn events(&self) -> &events::EventBus {
+        &self.inner.events
     }
 
     /// The EvoLink client.

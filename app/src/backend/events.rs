@@ -1,0 +1,147 @@
+//! Task changes and worker wake-ups, across every Kinema instance on one database: in-process
+//! always, and through PostgreSQL `LISTEN/NOTIFY` when the store is PostgreSQL (SQLite runs one
+//! instance, so in-process is all it needs).
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::{PgListener, PgPool};
+use tokio::sync::{broadcast, Notify};
+
+use super::{store::Store, tasks::TaskEvent};
+
+/// The PostgreSQL channel every instance listens on.
+pub const CHANNEL: &str = "kinema_events";
+
+/// What crosses instances.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Message {
+    /// The instance that sent it (it already acted on it locally).
+    origin: String,
+    /// A task that changed; `None` only wakes the workers.
+    task: Option<(i64, String)>,
+}
+
+/// The event bus of one instance.
+pub struct EventBus {
+    origin: String,
+    local: broadcast::Sender<TaskEvent>,
+    work: Notify,
+    postgres: Option<PgPool>,
+}
+
+impl EventBus {
+    /// A bus for the instance named `origin` on `store`.
+    pub fn new(origin: &str, store: &Store) -> EventBus {
+        let (local, _) = broadcast::channel(1024);
+        EventBus {
+            origin: origin.to_string(),
+            local,
+            work: Notify::new(),
+            postgres: match store {
+                Store::Postgres(pool) => Some(pool.clone()),
+                Store::Sqlite(_) => None,
+            },
+        }
+    }
+
+    /// Tells every instance's listeners (SSE) that a task changed, and wakes their workers.
+    pub fn task_changed(&self, event: TaskEvent) {
+        let task = Some((event.owner_id, event.task_id.clone()));
+        self.receive(event);
+        self.send(task);
+    }
+
+    /// Wakes idle workers on every instance.
+    pub fn wake_workers(&self) {
+        self.work.notify_waiters();
+        self.send(None);
+    }
+
+    /// Task changes, for live updates.
+    pub fn subscribe(&self) -> broadcast::Receiver<TaskEvent> {
+        self.local.subscribe()
+    }
+
+    /// Completes when a worker wake-up arrives.
+    pub async fn wait_for_work(&self) {
+        self.work.notified().await;
+    }
+
+    fn receive(&self, event: TaskEvent) {
+        let _ = self.local.send(event);
+        self.work.notify_waiters();
+    }
+
+    fn send(&self, task: Option<(i64, String)>) {
+        let Some(pool) = self.postgres.clone() else {
+            return;
+        };
+        let message = Message {
+            origin: self.origin.clone(),
+            task,
+        };
+        let Ok(payload) = serde_json::to_string(&message) else {
+            return;
+        };
+        tokio::spawn(async move {
+            let sent = sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind(payload)
+                .execute(&pool)
+                .await;
+            if let Err(err) = sent {
+                tracing::warn!(error = %err, "telling the other instances failed");
+            }
+        });
+    }
+
+    /// Listens for the other instances' messages until the process ends (PostgreSQL only; the
+    /// listener reconnects after a lost connection). Returns at once on SQLite.
+    pub async fn listen(&self) {
+        let Some(pool) = self.postgres.clone() else {
+            return;
+        };
+        loop {
+            if let Err(err) = self.listen_once(&pool).await {
+                tracing::warn!(error = %err, "listening for other instances failed; retrying");
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
+    async fn listen_once(&self, pool: &PgPool) -> Result<(), sqlx::Error> {
+        let mut listener = PgListener::connect_with(pool).await?;
+        listener.listen(CHANNEL).await?;
+        // Anything missed while not listening is found by the workers' periodic look.
+        self.work.notify_waiters();
+        loop {
+            let notification = listener.recv().await?;
+            let Ok(message) = serde_json::from_str::<Message>(notification.payload()) else {
+                continue;
+            };
+            if message.origin == self.origin {
+                continue;
+            }
+            match message.task {
+                Some((owner_id, task_id)) => self.receive(TaskEvent { owner_id, task_id }),
+                None => self.work.notify_waiters(),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Message;
+
+    #[test]
+    fn messages_round_trip_as_json() {
+        let message = Message {
+            origin: "a1".into(),
+            task: Some((7, "t1".into())),
+        };
+        let text = serde_json::to_string(&message).unwrap();
+        assert_eq!(serde_json::from_str::<Message>(&text).unwrap(), message);
+    }
+}
