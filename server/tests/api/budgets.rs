@@ -2,11 +2,9 @@
 //! and on PostgreSQL exactly three are accepted and reach the upstream, the rest are refused with
 //! the budget message, and spending never passes the budget.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{inputs, submit, team, wait_until, Db, TestApp};
+use crate::helpers::{inputs, submit, team, wait_until, Db, TestApp};
 
 async fn fifty_submits_against_a_budget_for_three(db: Db) {
     let app = TestApp::spawn(db).await;

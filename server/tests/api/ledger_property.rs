@@ -5,14 +5,13 @@
 //!
 //! The seed is printed; set `KINEMA_PROPERTY_SEED` to replay one.
 
-mod common;
-
 use std::{collections::HashMap, time::Duration};
 
-use app::backend::tasks::EngineSettings;
-use common::{
+use crate::helpers;
+use crate::helpers::{
     fast_engine, inputs, ok_json, sign_in, submit, task, wait_until, Db, Inputs, TestApp, PASSWORD,
 };
+use app::backend::tasks::EngineSettings;
 use evolink_sim::{Faults, RunningSimulator, SimulatorConfig};
 use rand::{rngs::StdRng, seq::SliceRandom, Rng, SeedableRng};
 use sqlx::{Connection, PgConnection, SqliteConnection};
@@ -170,7 +169,7 @@ async fn one_sequence(db: Db, seed: u64) {
         engine,
     )
     .await;
-    let (admin, member, moe) = common::team(&app).await;
+    let (admin, member, moe) = helpers::team(&app).await;
     let ada = ok_json(app.call(&admin, "session_info", &[]).await).await["user"]["id"]
         .as_i64()
         .unwrap();

@@ -1,8 +1,6 @@
 //! Sandbox mode (no key: the simulator runs in-process), a real key (no simulator), the admin's
 //! connection check, and proof that the API key never leaves the server.
 
-mod common;
-
 use std::{
     io::{BufRead, BufReader},
     process::{Command, Stdio},
@@ -10,7 +8,8 @@ use std::{
     time::Duration,
 };
 
-use common::{setup_admin, Db, TestApp, PASSWORD};
+use crate::helpers;
+use crate::helpers::{setup_admin, Db, TestApp, PASSWORD};
 use evolink_sim::{RunningSimulator, SimulatorConfig};
 
 async fn simulator(key: &str) -> RunningSimulator {
@@ -90,10 +89,10 @@ async fn with_a_key_no_simulator_starts_and_the_check_uses_the_configured_upstre
     );
 
     // Members may not run the check.
-    let token = common::invite(&app, &admin, "member").await;
+    let token = helpers::invite(&app, &admin, "member").await;
     let member = app.client();
     assert_eq!(
-        common::accept(&app, &member, &token, "moe").await.status(),
+        helpers::accept(&app, &member, &token, "moe").await.status(),
         200
     );
     assert_eq!(app.call(&member, "check_evolink", &[]).await.status(), 403);

@@ -1,14 +1,13 @@
 //! The EvoLink client against the simulator, over real HTTP: every endpoint, the documented
 //! examples and invalid cases, error mapping, retry rules and callbacks.
 
-mod common;
-
 use std::{
     net::SocketAddr,
     sync::{Arc, Mutex},
     time::Duration,
 };
 
+use crate::helpers::{fixtures, wait_until};
 use app::backend::evolink::{
     wire::{
         ElementImageList, ElementParams, ElementRef, ElementRequest, ElementVideoList, ImageUrl,
@@ -17,7 +16,6 @@ use app::backend::evolink::{
     ApiKey, ClientSettings, EvoLinkClient, EvoLinkError, RetryPolicy, TaskStatus, UpstreamTask,
 };
 use axum::{http::StatusCode, routing::post, Router};
-use common::{fixtures, wait_until};
 use evolink_sim::{Faults, RunningSimulator, SimulatorConfig};
 
 const KEY: &str = "sim-test-key";

@@ -1,14 +1,13 @@
 //! EvoLink callbacks into Kinema: only with an https public URL, a per-task token, the body never
 //! trusted (the worker re-reads the task), duplicates harmless, and polling as the fallback.
 
-mod common;
-
-use common::fixtures::file as fixture;
+use crate::helpers;
+use crate::helpers::fixtures::file as fixture;
 
 use std::time::Duration;
 
+use crate::helpers::{cookie_pair, fast_engine, set_cookie, wait_until, Db, TestApp, PASSWORD};
 use app::backend::tasks::EngineSettings;
-use common::{cookie_pair, fast_engine, set_cookie, wait_until, Db, TestApp, PASSWORD};
 use kinema_server::startup::SESSION_COOKIE;
 
 /// The form of a 720p "Match image" motion submit of the two uploads.
@@ -258,20 +257,20 @@ async fn a_task_past_its_deadline_ends_as_timed_out_and_is_refunded() {
     .await;
     let client = app.client();
     assert_eq!(
-        common::setup_admin(&app, &client, "ada").await.status(),
+        helpers::setup_admin(&app, &client, "ada").await.status(),
         200
     );
-    let inputs = common::inputs(&app, &client, "valid-index-at-end.mp4").await;
+    let inputs = helpers::inputs(&app, &client, "valid-index-at-end.mp4").await;
     let task =
-        common::ok_json(common::submit(&app, &client, &inputs, "720p", "image", "slow").await)
+        helpers::ok_json(helpers::submit(&app, &client, &inputs, "720p", "image", "slow").await)
             .await;
     let id = task["id"].as_str().unwrap().to_string();
     let ended = wait_until(Duration::from_secs(20), || async {
-        common::task(&app, &client, &id).await["state"] == "failed"
+        helpers::task(&app, &client, &id).await["state"] == "failed"
     })
     .await;
     assert!(ended, "no spinner runs forever");
-    let view = common::task(&app, &client, &id).await;
+    let view = helpers::task(&app, &client, &id).await;
     let failure = view["failure"].as_str().unwrap();
     assert!(failure.starts_with("Timed out"), "{failure}");
     assert!(failure.contains("credits were returned"));

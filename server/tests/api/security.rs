@@ -1,8 +1,6 @@
 //! Sessions, cookie flags, cross-site refusal and sign-in throttling.
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use kinema_server::startup::SESSION_COOKIE;
 
 async fn session_ids_rotate_and_die(db: Db) {

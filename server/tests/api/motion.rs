@@ -1,13 +1,11 @@
 //! Motion Control end to end over HTTP against the sandbox simulator: submit, engine, archive,
 //! ledger, idempotency, failures, isolation and live events.
 
-mod common;
-
-use common::fixtures::file as fixture;
+use crate::helpers::fixtures::file as fixture;
 
 use std::time::Duration;
 
-use common::{
+use crate::helpers::{
     accept, inputs, invite, ok_json, set_faults, setup_admin, submit, until_final, wait_until, Db,
     Inputs, TestApp,
 };

@@ -1,9 +1,10 @@
 //! Test harness: builds Kinema on port 0 with a fresh database (a temporary SQLite file, or a
 //! uniquely named PostgreSQL database that is dropped afterwards) and talks to it over real HTTP.
 
-#![allow(dead_code)]
-
 pub mod fixtures;
+mod own_process;
+
+pub use own_process::{in_own_process, run_in_own_process};
 
 use std::time::{Duration, Instant};
 

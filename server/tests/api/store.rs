@@ -1,22 +1,21 @@
 //! The store API directly, on a fresh SQLite file and a fresh PostgreSQL database.
 
-mod common;
-
 use app::backend::store::{NewInvite, NewUser, Store};
 use app::model::Role;
 use sqlx::{Connection, Executor, PgConnection};
 
-use common::POSTGRES_ADMIN_URL;
+use crate::helpers;
+use crate::helpers::POSTGRES_ADMIN_URL;
 
 /// A fresh database of each kind; the PostgreSQL one is dropped by `drop_postgres`.
-async fn fresh(db: common::Db) -> (Store, Option<String>, tempfile::TempDir) {
+async fn fresh(db: helpers::Db) -> (Store, Option<String>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     match db {
-        common::Db::Sqlite => {
+        helpers::Db::Sqlite => {
             let url = format!("sqlite://{}", dir.path().join("store.db").display());
             (Store::connect(&url).await.unwrap(), None, dir)
         }
-        common::Db::Postgres => {
+        helpers::Db::Postgres => {
             let name = format!("kinema_store_{}", uuid::Uuid::new_v4().simple());
             let mut admin = PgConnection::connect(POSTGRES_ADMIN_URL).await.unwrap();
             admin
@@ -50,7 +49,7 @@ fn user<'a>(username: &'a str, role: Role) -> NewUser<'a> {
     }
 }
 
-async fn store_suite(db: common::Db) {
+async fn store_suite(db: helpers::Db) {
     let (store, name, _dir) = fresh(db).await;
     store.check_ready().await.expect("migrated store is ready");
     // Migrations are idempotent.
@@ -146,10 +145,10 @@ async fn store_suite(db: common::Db) {
 
 #[tokio::test]
 async fn store_on_sqlite() {
-    store_suite(common::Db::Sqlite).await;
+    store_suite(helpers::Db::Sqlite).await;
 }
 
 #[tokio::test]
 async fn store_on_postgres() {
-    store_suite(common::Db::Postgres).await;
+    store_suite(helpers::Db::Postgres).await;
 }

@@ -1,8 +1,6 @@
 //! The `kinema-server` binary: configuration errors, headless account commands, the access log
 //! and graceful shutdown.
 
-mod common;
-
 use std::{
     io::{BufRead, BufReader, Read},
     process::{Command, Stdio},
@@ -10,7 +8,7 @@ use std::{
     time::Duration,
 };
 
-use common::{sign_in, whoami, Db, TestApp, PASSWORD};
+use crate::helpers::{sign_in, whoami, Db, TestApp, PASSWORD};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kinema-server");
 

@@ -1,13 +1,13 @@
 //! The upload route: streaming into storage, type and facts from the bytes, the shared rules,
 //! size limits while reading, nothing left behind on refusal or cancellation, owner-only reads.
 
-mod common;
-
-use common::fixtures::file as fixture;
+use crate::helpers::fixtures::file as fixture;
 
 use std::{io::Write, time::Duration};
 
-use common::{accept, cookie_pair, invite, set_cookie, setup_admin, wait_until, Db, TestApp};
+use crate::helpers::{
+    accept, cookie_pair, invite, set_cookie, setup_admin, wait_until, Db, TestApp,
+};
 use kinema_server::startup::SESSION_COOKIE;
 
 async fn upload(

@@ -1,9 +1,7 @@
 //! Kinema killed (SIGKILL) with tasks in flight and started again on the same data: every task
 //! reaches a final state, nothing is created upstream twice, and the ledger balances.
 
-mod common;
-
-use common::fixtures::file as fixture;
+use crate::helpers::fixtures::file as fixture;
 
 use std::{
     io::{BufRead, BufReader},
@@ -12,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-use common::{wait_until, PASSWORD};
+use crate::helpers::{wait_until, PASSWORD};
 use evolink_sim::{Faults, RunningSimulator, SimulatorConfig};
 
 const KEY: &str = "restart-test-key";

@@ -3,15 +3,14 @@
 //! a failed creation refunded, a restart during creation resumed, elements used in Motion
 //! Control, and the library shared with the team but editable only by the creator or an admin.
 
-mod common;
-
 use std::time::Duration;
 
-use app::backend::tasks::EngineSettings;
-use common::{
+use crate::helpers;
+use crate::helpers::{
     fast_engine, inputs, ok_json, set_faults, sign_in, submit, submit_with_element, team,
     until_final, upload, wait_until, Db, Inputs, TestApp, PASSWORD,
 };
+use app::backend::tasks::EngineSettings;
 use evolink_sim::{Faults, RunningSimulator, SimulatorConfig};
 use serde_json::Value;
 
@@ -34,7 +33,7 @@ async fn try_upload(
     let response = client
         .post(app.url(&format!("/api/uploads?purpose={purpose}&name={name}")))
         .header("Origin", &app.base)
-        .body(common::fixtures::file(name))
+        .body(helpers::fixtures::file(name))
         .send()
         .await
         .unwrap();
@@ -586,10 +585,10 @@ async fn motion_with_an_element_sends_it_and_bad_combinations_never_reach_the_up
 async fn the_team_sees_and_uses_elements_but_only_the_creator_or_an_admin_edits() {
     let app = TestApp::spawn(Db::Postgres).await;
     let (admin, member, _) = team(&app).await;
-    let token = common::invite(&app, &admin, "member").await;
+    let token = helpers::invite(&app, &admin, "member").await;
     let other = app.client();
     assert_eq!(
-        common::accept(&app, &other, &token, "oli").await.status(),
+        helpers::accept(&app, &other, &token, "oli").await.status(),
         200
     );
     let mia = video_element(&app, &member, "Mia", "mia").await;
