@@ -1,10 +1,13 @@
 //! Test harness: builds Kinema on port 0 with a fresh database (a temporary SQLite file, or a
 //! uniquely named PostgreSQL database that is dropped afterwards) and talks to it over real HTTP.
 
+mod database;
 pub mod fixtures;
 mod own_process;
 
 pub use own_process::{in_own_process, run_in_own_process};
+
+pub use database::TestDatabase;
 
 use std::time::{Duration, Instant};
 
@@ -14,11 +17,7 @@ use kinema_server::{
     startup::Application,
 };
 use reqwest::{redirect::Policy, Client, Response};
-use sqlx::{Connection, Executor, PgConnection};
 use tokio::sync::oneshot;
-
-/// Where the admin database for creating test databases lives.
-pub const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 /// Which database a test app runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,11 +34,13 @@ pub struct TestApp {
     pub sandbox_url: Option<String>,
     /// The ledger's clock (fixed only when the test asked for it).
     pub clock: Clock,
-    postgres_db: Option<String>,
     settings: Settings,
     engine: EngineSettings,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    /// Dropped by `stop` after the server halted, or with the app when a test panics (the drop
+    /// forces the server's connections closed).
+    postgres_db: Option<TestDatabase>,
 }
 
 /// A task engine paced for tests: quick polls, short leases.
@@ -106,16 +107,9 @@ impl TestApp {
         let postgres_db = match db {
             Db::Sqlite => None,
             Db::Postgres => {
-                let name = format!("kinema_test_{}", uuid::Uuid::new_v4().simple());
-                let mut admin = PgConnection::connect(POSTGRES_ADMIN_URL)
-                    .await
-                    .expect("PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth)");
-                admin
-                    .execute(format!("CREATE DATABASE {name}").as_str())
-                    .await
-                    .expect("create test database");
-                settings.database_url = Some(format!("postgres://postgres@127.0.0.1:5432/{name}"));
-                Some(name)
+                let database = TestDatabase::create().await;
+                settings.database_url = Some(database.url());
+                Some(database)
             }
         };
         adjust(&mut settings);
@@ -203,18 +197,10 @@ impl TestApp {
             .expect("request sent")
     }
 
-    /// Stops the server and drops the PostgreSQL database, if any.
+    /// Stops the server, then drops the PostgreSQL database, if any.
     pub async fn stop(mut self) {
         self.halt().await;
-        if let Some(name) = self.postgres_db.take() {
-            let mut admin = PgConnection::connect(POSTGRES_ADMIN_URL)
-                .await
-                .expect("connect to drop test database");
-            admin
-                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                .await
-                .expect("drop test database");
-        }
+        drop(self.postgres_db.take());
     }
 }
 
