@@ -3,51 +3,25 @@
 
 use crate::helpers::fixtures::file as fixture;
 
-use std::{
-    io::{BufRead, BufReader},
-    path::Path,
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
+use std::{path::Path, time::Duration};
 
-use crate::helpers::{wait_until, PASSWORD};
+use crate::helpers::{wait_until, ServerProcess, PASSWORD};
 use evolink_sim::{Faults, RunningSimulator, SimulatorConfig};
 
 const KEY: &str = "restart-test-key";
 
-/// Starts the server; the caller kills and waits for the returned child.
-#[allow(clippy::zombie_processes)]
-fn start(dir: &Path, sim: &str) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kinema-server"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("KINEMA_DATA_DIR", dir)
-        .env("KINEMA_LISTEN", "127.0.0.1:0")
-        .env("KINEMA_LOG", "warn")
-        .env("KINEMA_TASK_LEASE_SECONDS", "2")
-        .env("EVOLINK_API_KEY", KEY)
-        .env("EVOLINK_BASE_URL", sim)
-        .env("EVOLINK_FILES_BASE_URL", sim)
-        .current_dir(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    loop {
-        line.clear();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the server exited during start-up");
-        }
-        if let Some(url) = line.trim().strip_prefix("Kinema is running at ") {
-            let url = url.to_string();
-            std::thread::spawn(move || for _ in reader.lines() {});
-            return (child, url);
-        }
-    }
+/// Starts the server on `dir` against the simulator at `sim`, with a short task lease.
+fn start(dir: &Path, sim: &str) -> ServerProcess {
+    ServerProcess::start(
+        dir,
+        &[
+            ("KINEMA_LOG", "warn"),
+            ("KINEMA_TASK_LEASE_SECONDS", "2"),
+            ("EVOLINK_API_KEY", KEY),
+            ("EVOLINK_BASE_URL", sim),
+            ("EVOLINK_FILES_BASE_URL", sim),
+        ],
+    )
 }
 
 async fn post(
@@ -106,7 +80,8 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice() {
     .await
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (mut first, base) = start(dir.path(), &sim.base_url);
+    let mut first = start(dir.path(), &sim.base_url);
+    let base = first.base.clone();
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .build()
@@ -231,14 +206,14 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice() {
         "still waiting for its answer"
     );
 
-    first.kill().unwrap();
-    first.wait().unwrap();
+    first.kill();
     sim.set_faults(Faults::default());
     let creates_at_crash = sim.stats().tasks_created;
     assert_eq!(creates_at_crash, 4);
 
     // One more arrives after the restart, then everything must finish.
-    let (mut second, base2) = start(dir.path(), &sim.base_url);
+    let mut second = start(dir.path(), &sim.base_url);
+    let base2 = second.base.clone();
     let client2 = reqwest::Client::builder()
         .cookie_store(true)
         .build()
@@ -331,7 +306,6 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice() {
         "four 720p completions and one 1080p"
     );
 
-    second.kill().unwrap();
-    second.wait().unwrap();
+    second.kill();
     sim.stop().await;
 }

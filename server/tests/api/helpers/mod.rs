@@ -4,10 +4,11 @@
 mod database;
 pub mod fixtures;
 mod own_process;
-
-pub use own_process::{in_own_process, run_in_own_process};
+mod server_process;
 
 pub use database::TestDatabase;
+pub use own_process::{in_own_process, run_in_own_process};
+pub use server_process::{server_command, ServerProcess, SERVER_BIN};
 
 use std::time::{Duration, Instant};
 
