@@ -6,7 +6,9 @@ use crate::helpers::fixtures::file as fixture;
 
 use std::time::Duration;
 
-use crate::helpers::{cookie_pair, fast_engine, set_cookie, wait_until, Db, TestApp, PASSWORD};
+use crate::helpers::{
+    cookie_pair, eventually, fast_engine, holds, set_cookie, Db, TestApp, PASSWORD,
+};
 use app::backend::tasks::EngineSettings;
 use kinema_server::startup::SESSION_COOKIE;
 
@@ -102,12 +104,15 @@ async fn a_callback_wakes_the_task_but_its_body_is_not_believed() {
                 .to_string()
         }
     };
-    assert!(
-        wait_until(Duration::from_secs(20), || async {
-            state().await == "running"
-        })
-        .await
-    );
+    eventually(
+        "the task to run upstream",
+        Duration::from_secs(20),
+        || async {
+            let state = state().await;
+            holds(state == "running", state)
+        },
+    )
+    .await;
 
     // The create asked EvoLink to call back on the public https address, with the task's token.
     let sim = app.sandbox_url.clone().unwrap();
@@ -138,32 +143,39 @@ async fn a_callback_wakes_the_task_but_its_body_is_not_believed() {
 
     // Once the simulator has finished, a callback whose body lies ("failed") wakes the task,
     // which reads the truth (completed) from EvoLink. A duplicate is harmless.
-    assert!(
-        wait_until(Duration::from_secs(10), || async {
+    eventually(
+        "the simulator to finish the task",
+        Duration::from_secs(10),
+        || async {
             let stats: serde_json::Value = reqwest::get(format!("{sim}/__sim/stats"))
                 .await
                 .unwrap()
                 .json()
                 .await
                 .unwrap();
-            stats["finished_at_ms"]
-                .as_object()
-                .is_some_and(|m| !m.is_empty())
-        })
-        .await
-    );
+            let finished = stats["finished_at_ms"].clone();
+            holds(
+                finished.as_object().is_some_and(|m| !m.is_empty()),
+                finished,
+            )
+        },
+    )
+    .await;
     let lying = serde_json::json!({ "id": id, "status": "failed", "error": { "code": "content_policy_violation" } });
     let first = http.post(&local).json(&lying).send().await.unwrap();
     assert_eq!(first.status(), 204);
     let duplicate = http.post(&local).json(&lying).send().await.unwrap();
     assert!(duplicate.status() == 204 || duplicate.status() == 404);
     let started = std::time::Instant::now();
-    assert!(
-        wait_until(Duration::from_secs(10), || async {
-            state().await == "completed"
-        })
-        .await
-    );
+    eventually(
+        "the woken task to complete",
+        Duration::from_secs(10),
+        || async {
+            let state = state().await;
+            holds(state == "completed", state)
+        },
+    )
+    .await;
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "woken by the callback, not the 30 s poll"
@@ -218,17 +230,20 @@ async fn with_callbacks_dropped_polling_still_finishes_the_task() {
         .await
         .unwrap();
     let id = task["id"].as_str().unwrap().to_string();
-    let done = wait_until(Duration::from_secs(30), || async {
-        let view: serde_json::Value = post("get_task", vec![("id", id.clone())])
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        view["state"] == "completed"
-    })
+    eventually(
+        "polling to complete the task",
+        Duration::from_secs(30),
+        || async {
+            let view: serde_json::Value = post("get_task", vec![("id", id.clone())])
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            holds(view["state"] == "completed", view)
+        },
+    )
     .await;
-    assert!(done, "polling finished the task");
     let stats: serde_json::Value = reqwest::get(format!("{sim}/__sim/stats"))
         .await
         .unwrap()
@@ -265,12 +280,16 @@ async fn a_task_past_its_deadline_ends_as_timed_out_and_is_refunded() {
         helpers::ok_json(helpers::submit(&app, &client, &inputs, "720p", "image", "slow").await)
             .await;
     let id = task["id"].as_str().unwrap().to_string();
-    let ended = wait_until(Duration::from_secs(20), || async {
-        helpers::task(&app, &client, &id).await["state"] == "failed"
-    })
+    // No spinner runs forever.
+    let view = eventually(
+        "the task to fail at its deadline",
+        Duration::from_secs(20),
+        || async {
+            let view = helpers::task(&app, &client, &id).await;
+            holds(view["state"] == "failed", view)
+        },
+    )
     .await;
-    assert!(ended, "no spinner runs forever");
-    let view = helpers::task(&app, &client, &id).await;
     let failure = view["failure"].as_str().unwrap();
     assert!(failure.starts_with("Timed out"), "{failure}");
     assert!(failure.contains("credits were returned"));

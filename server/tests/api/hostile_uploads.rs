@@ -8,8 +8,8 @@
 use std::time::{Duration, Instant};
 
 use crate::helpers::{
-    fixtures::file as fixture, in_own_process, run_in_own_process, setup_admin, wait_until, Db,
-    TestApp,
+    eventually, fixtures::file as fixture, holds, in_own_process, run_in_own_process, setup_admin,
+    Db, TestApp,
 };
 use sqlx::Connection;
 
@@ -287,11 +287,12 @@ async fn hostile_uploads_are_refused_quickly_and_leave_nothing(db: Db) {
     }
 
     // No probe is left running, and the process is idle again.
-    let stopped = wait_until(Duration::from_secs(5), || async {
-        app::backend::media::probes_running() == 0
+    let what = format!("{db:?}: no probe to be running");
+    eventually(&what, Duration::from_secs(5), || async {
+        let running = app::backend::media::probes_running();
+        holds(running == 0, running)
     })
     .await;
-    assert!(stopped, "{db:?}: a probe is still running");
     let before = process_cpu_time();
     tokio::time::sleep(Duration::from_secs(1)).await;
     let used = process_cpu_time().saturating_sub(before);

@@ -6,8 +6,8 @@ use crate::helpers::fixtures::file as fixture;
 use std::time::Duration;
 
 use crate::helpers::{
-    accept, inputs, invite, ok_json, set_faults, setup_admin, submit, until_final, wait_until, Db,
-    Inputs, TestApp,
+    accept, eventually, holds, inputs, invite, ok_json, set_faults, setup_admin, submit,
+    until_final, Db, Inputs, TestApp,
 };
 
 /// Sets up admin `ada`, uploads the 5 s fixture pair and runs one 720p task to its end;
@@ -478,11 +478,11 @@ async fn history_pages_and_filters() {
         .iter()
         .all(|t| t["quality"] == "1080p"));
     // Once everything is done, the status filter splits them.
-    let all_done = wait_until(Duration::from_secs(90), || async {
-        page(vec![("page", "1")]).await["running"] == 0
+    eventually("no task to be running", Duration::from_secs(90), || async {
+        let running = page(vec![("page", "1")]).await["running"].clone();
+        holds(running == 0, running)
     })
     .await;
-    assert!(all_done);
     let completed = page(vec![("page", "1"), ("status", "completed")]).await;
     assert_eq!(completed["completed"], 21);
     assert_eq!(completed["items"].as_array().unwrap().len(), 20);

@@ -5,7 +5,7 @@ use crate::helpers::fixtures::file as fixture;
 
 use std::{path::Path, time::Duration};
 
-use crate::helpers::{wait_until, ServerProcess, PASSWORD};
+use crate::helpers::{eventually, holds, ServerProcess, PASSWORD};
 use evolink_sim::{Faults, RunningSimulator, SimulatorConfig};
 
 const KEY: &str = "restart-test-key";
@@ -69,6 +69,16 @@ async fn state_of(dir: &Path, id: &str) -> String {
         .find(|r| r.0 == id)
         .map(|r| r.1)
         .unwrap_or_default()
+}
+
+/// Waits until task `id` is in `state` in the database.
+async fn until_state(dir: &Path, id: &str, state: &str, timeout: Duration) {
+    let what = format!("task {id} to be {state}");
+    eventually(&what, timeout, || async {
+        let seen = state_of(dir, id).await;
+        holds(seen == state, seen)
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -147,20 +157,16 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice() {
     };
     // One completes before the crash.
     let done_before = submit("done-before").await;
-    assert!(
-        wait_until(Duration::from_secs(60), || async {
-            state_of(dir.path(), &done_before).await == "completed"
-        })
-        .await
-    );
+    until_state(
+        dir.path(),
+        &done_before,
+        "completed",
+        Duration::from_secs(60),
+    )
+    .await;
     // One is running upstream at the crash.
     let running = submit("running").await;
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            state_of(dir.path(), &running).await == "running"
-        })
-        .await
-    );
+    until_state(dir.path(), &running, "running", Duration::from_secs(30)).await;
     // One finished upstream while its result cannot be downloaded: it waits in "archiving".
     let no_results = Faults {
         fail_result_downloads: true,
@@ -168,24 +174,14 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice() {
     };
     sim.set_faults(no_results.clone());
     let archiving = submit("archiving").await;
-    assert!(
-        wait_until(Duration::from_secs(60), || async {
-            state_of(dir.path(), &archiving).await == "archiving"
-        })
-        .await
-    );
+    until_state(dir.path(), &archiving, "archiving", Duration::from_secs(60)).await;
     // One is caught between sending the create and hearing back.
     sim.set_faults(Faults {
         create_delay_ms: 8_000,
         ..no_results.clone()
     });
     let sending = submit("sending").await;
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            state_of(dir.path(), &sending).await == "submitting"
-        })
-        .await
-    );
+    until_state(dir.path(), &sending, "submitting", Duration::from_secs(30)).await;
     // One cannot even publish its inputs: it waits in "queued".
     sim.set_faults(Faults {
         fail_uploads: true,
@@ -193,12 +189,15 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice() {
         ..no_results
     });
     let queued = submit("queued").await;
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            db_attempts(dir.path(), &queued).await > 0
-        })
-        .await
-    );
+    eventually(
+        "the queued task to try publishing its inputs",
+        Duration::from_secs(30),
+        || async {
+            let attempts = db_attempts(dir.path(), &queued).await;
+            holds(attempts > 0, attempts)
+        },
+    )
+    .await;
     assert_eq!(state_of(dir.path(), &queued).await, "queued");
     assert_eq!(
         state_of(dir.path(), &sending).await,
@@ -251,15 +250,18 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice() {
             .unwrap()
             .to_string()
     };
-    let all_final = wait_until(Duration::from_secs(90), || async {
-        db_rows(dir.path())
-            .await
-            .iter()
-            .all(|r| r.1 == "completed" || r.1 == "failed")
-    })
+    let rows = eventually(
+        "every task to be final",
+        Duration::from_secs(90),
+        || async {
+            let rows = db_rows(dir.path()).await;
+            holds(
+                rows.iter().all(|r| r.1 == "completed" || r.1 == "failed"),
+                rows,
+            )
+        },
+    )
     .await;
-    let rows = db_rows(dir.path()).await;
-    assert!(all_final, "{rows:?}");
     let state = |id: &str| rows.iter().find(|r| r.0 == id).unwrap().1.clone();
     assert_eq!(state(&done_before), "completed");
     assert_eq!(state(&running), "completed", "the running task was resumed");

@@ -2,15 +2,17 @@
 //! uniquely named PostgreSQL database that is dropped afterwards) and talks to it over real HTTP.
 
 mod database;
+mod eventually;
 pub mod fixtures;
 mod own_process;
 mod server_process;
 
 pub use database::TestDatabase;
+pub use eventually::{eventually, holds};
 pub use own_process::{in_own_process, run_in_own_process};
 pub use server_process::{server_command, ServerProcess, SERVER_BIN};
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use app::backend::{billing::Clock, tasks::EngineSettings};
 use kinema_server::{
@@ -221,22 +223,6 @@ pub fn cookie_pair(set_cookie: &str) -> String {
     set_cookie.split(';').next().unwrap_or_default().to_string()
 }
 
-/// Waits for `condition` to hold, polling, until `deadline` passes.
-pub async fn wait_until<F, Fut>(deadline: Duration, mut condition: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let until = Instant::now() + deadline;
-    while Instant::now() < until {
-        if condition().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
-}
-
 /// A password that passes the rules.
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -386,19 +372,20 @@ pub async fn task(app: &TestApp, client: &reqwest::Client, id: &str) -> serde_js
 
 /// Waits (up to a minute) until the task is completed or failed, and returns it.
 pub async fn until_final(app: &TestApp, client: &reqwest::Client, id: &str) -> serde_json::Value {
-    let done = wait_until(Duration::from_secs(60), || async {
-        // A fixed clock only moves when told: let the engine's time pass with the test's.
-        app.clock.advance(Duration::from_millis(100));
-        let state = task(app, client, id).await["state"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        state == "completed" || state == "failed"
-    })
-    .await;
-    let view = task(app, client, id).await;
-    assert!(done, "task never finished: {view}");
-    view
+    eventually(
+        "the task to complete or fail",
+        Duration::from_secs(60),
+        || async {
+            // A fixed clock only moves when told: let the engine's time pass with the test's.
+            app.clock.advance(Duration::from_millis(100));
+            let view = task(app, client, id).await;
+            holds(
+                view["state"] == "completed" || view["state"] == "failed",
+                view,
+            )
+        },
+    )
+    .await
 }
 
 /// Sets faults on the simulator at `sim`.
