@@ -1,16 +1,10 @@
 //! Sandbox mode (no key: the simulator runs in-process), a real key (no simulator), the admin's
 //! connection check, and proof that the API key never leaves the server.
 
-mod common;
+use std::time::Duration;
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Command, Stdio},
-    sync::mpsc,
-    time::Duration,
-};
-
-use common::{setup_admin, Db, TestApp, PASSWORD};
+use crate::helpers;
+use crate::helpers::{setup_admin, Db, ServerProcess, TestApp, PASSWORD};
 use evolink_sim::{RunningSimulator, SimulatorConfig};
 
 async fn simulator(key: &str) -> RunningSimulator {
@@ -90,10 +84,10 @@ async fn with_a_key_no_simulator_starts_and_the_check_uses_the_configured_upstre
     );
 
     // Members may not run the check.
-    let token = common::invite(&app, &admin, "member").await;
+    let token = helpers::invite(&app, &admin, "member").await;
     let member = app.client();
     assert_eq!(
-        common::accept(&app, &member, &token, "moe").await.status(),
+        helpers::accept(&app, &member, &token, "moe").await.status(),
         200
     );
     assert_eq!(app.call(&member, "check_evolink", &[]).await.status(), 403);
@@ -129,40 +123,16 @@ async fn the_api_key_appears_in_no_response_log_or_database() {
     for upstream_key in [CANARY, "some-other-key"] {
         let upstream = simulator(upstream_key).await;
         let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kinema-server"))
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("KINEMA_DATA_DIR", dir.path())
-            .env("KINEMA_LISTEN", "127.0.0.1:0")
-            .env("KINEMA_LOG", "debug")
-            .env("EVOLINK_API_KEY", CANARY)
-            .env("EVOLINK_BASE_URL", &upstream.base_url)
-            .env("EVOLINK_FILES_BASE_URL", &upstream.base_url)
-            .current_dir(dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (tx, rx) = mpsc::channel::<String>();
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    let _ = tx.send(line);
-                }
-            });
-        }
-        let base = loop {
-            let line = rx
-                .recv_timeout(Duration::from_secs(30))
-                .expect("server starts");
-            if let Some(url) = line.strip_prefix("Kinema is running at ") {
-                break url.to_string();
-            }
-        };
+        let mut server = ServerProcess::start(
+            dir.path(),
+            &[
+                ("KINEMA_LOG", "debug"),
+                ("EVOLINK_API_KEY", CANARY),
+                ("EVOLINK_BASE_URL", &upstream.base_url),
+                ("EVOLINK_FILES_BASE_URL", &upstream.base_url),
+            ],
+        );
+        let base = server.base.clone();
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -240,13 +210,10 @@ async fn the_api_key_appears_in_no_response_log_or_database() {
         for text in &seen {
             assert!(!text.contains(CANARY), "key leaked in a response: {text}");
         }
-        let _ = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
-        let _ = child.wait();
-        let log: Vec<String> = rx.try_iter().collect();
+        server.terminate(Duration::from_secs(15));
+        let log = server.take_log_lines();
         assert!(log.len() > 5, "the server logged: {log:?}");
-        for line in &log {
+        for line in server.startup_lines().iter().chain(&log) {
             assert!(!line.contains(CANARY), "key leaked in the log: {line}");
         }
         for entry in std::fs::read_dir(dir.path()).unwrap() {

@@ -1,14 +1,15 @@
 //! EvoLink callbacks into Kinema: only with an https public URL, a per-task token, the body never
 //! trusted (the worker re-reads the task), duplicates harmless, and polling as the fallback.
 
-mod common;
-
-use common::fixtures::file as fixture;
+use crate::helpers;
+use crate::helpers::fixtures::file as fixture;
 
 use std::time::Duration;
 
+use crate::helpers::{
+    cookie_pair, eventually, fast_engine, holds, set_cookie, Db, TestApp, PASSWORD,
+};
 use app::backend::tasks::EngineSettings;
-use common::{cookie_pair, fast_engine, set_cookie, wait_until, Db, TestApp, PASSWORD};
 use kinema_server::startup::SESSION_COOKIE;
 
 /// The form of a 720p "Match image" motion submit of the two uploads.
@@ -60,12 +61,23 @@ async fn secure_admin_with_inputs(app: &TestApp) -> (reqwest::Client, String, Ve
     (http, cookie, uploads)
 }
 
+/// The sandbox simulator's counters (`GET /__sim/stats`).
+async fn sim_stats(sim: &str) -> serde_json::Value {
+    reqwest::get(format!("{sim}/__sim/stats"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_callback_wakes_the_task_but_its_body_is_not_believed() {
-    // Polls are 30 s apart, so only a callback can finish the task quickly.
+    // The first poll is due an hour after the create, so within this test only a callback can
+    // make Kinema read the task.
     let engine = EngineSettings {
-        poll_first: Duration::from_secs(30),
-        poll_max: Duration::from_secs(30),
+        poll_first: Duration::from_secs(3600),
+        poll_max: Duration::from_secs(3600),
         ..fast_engine()
     };
     let app = TestApp::spawn_with_engine(
@@ -103,21 +115,19 @@ async fn a_callback_wakes_the_task_but_its_body_is_not_believed() {
                 .to_string()
         }
     };
-    assert!(
-        wait_until(Duration::from_secs(20), || async {
-            state().await == "running"
-        })
-        .await
-    );
+    eventually(
+        "the task to run upstream",
+        Duration::from_secs(20),
+        || async {
+            let state = state().await;
+            holds(state == "running", state)
+        },
+    )
+    .await;
 
     // The create asked EvoLink to call back on the public https address, with the task's token.
     let sim = app.sandbox_url.clone().unwrap();
-    let stats: serde_json::Value = reqwest::get(format!("{sim}/__sim/stats"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats = sim_stats(&sim).await;
     let callback_url = stats["last_create_body"]["callback_url"]
         .as_str()
         .unwrap()
@@ -139,35 +149,41 @@ async fn a_callback_wakes_the_task_but_its_body_is_not_believed() {
 
     // Once the simulator has finished, a callback whose body lies ("failed") wakes the task,
     // which reads the truth (completed) from EvoLink. A duplicate is harmless.
-    assert!(
-        wait_until(Duration::from_secs(10), || async {
-            let stats: serde_json::Value = reqwest::get(format!("{sim}/__sim/stats"))
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            stats["finished_at_ms"]
-                .as_object()
-                .is_some_and(|m| !m.is_empty())
-        })
-        .await
+    eventually(
+        "the simulator to finish the task",
+        Duration::from_secs(10),
+        || async {
+            let finished = sim_stats(&sim).await["finished_at_ms"].clone();
+            holds(
+                finished.as_object().is_some_and(|m| !m.is_empty()),
+                finished,
+            )
+        },
+    )
+    .await;
+    assert_eq!(
+        sim_stats(&sim).await["task_queries"],
+        0,
+        "Kinema has not read the task: its first poll is an hour away"
     );
     let lying = serde_json::json!({ "id": id, "status": "failed", "error": { "code": "content_policy_violation" } });
     let first = http.post(&local).json(&lying).send().await.unwrap();
     assert_eq!(first.status(), 204);
     let duplicate = http.post(&local).json(&lying).send().await.unwrap();
     assert!(duplicate.status() == 204 || duplicate.status() == 404);
-    let started = std::time::Instant::now();
-    assert!(
-        wait_until(Duration::from_secs(10), || async {
-            state().await == "completed"
-        })
-        .await
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "woken by the callback, not the 30 s poll"
+    eventually(
+        "the woken task to complete",
+        Duration::from_secs(10),
+        || async {
+            let state = state().await;
+            holds(state == "completed", state)
+        },
+    )
+    .await;
+    assert_eq!(
+        sim_stats(&sim).await["task_queries"],
+        1,
+        "the callback woke the task: exactly one read, long before the first poll"
     );
     let view = call("get_task", vec![("id", id.clone())]).await;
     assert_eq!(view["failure"], serde_json::Value::Null);
@@ -219,23 +235,21 @@ async fn with_callbacks_dropped_polling_still_finishes_the_task() {
         .await
         .unwrap();
     let id = task["id"].as_str().unwrap().to_string();
-    let done = wait_until(Duration::from_secs(30), || async {
-        let view: serde_json::Value = post("get_task", vec![("id", id.clone())])
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        view["state"] == "completed"
-    })
+    eventually(
+        "polling to complete the task",
+        Duration::from_secs(30),
+        || async {
+            let view: serde_json::Value = post("get_task", vec![("id", id.clone())])
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            holds(view["state"] == "completed", view)
+        },
+    )
     .await;
-    assert!(done, "polling finished the task");
-    let stats: serde_json::Value = reqwest::get(format!("{sim}/__sim/stats"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats = sim_stats(&sim).await;
     assert_eq!(stats["callback_attempts"], 0, "no callback was sent");
     assert!(
         stats["last_create_body"]["callback_url"].is_string(),
@@ -258,20 +272,24 @@ async fn a_task_past_its_deadline_ends_as_timed_out_and_is_refunded() {
     .await;
     let client = app.client();
     assert_eq!(
-        common::setup_admin(&app, &client, "ada").await.status(),
+        helpers::setup_admin(&app, &client, "ada").await.status(),
         200
     );
-    let inputs = common::inputs(&app, &client, "valid-index-at-end.mp4").await;
+    let inputs = helpers::inputs(&app, &client, "valid-index-at-end.mp4").await;
     let task =
-        common::ok_json(common::submit(&app, &client, &inputs, "720p", "image", "slow").await)
+        helpers::ok_json(helpers::submit(&app, &client, &inputs, "720p", "image", "slow").await)
             .await;
     let id = task["id"].as_str().unwrap().to_string();
-    let ended = wait_until(Duration::from_secs(20), || async {
-        common::task(&app, &client, &id).await["state"] == "failed"
-    })
+    // No spinner runs forever.
+    let view = eventually(
+        "the task to fail at its deadline",
+        Duration::from_secs(20),
+        || async {
+            let view = helpers::task(&app, &client, &id).await;
+            holds(view["state"] == "failed", view)
+        },
+    )
     .await;
-    assert!(ended, "no spinner runs forever");
-    let view = common::task(&app, &client, &id).await;
     let failure = view["failure"].as_str().unwrap();
     assert!(failure.starts_with("Timed out"), "{failure}");
     assert!(failure.contains("credits were returned"));

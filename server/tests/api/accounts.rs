@@ -1,8 +1,6 @@
 //! Accounts, invites, roles and disabling, over real HTTP on SQLite and PostgreSQL.
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 
 async fn account_lifecycle(db: Db) {
     let app = TestApp::spawn(db).await;

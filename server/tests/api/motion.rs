@@ -1,15 +1,13 @@
 //! Motion Control end to end over HTTP against the sandbox simulator: submit, engine, archive,
 //! ledger, idempotency, failures, isolation and live events.
 
-mod common;
-
-use common::fixtures::file as fixture;
+use crate::helpers::fixtures::file as fixture;
 
 use std::time::Duration;
 
-use common::{
-    accept, inputs, invite, ok_json, set_faults, setup_admin, submit, until_final, wait_until, Db,
-    Inputs, TestApp,
+use crate::helpers::{
+    accept, eventually, holds, inputs, invite, ok_json, set_faults, setup_admin, submit,
+    until_final, Db, Inputs, TestApp,
 };
 
 /// Sets up admin `ada`, uploads the 5 s fixture pair and runs one 720p task to its end;
@@ -480,11 +478,11 @@ async fn history_pages_and_filters() {
         .iter()
         .all(|t| t["quality"] == "1080p"));
     // Once everything is done, the status filter splits them.
-    let all_done = wait_until(Duration::from_secs(90), || async {
-        page(vec![("page", "1")]).await["running"] == 0
+    eventually("no task to be running", Duration::from_secs(90), || async {
+        let running = page(vec![("page", "1")]).await["running"].clone();
+        holds(running == 0, running)
     })
     .await;
-    assert!(all_done);
     let completed = page(vec![("page", "1"), ("status", "completed")]).await;
     assert_eq!(completed["completed"], 21);
     assert_eq!(completed["items"].as_array().unwrap().len(), 20);

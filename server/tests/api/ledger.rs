@@ -1,12 +1,14 @@
 //! The ledger over months and for admins: month rollover in the configured time zone with a fixed
 //! clock, adjustments, the admin's usage figures, CSV exports, and estimated dollars.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::helpers;
+use crate::helpers::{
+    eventually, fast_engine, holds, inputs, ok_json, set_faults, submit, team, until_final, Db,
+    TestApp,
+};
 use app::backend::{billing::Clock, tasks::EngineSettings};
-use common::{fast_engine, inputs, ok_json, set_faults, submit, team, until_final, Db, TestApp};
 
 /// 2026-11-01 00:00:00 UTC.
 const NOV_1_UTC: i64 = 1_793_491_200;
@@ -415,11 +417,15 @@ async fn a_refund_after_midnight_gives_the_new_month_nothing(db: Db) {
     let inputs = inputs(&app, &member, "valid-index-at-end.mp4").await;
     let task = ok_json(submit(&app, &member, &inputs, "720p", "image", "late").await).await;
     let id = task["id"].as_str().unwrap().to_string();
-    let running = common::wait_until(Duration::from_secs(30), || async {
-        common::task(&app, &member, &id).await["state"] == "running"
-    })
+    eventually(
+        "the upstream to have the task",
+        Duration::from_secs(30),
+        || async {
+            let state = helpers::task(&app, &member, &id).await["state"].clone();
+            holds(state == "running", state)
+        },
+    )
     .await;
-    assert!(running, "the upstream has it");
     // Midnight passes; the task then fails and is refunded in November.
     clock.set(NOV_1_TOKYO + 60);
     assert_eq!(until_final(&app, &member, &id).await["state"], "failed");

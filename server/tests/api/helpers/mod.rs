@@ -1,11 +1,18 @@
 //! Test harness: builds Kinema on port 0 with a fresh database (a temporary SQLite file, or a
 //! uniquely named PostgreSQL database that is dropped afterwards) and talks to it over real HTTP.
 
-#![allow(dead_code)]
-
+mod database;
+mod eventually;
 pub mod fixtures;
+mod own_process;
+mod server_process;
 
-use std::time::{Duration, Instant};
+pub use database::TestDatabase;
+pub use eventually::{eventually, holds};
+pub use own_process::{in_own_process, run_in_own_process};
+pub use server_process::{server_command, ServerProcess, SERVER_BIN};
+
+use std::time::Duration;
 
 use app::backend::{billing::Clock, tasks::EngineSettings};
 use kinema_server::{
@@ -13,11 +20,7 @@ use kinema_server::{
     startup::Application,
 };
 use reqwest::{redirect::Policy, Client, Response};
-use sqlx::{Connection, Executor, PgConnection};
 use tokio::sync::oneshot;
-
-/// Where the admin database for creating test databases lives.
-pub const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 /// Which database a test app runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,11 +37,13 @@ pub struct TestApp {
     pub sandbox_url: Option<String>,
     /// The ledger's clock (fixed only when the test asked for it).
     pub clock: Clock,
-    postgres_db: Option<String>,
     settings: Settings,
     engine: EngineSettings,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    /// Dropped by `stop` after the server halted, or with the app when a test panics (the drop
+    /// forces the server's connections closed).
+    postgres_db: Option<TestDatabase>,
 }
 
 /// A task engine paced for tests: quick polls, short leases.
@@ -105,16 +110,9 @@ impl TestApp {
         let postgres_db = match db {
             Db::Sqlite => None,
             Db::Postgres => {
-                let name = format!("kinema_test_{}", uuid::Uuid::new_v4().simple());
-                let mut admin = PgConnection::connect(POSTGRES_ADMIN_URL)
-                    .await
-                    .expect("PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth)");
-                admin
-                    .execute(format!("CREATE DATABASE {name}").as_str())
-                    .await
-                    .expect("create test database");
-                settings.database_url = Some(format!("postgres://postgres@127.0.0.1:5432/{name}"));
-                Some(name)
+                let database = TestDatabase::create().await;
+                settings.database_url = Some(database.url());
+                Some(database)
             }
         };
         adjust(&mut settings);
@@ -202,18 +200,10 @@ impl TestApp {
             .expect("request sent")
     }
 
-    /// Stops the server and drops the PostgreSQL database, if any.
+    /// Stops the server, then drops the PostgreSQL database, if any.
     pub async fn stop(mut self) {
         self.halt().await;
-        if let Some(name) = self.postgres_db.take() {
-            let mut admin = PgConnection::connect(POSTGRES_ADMIN_URL)
-                .await
-                .expect("connect to drop test database");
-            admin
-                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                .await
-                .expect("drop test database");
-        }
+        drop(self.postgres_db.take());
     }
 }
 
@@ -231,22 +221,6 @@ pub fn set_cookie(response: &Response, name: &str) -> Option<String> {
 /// The bare `name=value` part of a Set-Cookie header.
 pub fn cookie_pair(set_cookie: &str) -> String {
     set_cookie.split(';').next().unwrap_or_default().to_string()
-}
-
-/// Waits for `condition` to hold, polling, until `deadline` passes.
-pub async fn wait_until<F, Fut>(deadline: Duration, mut condition: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let until = Instant::now() + deadline;
-    while Instant::now() < until {
-        if condition().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
 }
 
 /// A password that passes the rules.
@@ -398,19 +372,20 @@ pub async fn task(app: &TestApp, client: &reqwest::Client, id: &str) -> serde_js
 
 /// Waits (up to a minute) until the task is completed or failed, and returns it.
 pub async fn until_final(app: &TestApp, client: &reqwest::Client, id: &str) -> serde_json::Value {
-    let done = wait_until(Duration::from_secs(60), || async {
-        // A fixed clock only moves when told: let the engine's time pass with the test's.
-        app.clock.advance(Duration::from_millis(100));
-        let state = task(app, client, id).await["state"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        state == "completed" || state == "failed"
-    })
-    .await;
-    let view = task(app, client, id).await;
-    assert!(done, "task never finished: {view}");
-    view
+    eventually(
+        "the task to complete or fail",
+        Duration::from_secs(60),
+        || async {
+            // A fixed clock only moves when told: let the engine's time pass with the test's.
+            app.clock.advance(Duration::from_millis(100));
+            let view = task(app, client, id).await;
+            holds(
+                view["state"] == "completed" || view["state"] == "failed",
+                view,
+            )
+        },
+    )
+    .await
 }
 
 /// Sets faults on the simulator at `sim`.

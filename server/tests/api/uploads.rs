@@ -1,13 +1,13 @@
 //! The upload route: streaming into storage, type and facts from the bytes, the shared rules,
 //! size limits while reading, nothing left behind on refusal or cancellation, owner-only reads.
 
-mod common;
-
-use common::fixtures::file as fixture;
+use crate::helpers::fixtures::file as fixture;
 
 use std::{io::Write, time::Duration};
 
-use common::{accept, cookie_pair, invite, set_cookie, setup_admin, wait_until, Db, TestApp};
+use crate::helpers::{
+    accept, cookie_pair, eventually, holds, invite, set_cookie, setup_admin, Db, TestApp,
+};
 use kinema_server::startup::SESSION_COOKIE;
 
 async fn upload(
@@ -249,11 +249,15 @@ async fn size_limits_are_enforced_before_and_while_reading() {
             "Character image is larger than 10 MB; it must be at most 10 MB."
         );
     }
-    let clean = wait_until(Duration::from_secs(10), || async {
-        leftovers(&app).await == (0, 0, 0)
-    })
+    eventually(
+        "no temp files, stored objects or upload rows",
+        Duration::from_secs(10),
+        || async {
+            let left = leftovers(&app).await;
+            holds(left == (0, 0, 0), left)
+        },
+    )
     .await;
-    assert!(clean, "{:?}", leftovers(&app).await);
     app.stop().await;
 }
 
@@ -280,19 +284,29 @@ async fn an_upload_cancelled_halfway_leaves_nothing() {
     stream.write_all(&head).unwrap();
     stream.flush().unwrap();
     // The file in progress exists while the request is open…
-    let started = wait_until(Duration::from_secs(10), || {
-        let tmp_dir = tmp_dir.clone();
-        async move { std::fs::read_dir(&tmp_dir).map(|d| d.count()).unwrap_or(0) == 1 }
-    })
+    eventually(
+        "the upload to be written to one temp file",
+        Duration::from_secs(10),
+        || {
+            let tmp_dir = tmp_dir.clone();
+            async move {
+                let files = std::fs::read_dir(&tmp_dir).map(|d| d.count()).unwrap_or(0);
+                holds(files == 1, files)
+            }
+        },
+    )
     .await;
-    assert!(started, "the upload was being written");
     // …and is gone once the client gives up.
     drop(stream);
-    let clean = wait_until(Duration::from_secs(10), || async {
-        leftovers(&app).await == (0, 0, 0)
-    })
+    eventually(
+        "no temp files, stored objects or upload rows",
+        Duration::from_secs(10),
+        || async {
+            let left = leftovers(&app).await;
+            holds(left == (0, 0, 0), left)
+        },
+    )
     .await;
-    assert!(clean, "{:?}", leftovers(&app).await);
     app.stop().await;
 }
 

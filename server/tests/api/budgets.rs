@@ -2,11 +2,9 @@
 //! and on PostgreSQL exactly three are accepted and reach the upstream, the rest are refused with
 //! the budget message, and spending never passes the budget.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{inputs, submit, team, wait_until, Db, TestApp};
+use crate::helpers::{eventually, holds, inputs, submit, team, Db, TestApp};
 
 async fn fifty_submits_against_a_budget_for_three(db: Db) {
     let app = TestApp::spawn(db).await;
@@ -53,17 +51,16 @@ async fn fifty_submits_against_a_budget_for_three(db: Db) {
     }
     assert_eq!((accepted, refused), (3, 47));
     let sim = app.sandbox_url.clone().unwrap();
-    let three_created = wait_until(Duration::from_secs(60), || async {
+    eventually("three completed tasks", Duration::from_secs(60), || async {
         let page: serde_json::Value = app
             .call(&member, "list_tasks", &[("page", "1")])
             .await
             .json()
             .await
             .unwrap();
-        page["completed"] == 3
+        holds(page["completed"] == 3, page)
     })
     .await;
-    assert!(three_created);
     let stats: serde_json::Value = reqwest::get(format!("{sim}/__sim/stats"))
         .await
         .unwrap()

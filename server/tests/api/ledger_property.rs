@@ -5,14 +5,14 @@
 //!
 //! The seed is printed; set `KINEMA_PROPERTY_SEED` to replay one.
 
-mod common;
-
 use std::{collections::HashMap, time::Duration};
 
-use app::backend::tasks::EngineSettings;
-use common::{
-    fast_engine, inputs, ok_json, sign_in, submit, task, wait_until, Db, Inputs, TestApp, PASSWORD,
+use crate::helpers;
+use crate::helpers::{
+    eventually, fast_engine, holds, inputs, ok_json, sign_in, submit, task, Db, Inputs, TestApp,
+    PASSWORD,
 };
+use app::backend::tasks::EngineSettings;
 use evolink_sim::{Faults, RunningSimulator, SimulatorConfig};
 use rand::{rngs::StdRng, seq::SliceRandom, Rng, SeedableRng};
 use sqlx::{Connection, PgConnection, SqliteConnection};
@@ -119,15 +119,12 @@ async fn signed_in(app: &TestApp, username: &str) -> reqwest::Client {
 
 /// Waits until the upstream has the task (its faults are then used up) or it ended.
 async fn until_upstream(app: &TestApp, client: &reqwest::Client, id: &str) {
-    let reached = wait_until(Duration::from_secs(30), || async {
-        let state = task(app, client, id).await["state"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        state != "queued" && state != "submitting"
+    let what = format!("task {id} to reach the upstream");
+    eventually(&what, Duration::from_secs(30), || async {
+        let state = task(app, client, id).await["state"].clone();
+        holds(state != "queued" && state != "submitting", state)
     })
     .await;
-    assert!(reached, "task {id} never reached the upstream");
 }
 
 /// Sequences tried per database on each run.
@@ -170,7 +167,7 @@ async fn one_sequence(db: Db, seed: u64) {
         engine,
     )
     .await;
-    let (admin, member, moe) = common::team(&app).await;
+    let (admin, member, moe) = helpers::team(&app).await;
     let ada = ok_json(app.call(&admin, "session_info", &[]).await).await["user"]["id"]
         .as_i64()
         .unwrap();
@@ -252,17 +249,17 @@ async fn one_sequence(db: Db, seed: u64) {
     }
 
     // Every task ends.
-    let all_final = wait_until(Duration::from_secs(60), || async {
+    let what = format!("every task to be final (seed {seed})");
+    eventually(&what, Duration::from_secs(60), || async {
         for (member, id) in &task_ids {
             let state = task(&app, &members[*member].client, id).await["state"].clone();
             if state != "completed" && state != "failed" {
-                return false;
+                return Err((id.clone(), state));
             }
         }
-        true
+        Ok(())
     })
     .await;
-    assert!(all_final, "every task is final (seed {seed})");
     let rows = ledger_rows(&url).await;
     assert_eq!(
         rows[..snapshot.len()],

@@ -3,15 +3,14 @@
 //! a failed creation refunded, a restart during creation resumed, elements used in Motion
 //! Control, and the library shared with the team but editable only by the creator or an admin.
 
-mod common;
-
 use std::time::Duration;
 
-use app::backend::tasks::EngineSettings;
-use common::{
-    fast_engine, inputs, ok_json, set_faults, sign_in, submit, submit_with_element, team,
-    until_final, upload, wait_until, Db, Inputs, TestApp, PASSWORD,
+use crate::helpers;
+use crate::helpers::{
+    eventually, fast_engine, holds, inputs, ok_json, set_faults, sign_in, submit,
+    submit_with_element, team, until_final, upload, Db, Inputs, TestApp, PASSWORD,
 };
+use app::backend::tasks::EngineSettings;
 use evolink_sim::{Faults, RunningSimulator, SimulatorConfig};
 use serde_json::Value;
 
@@ -34,7 +33,7 @@ async fn try_upload(
     let response = client
         .post(app.url(&format!("/api/uploads?purpose={purpose}&name={name}")))
         .header("Origin", &app.base)
-        .body(common::fixtures::file(name))
+        .body(helpers::fixtures::file(name))
         .send()
         .await
         .unwrap();
@@ -98,17 +97,18 @@ async fn library(app: &TestApp, client: &reqwest::Client, search: &str) -> Vec<V
 }
 
 async fn until_element(app: &TestApp, client: &reqwest::Client, id: &str, status: &str) -> Value {
-    let reached = wait_until(Duration::from_secs(60), || async {
-        library(app, client, "")
+    let what = format!("element {id} to become {status}");
+    eventually(&what, Duration::from_secs(60), || async {
+        let element = library(app, client, "")
             .await
-            .iter()
-            .any(|e| e["id"] == id && e["status"] == status)
+            .into_iter()
+            .find(|e| e["id"] == id);
+        match element {
+            Some(element) if element["status"] == status => Ok(element),
+            other => Err(other),
+        }
     })
-    .await;
-    let all = library(app, client, "").await;
-    let element = all.iter().find(|e| e["id"] == id).cloned();
-    assert!(reached, "element {id} never became {status}: {element:?}");
-    element.unwrap()
+    .await
 }
 
 async fn balance(app: &TestApp, client: &reqwest::Client) -> (i64, i64) {
@@ -436,12 +436,16 @@ async fn a_restart_during_creation_resumes_it() {
     .await;
     let id = element["id"].as_str().unwrap().to_string();
     // Kinema has saved the upstream id once it polls.
-    let upstream_has_it = wait_until(Duration::from_secs(20), || async {
-        let stats = sim.stats();
-        stats.tasks_created == 1 && stats.task_queries >= 1
-    })
+    eventually(
+        "one upstream task, polled at least once",
+        Duration::from_secs(20),
+        || async {
+            let stats = sim.stats();
+            let seen = (stats.tasks_created, stats.task_queries);
+            holds(seen.0 == 1 && seen.1 >= 1, seen)
+        },
+    )
     .await;
-    assert!(upstream_has_it);
     assert_eq!(
         library(&app, &admin, "").await[0]["status"],
         "creating",
@@ -586,10 +590,10 @@ async fn motion_with_an_element_sends_it_and_bad_combinations_never_reach_the_up
 async fn the_team_sees_and_uses_elements_but_only_the_creator_or_an_admin_edits() {
     let app = TestApp::spawn(Db::Postgres).await;
     let (admin, member, _) = team(&app).await;
-    let token = common::invite(&app, &admin, "member").await;
+    let token = helpers::invite(&app, &admin, "member").await;
     let other = app.client();
     assert_eq!(
-        common::accept(&app, &other, &token, "oli").await.status(),
+        helpers::accept(&app, &other, &token, "oli").await.status(),
         200
     );
     let mia = video_element(&app, &member, "Mia", "mia").await;

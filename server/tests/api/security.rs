@@ -1,8 +1,6 @@
 //! Sessions, cookie flags, cross-site refusal and sign-in throttling.
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use kinema_server::startup::SESSION_COOKIE;
 
 async fn session_ids_rotate_and_die(db: Db) {
@@ -213,8 +211,26 @@ async fn health_and_readiness() {
     let ready = client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
     assert_eq!(ready.text().await.unwrap(), "ready");
-    // Only POST reaches server functions.
+    // Only POST reaches server functions: a GET is refused as such and changes nothing, also for a
+    // signed-in admin.
     let get = client.get(app.url("/api/sign_out")).send().await.unwrap();
-    assert!(get.status().is_client_error() || get.status().is_redirection());
+    assert_eq!(get.status(), 405);
+    let admin = app.client();
+    assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
+    let invites = ok_json(app.call(&admin, "list_invites", &[]).await).await;
+    for path in ["/api/sign_out", "/api/create_invite?role=admin&hours=72"] {
+        let get = admin.get(app.url(path)).send().await.unwrap();
+        assert_eq!(get.status(), 405, "GET {path}");
+    }
+    assert_eq!(
+        whoami(&app, &admin).await.as_deref(),
+        Some("ada"),
+        "still signed in"
+    );
+    assert_eq!(
+        ok_json(app.call(&admin, "list_invites", &[]).await).await,
+        invites,
+        "no invite was created"
+    );
     app.stop().await;
 }

@@ -1,42 +1,24 @@
 //! The store API directly, on a fresh SQLite file and a fresh PostgreSQL database.
 
-mod common;
-
 use app::backend::store::{NewInvite, NewUser, Store};
 use app::model::Role;
-use sqlx::{Connection, Executor, PgConnection};
 
-use common::POSTGRES_ADMIN_URL;
+use crate::helpers::{Db, TestDatabase};
 
-/// A fresh database of each kind; the PostgreSQL one is dropped by `drop_postgres`.
-async fn fresh(db: common::Db) -> (Store, Option<String>, tempfile::TempDir) {
+/// A fresh store of each kind, with what keeps it alive: the SQLite file's directory, or the
+/// PostgreSQL database (dropped with it).
+async fn fresh(db: Db) -> (Store, Option<TestDatabase>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     match db {
-        common::Db::Sqlite => {
+        Db::Sqlite => {
             let url = format!("sqlite://{}", dir.path().join("store.db").display());
             (Store::connect(&url).await.unwrap(), None, dir)
         }
-        common::Db::Postgres => {
-            let name = format!("kinema_store_{}", uuid::Uuid::new_v4().simple());
-            let mut admin = PgConnection::connect(POSTGRES_ADMIN_URL).await.unwrap();
-            admin
-                .execute(format!("CREATE DATABASE {name}").as_str())
-                .await
-                .unwrap();
-            let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
-            (Store::connect(&url).await.unwrap(), Some(name), dir)
+        Db::Postgres => {
+            let database = TestDatabase::create().await;
+            let store = Store::connect(&database.url()).await.unwrap();
+            (store, Some(database), dir)
         }
-    }
-}
-
-async fn drop_postgres(store: Store, name: Option<String>) {
-    store.close().await;
-    if let Some(name) = name {
-        let mut admin = PgConnection::connect(POSTGRES_ADMIN_URL).await.unwrap();
-        admin
-            .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-            .await
-            .unwrap();
     }
 }
 
@@ -50,8 +32,8 @@ fn user<'a>(username: &'a str, role: Role) -> NewUser<'a> {
     }
 }
 
-async fn store_suite(db: common::Db) {
-    let (store, name, _dir) = fresh(db).await;
+async fn store_suite(db: Db) {
+    let (store, _database, _dir) = fresh(db).await;
     store.check_ready().await.expect("migrated store is ready");
     // Migrations are idempotent.
     store.migrate().await.unwrap();
@@ -141,15 +123,15 @@ async fn store_suite(db: common::Db) {
     );
     assert_eq!(store.list_users().await.unwrap().len(), 2);
 
-    drop_postgres(store, name).await;
+    store.close().await;
 }
 
 #[tokio::test]
 async fn store_on_sqlite() {
-    store_suite(common::Db::Sqlite).await;
+    store_suite(Db::Sqlite).await;
 }
 
 #[tokio::test]
 async fn store_on_postgres() {
-    store_suite(common::Db::Postgres).await;
+    store_suite(Db::Postgres).await;
 }

@@ -1,28 +1,14 @@
 //! The `kinema-server` binary: configuration errors, headless account commands, the access log
 //! and graceful shutdown.
 
-mod common;
-
 use std::{
-    io::{BufRead, BufReader, Read},
     process::{Command, Stdio},
-    sync::mpsc,
     time::Duration,
 };
 
-use common::{sign_in, whoami, Db, TestApp, PASSWORD};
-
-const BIN: &str = env!("CARGO_BIN_EXE_kinema-server");
-
-fn server_command(data_dir: &std::path::Path) -> Command {
-    let mut command = Command::new(BIN);
-    command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("KINEMA_DATA_DIR", data_dir)
-        .current_dir(data_dir);
-    command
-}
+use crate::helpers::{
+    server_command, sign_in, whoami, Db, ServerProcess, TestApp, PASSWORD, SERVER_BIN,
+};
 
 #[test]
 fn invalid_configuration_stops_with_one_line_naming_the_variable() {
@@ -51,7 +37,7 @@ fn invalid_configuration_stops_with_one_line_naming_the_variable() {
 
 #[test]
 fn help_lists_every_setting() {
-    let output = Command::new(BIN).arg("--help").output().unwrap();
+    let output = Command::new(SERVER_BIN).arg("--help").output().unwrap();
     let help = String::from_utf8(output.stdout).unwrap();
     for name in [
         "DATABASE_URL",
@@ -126,49 +112,18 @@ async fn headless_admin_creation_and_password_reset() {
 #[test]
 fn logs_one_line_per_request_without_query_strings_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = server_command(dir.path())
-        .env("KINEMA_LISTEN", "127.0.0.1:0")
-        .env("KINEMA_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (lines_tx, lines_rx) = mpsc::channel::<String>();
-    let stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = lines_tx.send(line);
-        }
-    });
-    let base = loop {
-        let line = lines_rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("server prints its address");
-        if let Some(url) = line.strip_prefix("Kinema is running at ") {
-            break url.to_string();
-        }
-    };
-    let status = raw_http::get(&format!("{base}/healthz?token=supersecret-query"));
+    let mut server = ServerProcess::start(dir.path(), &[("KINEMA_LOG", "info"), ("NO_COLOR", "1")]);
+    let status = raw_http::get(&format!("{}/healthz?token=supersecret-query", server.base));
     assert_eq!(status, 200);
 
-    let kill = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let exit = wait_with_deadline(&mut child, Duration::from_secs(15));
+    let exit = server.terminate(Duration::from_secs(15));
     assert!(exit.success(), "graceful shutdown exits 0: {exit:?}");
-    reader.join().unwrap();
-    let mut log: Vec<String> = lines_rx.try_iter().collect();
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    log.extend(stderr.lines().map(str::to_string));
+    let log: Vec<String> = server
+        .startup_lines()
+        .iter()
+        .cloned()
+        .chain(server.take_log_lines())
+        .collect();
     let access: Vec<&String> = log
         .iter()
         .filter(|l| l.contains("route=/healthz"))
@@ -182,23 +137,6 @@ fn logs_one_line_per_request_without_query_strings_and_stops_on_sigterm() {
         !log.iter().any(|l| l.contains("supersecret-query")),
         "query strings never reach the log"
     );
-}
-
-fn wait_with_deadline(
-    child: &mut std::process::Child,
-    deadline: Duration,
-) -> std::process::ExitStatus {
-    let until = std::time::Instant::now() + deadline;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if std::time::Instant::now() > until {
-            let _ = child.kill();
-            panic!("server did not stop within {deadline:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// A tiny blocking GET over a plain TCP socket (the test runs outside a runtime).

@@ -1,14 +1,13 @@
 //! The EvoLink client against the simulator, over real HTTP: every endpoint, the documented
 //! examples and invalid cases, error mapping, retry rules and callbacks.
 
-mod common;
-
 use std::{
     net::SocketAddr,
     sync::{Arc, Mutex},
     time::Duration,
 };
 
+use crate::helpers::{eventually, fixtures, holds};
 use app::backend::evolink::{
     wire::{
         ElementImageList, ElementParams, ElementRef, ElementRequest, ElementVideoList, ImageUrl,
@@ -17,7 +16,6 @@ use app::backend::evolink::{
     ApiKey, ClientSettings, EvoLinkClient, EvoLinkError, RetryPolicy, TaskStatus, UpstreamTask,
 };
 use axum::{http::StatusCode, routing::post, Router};
-use common::{fixtures, wait_until};
 use evolink_sim::{Faults, RunningSimulator, SimulatorConfig};
 
 const KEY: &str = "sim-test-key";
@@ -142,22 +140,12 @@ fn element_from_video(rig: &Rig) -> ElementRequest {
 }
 
 async fn until_final(client: &EvoLinkClient, id: &str) -> UpstreamTask {
-    let last: Arc<Mutex<Option<UpstreamTask>>> = Arc::default();
-    let done = wait_until(Duration::from_secs(20), || {
-        let client = client.clone();
-        let id = id.to_string();
-        let last = last.clone();
-        async move {
-            let task = client.get_task(&id).await.unwrap();
-            let done = task.status.is_final();
-            *last.lock().unwrap() = Some(task);
-            done
-        }
+    let what = format!("task {id} to reach a final state");
+    eventually(&what, Duration::from_secs(20), || async {
+        let task = client.get_task(id).await.unwrap();
+        holds(task.status.is_final(), task)
     })
-    .await;
-    let last = last.lock().unwrap().clone();
-    assert!(done, "task {id} reached no final state: {last:?}");
-    last.unwrap()
+    .await
 }
 
 #[tokio::test]
@@ -190,19 +178,21 @@ async fn documented_examples_are_accepted_and_complete() {
 
     // It moves through processing with rising progress to completed.
     let progress: Arc<Mutex<Vec<(TaskStatus, u8)>>> = Arc::default();
-    let done = wait_until(Duration::from_secs(20), || {
+    eventually("the task to finish", Duration::from_secs(20), || {
         let client = rig.client.clone();
         let id = task.id.clone();
         let progress = progress.clone();
         async move {
             let task = client.get_task(&id).await.unwrap();
             let finished = task.status.is_final();
-            progress.lock().unwrap().push((task.status, task.progress));
-            finished
+            progress
+                .lock()
+                .unwrap()
+                .push((task.status.clone(), task.progress));
+            holds(finished, (task.status, task.progress))
         }
     })
     .await;
-    assert!(done);
     let seen = progress.lock().unwrap().clone();
     assert!(
         seen.iter()
@@ -719,12 +709,14 @@ async fn callbacks_are_delivered_retried_duplicated_and_dropped() {
         .create_motion(&request, &fresh_key())
         .await
         .unwrap();
-    let delivered = wait_until(Duration::from_secs(15), || {
+    eventually("a callback to arrive", Duration::from_secs(15), || {
         let received = received.clone();
-        async move { !received.lock().unwrap().is_empty() }
+        async move {
+            let count = received.lock().unwrap().len();
+            holds(count > 0, count)
+        }
     })
     .await;
-    assert!(delivered);
     let body = received.lock().unwrap()[0].clone();
     assert_eq!(body["id"], task.id.as_str());
     assert_eq!(body["status"], "completed");
@@ -751,13 +743,18 @@ async fn callbacks_are_delivered_retried_duplicated_and_dropped() {
         .create_motion(&request, &fresh_key())
         .await
         .unwrap();
-    assert!(
-        wait_until(Duration::from_secs(10), || {
+    eventually(
+        "two deliveries of the callback",
+        Duration::from_secs(10),
+        || {
             let received = received.clone();
-            async move { received.lock().unwrap().len() == 2 }
-        })
-        .await
-    );
+            async move {
+                let count = received.lock().unwrap().len();
+                holds(count == 2, count)
+            }
+        },
+    )
+    .await;
 
     // Dropped on demand: the task completes, nothing arrives, nothing is attempted.
     rig.sim.set_faults(Faults {

@@ -1,55 +1,27 @@
 //! Kinema killed (SIGKILL) with tasks in flight and started again on the same data: every task
 //! reaches a final state, nothing is created upstream twice, and the ledger balances.
 
-mod common;
+use crate::helpers::fixtures::file as fixture;
 
-use common::fixtures::file as fixture;
+use std::{path::Path, time::Duration};
 
-use std::{
-    io::{BufRead, BufReader},
-    path::Path,
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
-
-use common::{wait_until, PASSWORD};
+use crate::helpers::{eventually, holds, ServerProcess, PASSWORD};
 use evolink_sim::{Faults, RunningSimulator, SimulatorConfig};
 
 const KEY: &str = "restart-test-key";
 
-/// Starts the server; the caller kills and waits for the returned child.
-#[allow(clippy::zombie_processes)]
-fn start(dir: &Path, sim: &str) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kinema-server"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("KINEMA_DATA_DIR", dir)
-        .env("KINEMA_LISTEN", "127.0.0.1:0")
-        .env("KINEMA_LOG", "warn")
-        .env("KINEMA_TASK_LEASE_SECONDS", "2")
-        .env("EVOLINK_API_KEY", KEY)
-        .env("EVOLINK_BASE_URL", sim)
-        .env("EVOLINK_FILES_BASE_URL", sim)
-        .current_dir(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    loop {
-        line.clear();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the server exited during start-up");
-        }
-        if let Some(url) = line.trim().strip_prefix("Kinema is running at ") {
-            let url = url.to_string();
-            std::thread::spawn(move || for _ in reader.lines() {});
-            return (child, url);
-        }
-    }
+/// Starts the server on `dir` against the simulator at `sim`, with a short task lease.
+fn start(dir: &Path, sim: &str) -> ServerProcess {
+    ServerProcess::start(
+        dir,
+        &[
+            ("KINEMA_LOG", "warn"),
+            ("KINEMA_TASK_LEASE_SECONDS", "2"),
+            ("EVOLINK_API_KEY", KEY),
+            ("EVOLINK_BASE_URL", sim),
+            ("EVOLINK_FILES_BASE_URL", sim),
+        ],
+    )
 }
 
 async fn post(
@@ -99,6 +71,16 @@ async fn state_of(dir: &Path, id: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Waits until task `id` is in `state` in the database.
+async fn until_state(dir: &Path, id: &str, state: &str, timeout: Duration) {
+    let what = format!("task {id} to be {state}");
+    eventually(&what, timeout, || async {
+        let seen = state_of(dir, id).await;
+        holds(seen == state, seen)
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_killed_server_resumes_every_task_without_creating_any_twice() {
     let sim = RunningSimulator::start(
@@ -108,7 +90,8 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice() {
     .await
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (mut first, base) = start(dir.path(), &sim.base_url);
+    let mut first = start(dir.path(), &sim.base_url);
+    let base = first.base.clone();
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .build()
@@ -174,20 +157,16 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice() {
     };
     // One completes before the crash.
     let done_before = submit("done-before").await;
-    assert!(
-        wait_until(Duration::from_secs(60), || async {
-            state_of(dir.path(), &done_before).await == "completed"
-        })
-        .await
-    );
+    until_state(
+        dir.path(),
+        &done_before,
+        "completed",
+        Duration::from_secs(60),
+    )
+    .await;
     // One is running upstream at the crash.
     let running = submit("running").await;
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            state_of(dir.path(), &running).await == "running"
-        })
-        .await
-    );
+    until_state(dir.path(), &running, "running", Duration::from_secs(30)).await;
     // One finished upstream while its result cannot be downloaded: it waits in "archiving".
     let no_results = Faults {
         fail_result_downloads: true,
@@ -195,24 +174,14 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice() {
     };
     sim.set_faults(no_results.clone());
     let archiving = submit("archiving").await;
-    assert!(
-        wait_until(Duration::from_secs(60), || async {
-            state_of(dir.path(), &archiving).await == "archiving"
-        })
-        .await
-    );
+    until_state(dir.path(), &archiving, "archiving", Duration::from_secs(60)).await;
     // One is caught between sending the create and hearing back.
     sim.set_faults(Faults {
         create_delay_ms: 8_000,
         ..no_results.clone()
     });
     let sending = submit("sending").await;
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            state_of(dir.path(), &sending).await == "submitting"
-        })
-        .await
-    );
+    until_state(dir.path(), &sending, "submitting", Duration::from_secs(30)).await;
     // One cannot even publish its inputs: it waits in "queued".
     sim.set_faults(Faults {
         fail_uploads: true,
@@ -220,12 +189,15 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice() {
         ..no_results
     });
     let queued = submit("queued").await;
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            db_attempts(dir.path(), &queued).await > 0
-        })
-        .await
-    );
+    eventually(
+        "the queued task to try publishing its inputs",
+        Duration::from_secs(30),
+        || async {
+            let attempts = db_attempts(dir.path(), &queued).await;
+            holds(attempts > 0, attempts)
+        },
+    )
+    .await;
     assert_eq!(state_of(dir.path(), &queued).await, "queued");
     assert_eq!(
         state_of(dir.path(), &sending).await,
@@ -233,14 +205,14 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice() {
         "still waiting for its answer"
     );
 
-    first.kill().unwrap();
-    first.wait().unwrap();
+    first.kill();
     sim.set_faults(Faults::default());
     let creates_at_crash = sim.stats().tasks_created;
     assert_eq!(creates_at_crash, 4);
 
     // One more arrives after the restart, then everything must finish.
-    let (mut second, base2) = start(dir.path(), &sim.base_url);
+    let mut second = start(dir.path(), &sim.base_url);
+    let base2 = second.base.clone();
     let client2 = reqwest::Client::builder()
         .cookie_store(true)
         .build()
@@ -278,15 +250,18 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice() {
             .unwrap()
             .to_string()
     };
-    let all_final = wait_until(Duration::from_secs(90), || async {
-        db_rows(dir.path())
-            .await
-            .iter()
-            .all(|r| r.1 == "completed" || r.1 == "failed")
-    })
+    let rows = eventually(
+        "every task to be final",
+        Duration::from_secs(90),
+        || async {
+            let rows = db_rows(dir.path()).await;
+            holds(
+                rows.iter().all(|r| r.1 == "completed" || r.1 == "failed"),
+                rows,
+            )
+        },
+    )
     .await;
-    let rows = db_rows(dir.path()).await;
-    assert!(all_final, "{rows:?}");
     let state = |id: &str| rows.iter().find(|r| r.0 == id).unwrap().1.clone();
     assert_eq!(state(&done_before), "completed");
     assert_eq!(state(&running), "completed", "the running task was resumed");
@@ -333,7 +308,6 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice() {
         "four 720p completions and one 1080p"
     );
 
-    second.kill().unwrap();
-    second.wait().unwrap();
+    second.kill();
     sim.stop().await;
 }

@@ -1,0 +1,21 @@
+//! Kinema's integration tests, linked into one binary (one module per area) so the whole app is
+//! linked once instead of once per area. `helpers` holds the harness every area shares.
+
+mod helpers;
+
+mod accounts;
+mod binary;
+mod budgets;
+mod callbacks;
+mod elements;
+mod evolink;
+mod hostile_uploads;
+mod ledger;
+mod ledger_property;
+mod media;
+mod motion;
+mod restart;
+mod sandbox;
+mod security;
+mod store;
+mod uploads;
