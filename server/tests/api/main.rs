@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod binary;
+mod bounds;
 mod budgets;
 mod callbacks;
 mod elements;
@@ -15,7 +16,9 @@ mod ledger_property;
 mod media;
 mod motion;
 mod restart;
+mod route_errors;
 mod sandbox;
 mod security;
+mod shutdown;
 mod store;
 mod uploads;

@@ -1,15 +1,13 @@
 //! Every request is bounded: body sizes, the header-read and idle timeouts, live-update stream
 //! caps, and numeric parameters.
 
-mod common;
-
 use std::{
     io::{Read, Write},
     net::TcpStream,
     time::{Duration, Instant},
 };
 
-use common::{cookie_pair, ok_json, set_cookie, setup_admin, team, Db, TestApp};
+use crate::helpers::{cookie_pair, ok_json, set_cookie, setup_admin, team, Db, TestApp};
 use futures_util::stream;
 
 /// Calls a server function with a raw form body (the helper in `common` encodes a form).

@@ -1,8 +1,6 @@
 //! Stopping is bounded: SIGTERM ends live-update streams and the process exits within seconds even
 //! with a browser connected.
 
-mod common;
-
 use std::{
     io::{BufRead, BufReader, Read, Write},
     net::TcpStream,
@@ -10,7 +8,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::PASSWORD;
+use crate::helpers::PASSWORD;
 
 const BIN: &str = env!("CARGO_BIN_EXE_kinema-server");
 

@@ -1,8 +1,6 @@
 //! Routes that are not server functions refuse with one JSON shape: `{"error": "<plain words>"}`.
 
-mod common;
-
-use common::{Db, TestApp};
+use crate::helpers::{Db, TestApp};
 
 #[tokio::test]
 async fn every_route_refuses_a_visitor_with_the_same_json_shape() {
