@@ -189,6 +189,11 @@ impl Application {
         self.simulator.as_ref().map(|sim| sim.base_url.as_str())
     }
 
+    /// The shared state (tests step its task engine with `tasks::run_once`).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
     /// The bound address.
     pub fn local_addr(&self) -> SocketAddr {
         self.listener

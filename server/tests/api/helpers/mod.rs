@@ -14,7 +14,11 @@ pub use server_process::{server_command, ServerProcess, SERVER_BIN};
 
 use std::time::Duration;
 
-use app::backend::{billing::Clock, tasks::EngineSettings};
+use app::backend::{
+    billing::Clock,
+    tasks::{run_once, EngineSettings, Outcome},
+    AppState,
+};
 use kinema_server::{
     config::{Config, Settings},
     startup::Application,
@@ -39,6 +43,8 @@ pub struct TestApp {
     pub clock: Clock,
     settings: Settings,
     engine: EngineSettings,
+    /// The running app's state, for stepping its engine.
+    state: Option<AppState>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     /// Dropped by `stop` after the server halted, or with the app when a test panics (the drop
@@ -62,6 +68,16 @@ pub fn fast_engine() -> EngineSettings {
     }
 }
 
+/// The same pacing with no workers: the test takes every step of the engine itself with
+/// [`TestApp::run_due`], so it knows exactly which steps happened.
+pub fn stepped_engine() -> EngineSettings {
+    EngineSettings {
+        workers: 0,
+        archive_workers: 0,
+        ..fast_engine()
+    }
+}
+
 /// Default settings for tests: port 0, sandbox.
 pub fn test_settings(data_dir: &std::path::Path) -> Settings {
     Settings {
@@ -82,6 +98,11 @@ impl TestApp {
     /// Starts Kinema on `db`.
     pub async fn spawn(db: Db) -> TestApp {
         Self::spawn_with(db, |_| {}).await
+    }
+
+    /// Starts Kinema on `db` with no task workers: the test drives the engine.
+    pub async fn spawn_stepped(db: Db) -> TestApp {
+        Self::spawn_with_engine(db, |_| {}, stepped_engine()).await
     }
 
     /// Starts Kinema on `db` after `adjust` changed the settings.
@@ -124,6 +145,7 @@ impl TestApp {
             postgres_db,
             settings,
             engine,
+            state: None,
             stop: None,
             server: None,
         };
@@ -140,6 +162,7 @@ impl TestApp {
         // A restart comes back on the same address, so links handed out stay valid.
         self.settings.listen = app.local_addr().to_string();
         self.sandbox_url = app.sandbox_simulator_url().map(str::to_string);
+        self.state = Some(app.state().clone());
         let (stop, stopped) = oneshot::channel::<()>();
         self.server = Some(tokio::spawn(app.run_until_stopped(async {
             let _ = stopped.await;
@@ -154,6 +177,25 @@ impl TestApp {
         if let Some(server) = self.server.take() {
             let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
         }
+    }
+
+    /// True when the test drives the engine (no workers run).
+    pub fn is_stepped(&self) -> bool {
+        self.engine.workers == 0 && self.engine.archive_workers == 0
+    }
+
+    /// Takes every task that is due one step further, as often as something is due (at most
+    /// 100 steps), and returns what the steps did.
+    pub async fn run_due(&self) -> Vec<Outcome> {
+        let state = self.state.as_ref().expect("a started app");
+        let mut outcomes = Vec::new();
+        while outcomes.len() < 100 {
+            match run_once(state).await.expect("an engine step") {
+                Some(outcome) => outcomes.push(outcome),
+                None => break,
+            }
+        }
+        outcomes
     }
 
     /// Stops the server (its workers stop mid-step) and starts it again on the same database,
@@ -378,6 +420,9 @@ pub async fn until_final(app: &TestApp, client: &reqwest::Client, id: &str) -> s
         || async {
             // A fixed clock only moves when told: let the engine's time pass with the test's.
             app.clock.advance(Duration::from_millis(100));
+            if app.is_stepped() {
+                app.run_due().await;
+            }
             let view = task(app, client, id).await;
             holds(
                 view["state"] == "completed" || view["state"] == "failed",
