@@ -11,6 +11,7 @@ mod callbacks;
 mod elements;
 mod evolink;
 mod hostile_uploads;
+mod leases;
 mod ledger;
 mod ledger_property;
 mod media;
