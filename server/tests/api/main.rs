@@ -11,6 +11,7 @@ mod callbacks;
 mod elements;
 mod evolink;
 mod hostile_uploads;
+mod keep_alive;
 mod leases;
 mod ledger;
 mod ledger_property;
