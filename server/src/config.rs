@@ -4,6 +4,8 @@ use std::{fmt, net::SocketAddr, path::PathBuf};
 
 use clap::Args;
 
+use crate::assets::SiteSource;
+
 mod limits;
 
 pub use limits::Limits;
@@ -75,9 +77,11 @@ pub struct Settings {
     /// are spaced to stay under it.
     #[arg(long, env = "KINEMA_UPSTREAM_RPS", default_value_t = 20)]
     pub upstream_rps: u32,
-    /// Directory with the built browser files (`pkg/`), as produced by `cargo leptos build`.
-    #[arg(long, env = "KINEMA_SITE_ROOT", default_value = "target/site")]
-    pub site_root: PathBuf,
+    /// For development: serve the browser files (`pkg/`) from this site directory, as `cargo
+    /// leptos build` leaves it, instead of the ones built into the binary [default: the embedded
+    /// files; `target/site` when the binary has none]
+    #[arg(long, env = "KINEMA_SITE_ROOT")]
+    pub site_root: Option<PathBuf>,
     /// Time zone whose calendar months budgets follow (an IANA name).
     #[arg(long, env = "KINEMA_TIME_ZONE", default_value = "UTC")]
     pub time_zone: String,
@@ -125,7 +129,8 @@ pub struct Config {
     pub sandbox_task_seconds: f64,
     pub task_lease_seconds: u64,
     pub upstream_rps: u32,
-    pub site_root: PathBuf,
+    /// Where the browser files come from.
+    pub site: SiteSource,
     pub log: String,
     /// An IANA zone name, checked at start.
     pub time_zone: String,
@@ -245,7 +250,7 @@ impl Config {
             sandbox_task_seconds: settings.sandbox_task_seconds,
             task_lease_seconds: settings.task_lease_seconds,
             upstream_rps: settings.upstream_rps,
-            site_root: settings.site_root,
+            site: SiteSource::choose(settings.site_root),
             log: settings.log,
             time_zone,
             credits_per_usd: settings.credits_per_usd,
@@ -284,7 +289,7 @@ mod tests {
             listen: "127.0.0.1:3000".into(),
             evolink_base_url: "https://api.evolink.ai".into(),
             evolink_files_base_url: "https://files-api.evolink.ai".into(),
-            site_root: "target/site".into(),
+            site_root: None,
             log: "info".into(),
             sandbox_task_seconds: 20.0,
             task_lease_seconds: 60,

@@ -85,7 +85,7 @@ pub fn test_settings(data_dir: &std::path::Path) -> Settings {
         listen: "127.0.0.1:0".into(),
         evolink_base_url: "https://api.evolink.ai".into(),
         evolink_files_base_url: "https://files-api.evolink.ai".into(),
-        site_root: data_dir.join("site"),
+        site_root: Some(data_dir.join("site")),
         log: "warn".into(),
         sandbox_task_seconds: 1.0,
         task_lease_seconds: 3,
