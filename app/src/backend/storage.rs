@@ -91,6 +91,27 @@ impl Storage {
         Ok(self.root.join("objects").join(key))
     }
 
+    /// Removes files in the temporary area untouched for `age` (partial uploads abandoned by a
+    /// crash); returns how many were removed.
+    pub fn remove_stale_temp_files(&self, age: std::time::Duration) -> usize {
+        let Ok(entries) = std::fs::read_dir(self.temp_dir()) else {
+            return 0;
+        };
+        let now = std::time::SystemTime::now();
+        entries
+            .filter_map(Result::ok)
+            .filter(|entry| {
+                entry
+                    .metadata()
+                    .and_then(|meta| meta.modified())
+                    .ok()
+                    .and_then(|modified| now.duration_since(modified).ok())
+                    .is_some_and(|idle| idle >= age)
+            })
+            .filter(|entry| std::fs::remove_file(entry.path()).is_ok())
+            .count()
+    }
+
     /// Removes a stored object (missing is fine).
     pub fn delete(&self, key: &str) -> Result<(), BackendError> {
         match std::fs::remove_file(self.object_path(key)?) {
