@@ -20,5 +20,6 @@ mod route_errors;
 mod sandbox;
 mod security;
 mod shutdown;
+mod storage_hygiene;
 mod store;
 mod uploads;
