@@ -386,7 +386,8 @@ async fn uploads_stay_within_the_quota_postgres() {
 #[tokio::test]
 async fn the_signing_key_is_readable_by_its_user_only() {
     use std::os::unix::fs::PermissionsExt;
-    let mut app = TestApp::spawn(Db::Sqlite).await;
+    // No workers: nothing but start-up touches the data directory.
+    let mut app = TestApp::spawn_stepped(Db::Sqlite).await;
     let path = app.data_dir.path().join("media/signing.key");
     let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode();
     assert_eq!(mode(&path) & 0o777, 0o600);
