@@ -7,7 +7,9 @@ use clap::Args;
 use crate::assets::SiteSource;
 
 mod limits;
+mod storage;
 
+pub use app::backend::storage_policy::StoragePolicy;
 pub use limits::Limits;
 
 /// A value that must never be printed: Debug and Display show `[redacted]`.
@@ -113,6 +115,12 @@ pub struct Settings {
     /// [default: 5]
     #[arg(long, env = "KINEMA_SHUTDOWN_SECONDS")]
     pub shutdown_seconds: Option<u64>,
+    /// Hours an upload no task or element uses is kept before it is removed [default: 168]
+    #[arg(long, env = "KINEMA_UPLOAD_RETENTION_HOURS")]
+    pub upload_retention_hours: Option<u64>,
+    /// MB of uploads one member may have stored; more is refused [default: 2048]
+    #[arg(long, env = "KINEMA_UPLOAD_QUOTA_MB")]
+    pub upload_quota_mb: Option<f64>,
 }
 
 /// Validated configuration.
@@ -137,6 +145,8 @@ pub struct Config {
     pub credits_per_usd: Option<f64>,
     /// Bounds on requests, connections and stopping.
     pub limits: Limits,
+    /// Upload retention and quota.
+    pub storage: StoragePolicy,
 }
 
 /// A configuration value that stops start-up; its Display is one line naming the variable.
@@ -170,6 +180,7 @@ impl Config {
     /// Validates the settings.
     pub fn from_settings(settings: Settings) -> Result<Config, ConfigError> {
         let limits = Limits::from_settings(&settings)?;
+        let storage = storage::from_settings(&settings)?;
         let listen: SocketAddr = settings.listen.parse().map_err(|_| {
             invalid(
                 "KINEMA_LISTEN",
@@ -255,6 +266,7 @@ impl Config {
             time_zone,
             credits_per_usd: settings.credits_per_usd,
             limits,
+            storage,
         })
     }
 

@@ -21,6 +21,7 @@ use app::backend::{
     billing::{Billing, Clock},
     evolink::{ApiKey, ClientSettings, EvoLinkClient, EvoLinkError},
     storage::Storage,
+    storage_policy::sweep_periodically,
     store::Store,
     tasks::{run_workers, EngineSettings},
     AppState, BackendError,
@@ -70,6 +71,9 @@ pub enum StartupError {
         source: std::io::Error,
     },
 }
+
+/// How often unused uploads are looked for (also once at start).
+const UPLOAD_SWEEP_PERIOD: Duration = Duration::from_secs(3600);
 
 /// How long each last step of a stop (closing the simulator, the database pool) may take.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
@@ -143,7 +147,8 @@ impl Application {
             storage,
             engine,
         )
-        .with_billing(billing);
+        .with_billing(billing)
+        .with_storage_policy(config.storage.clone());
         let state = if config.sandbox() {
             let host = if bound.ip().is_unspecified() {
                 "127.0.0.1".to_string()
@@ -238,6 +243,7 @@ impl Application {
             stop_switch,
         } = self;
         let workers = tokio::spawn(run_workers(state.clone()));
+        let sweeper = tokio::spawn(sweep_periodically(state.clone(), UPLOAD_SWEEP_PERIOD));
         let listener_state = state.clone();
         let instances = tokio::spawn(async move { listener_state.events().listen().await });
         let connection_limits = ConnectionLimits {
@@ -254,6 +260,7 @@ impl Application {
         )
         .await;
         cleanup.abort();
+        sweeper.abort();
         workers.abort();
         instances.abort();
         if let Some(simulator) = simulator {

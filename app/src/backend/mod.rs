@@ -12,6 +12,7 @@ pub mod evolink;
 pub mod media;
 pub mod session;
 pub mod storage;
+pub mod storage_policy;
 pub mod store;
 pub mod tasks;
 pub mod throttle;
@@ -27,6 +28,7 @@ use billing::Billing;
 pub use error::BackendError;
 use evolink::EvoLinkClient;
 use storage::Storage;
+use storage_policy::StoragePolicy;
 use store::Store;
 use tasks::{EngineSettings, TaskEvent};
 use throttle::SignInThrottle;
@@ -47,6 +49,7 @@ struct AppStateInner {
     setup_done: AtomicBool,
     evolink: Option<EvoLinkClient>,
     storage: Storage,
+    storage_policy: StoragePolicy,
     engine: EngineSettings,
     events: events::EventBus,
     worker_id: String,
@@ -84,6 +87,7 @@ impl AppState {
                 setup_done: AtomicBool::new(false),
                 evolink,
                 storage,
+                storage_policy: StoragePolicy::default(),
                 engine,
                 events,
                 worker_id,
@@ -97,6 +101,19 @@ impl AppState {
     /// Stored media.
     pub fn storage(&self) -> &Storage {
         &self.inner.storage
+    }
+
+    /// How long unused uploads are kept and each member's upload quota.
+    pub fn storage_policy(&self) -> &StoragePolicy {
+        &self.inner.storage_policy
+    }
+
+    /// The same state with another storage policy. Call before the state is shared.
+    pub fn with_storage_policy(mut self, policy: StoragePolicy) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.storage_policy = policy;
+        }
+        self
     }
 
     /// How the task engine paces itself.

@@ -23,5 +23,6 @@ mod route_errors;
 mod sandbox;
 mod security;
 mod shutdown;
+mod storage_hygiene;
 mod store;
 mod uploads;
