@@ -5,8 +5,10 @@ use std::{fmt, net::SocketAddr, path::PathBuf};
 use clap::Args;
 
 mod limits;
+mod proxies;
 
 pub use limits::Limits;
+pub use proxies::TrustedProxies;
 
 /// A value that must never be printed: Debug and Display show `[redacted]`.
 #[derive(Clone, PartialEq, Eq)]
@@ -109,6 +111,10 @@ pub struct Settings {
     /// [default: 5]
     #[arg(long, env = "KINEMA_SHUTDOWN_SECONDS")]
     pub shutdown_seconds: Option<u64>,
+    /// Reverse proxies whose X-Forwarded-For is believed: comma-separated CIDRs or addresses,
+    /// e.g. `10.0.0.0/8,::1` [default: none; the client address is the connection's peer]
+    #[arg(long, env = "KINEMA_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<String>,
 }
 
 /// Validated configuration.
@@ -132,6 +138,8 @@ pub struct Config {
     pub credits_per_usd: Option<f64>,
     /// Bounds on requests, connections and stopping.
     pub limits: Limits,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// A configuration value that stops start-up; its Display is one line naming the variable.
@@ -165,6 +173,8 @@ impl Config {
     /// Validates the settings.
     pub fn from_settings(settings: Settings) -> Result<Config, ConfigError> {
         let limits = Limits::from_settings(&settings)?;
+        let trusted_proxies =
+            TrustedProxies::parse(settings.trusted_proxies.as_deref().unwrap_or_default())?;
         let listen: SocketAddr = settings.listen.parse().map_err(|_| {
             invalid(
                 "KINEMA_LISTEN",
@@ -250,6 +260,7 @@ impl Config {
             time_zone,
             credits_per_usd: settings.credits_per_usd,
             limits,
+            trusted_proxies,
         })
     }
 

@@ -3,8 +3,10 @@
 
 use std::time::Instant;
 
+use std::net::SocketAddr;
+
 use axum::{
-    extract::{MatchedPath, Request},
+    extract::{ConnectInfo, MatchedPath, Request, State},
     http::{header, HeaderValue, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
@@ -13,10 +15,12 @@ use tower_sessions::Session;
 use tracing::Instrument;
 
 use app::backend::{
-    context::{CurrentUser, RequestId},
+    context::{ClientAddress, CurrentUser, RequestId},
     session, AppState,
 };
 use app::model::Role;
+
+use crate::config::TrustedProxies;
 
 /// Gives every request an id (shown to people with internal errors, sent as `x-request-id`),
 /// runs the request inside a `request` span carrying that id (so every line logged while handling
@@ -61,6 +65,24 @@ fn route_family(path: &str) -> &'static str {
     } else {
         "(page or file)"
     }
+}
+
+/// Resolves the client's address once per request: the socket peer, or, when that peer is a
+/// trusted proxy, the address the proxies put in `X-Forwarded-For`.
+pub async fn client_address(
+    State(proxies): State<TrustedProxies>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if let Some(peer) = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+    {
+        let client = proxies.client_address(peer, request.headers());
+        request.extensions_mut().insert(ClientAddress(client));
+    }
+    next.run(request).await
 }
 
 /// Refuses state-changing requests that a browser marks as coming from another site.

@@ -26,7 +26,7 @@ use app::{shell, App};
 use evolink_sim::{RunningSimulator, SimulatorConfig};
 
 use crate::{
-    config::{Config, Limits},
+    config::{Config, Limits, TrustedProxies},
     limits::{bound_bodies, BodyLimits},
     middleware, routes,
     routes::event_slots::EventSlots,
@@ -171,6 +171,7 @@ impl Application {
             state.clone(),
             sessions,
             &config.limits,
+            config.trusted_proxies.clone(),
             stopping,
         );
         Ok(Application {
@@ -300,6 +301,7 @@ fn build_router(
     state: AppState,
     sessions: SessionManagerLayer<SqlSessionStore>,
     limits: &Limits,
+    trusted_proxies: TrustedProxies,
     stopping: Stopping,
 ) -> Router {
     let body_limits = BodyLimits {
@@ -339,6 +341,10 @@ fn build_router(
         .layer(Extension(event_slots))
         .layer(Extension(stopping))
         .layer(from_fn(middleware::refuse_cross_site))
+        .layer(from_fn_with_state(
+            trusted_proxies,
+            middleware::client_address,
+        ))
         .layer(from_fn_with_state(body_limits, bound_bodies))
         .layer(from_fn(middleware::request_log))
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod events;
 pub mod evolink;
 pub mod media;
+pub mod passwords;
 pub mod session;
 pub mod storage;
 pub mod store;
@@ -26,10 +27,10 @@ use std::sync::{
 use billing::Billing;
 pub use error::BackendError;
 use evolink::EvoLinkClient;
+use passwords::Passwords;
 use storage::Storage;
 use store::Store;
 use tasks::{EngineSettings, TaskEvent};
-use throttle::SignInThrottle;
 use tokio::sync::broadcast;
 
 /// Everything a request handler needs, shared by all requests.
@@ -43,7 +44,7 @@ struct AppStateInner {
     public_url: String,
     media_base_url: String,
     sandbox: bool,
-    sign_in_throttle: SignInThrottle,
+    passwords: Passwords,
     setup_done: AtomicBool,
     evolink: Option<EvoLinkClient>,
     storage: Storage,
@@ -80,7 +81,7 @@ impl AppState {
                 public_url: public_url.trim_end_matches('/').to_string(),
                 media_base_url: public_url.trim_end_matches('/').to_string(),
                 sandbox,
-                sign_in_throttle: SignInThrottle::default(),
+                passwords: Passwords::default(),
                 setup_done: AtomicBool::new(false),
                 evolink,
                 storage,
@@ -201,9 +202,9 @@ impl AppState {
         self.inner.sandbox
     }
 
-    /// Failed sign-in bookkeeping.
-    pub fn sign_in_throttle(&self) -> &SignInThrottle {
-        &self.inner.sign_in_throttle
+    /// The bounded password-hashing pool (and its count of hashes run).
+    pub fn passwords(&self) -> &Passwords {
+        &self.inner.passwords
     }
 
     /// True until the first admin exists. Once false it stays false, so the database is asked only

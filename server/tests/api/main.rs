@@ -20,5 +20,6 @@ mod route_errors;
 mod sandbox;
 mod security;
 mod shutdown;
+mod sign_in;
 mod store;
 mod uploads;

@@ -179,6 +179,11 @@ impl TestApp {
         }
     }
 
+    /// The running app's shared state (its store, its password pool's counters).
+    pub fn state(&self) -> &AppState {
+        self.state.as_ref().expect("a started app")
+    }
+
     /// True when the test drives the engine (no workers run).
     pub fn is_stepped(&self) -> bool {
         self.engine.workers == 0 && self.engine.archive_workers == 0
