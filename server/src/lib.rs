@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod config;
 pub mod limits;
+pub mod media_headers;
 pub mod middleware;
 pub mod routes;
 pub mod serve;

@@ -121,7 +121,8 @@ fn looks_cross_site(request: &Request) -> bool {
 }
 
 /// Resolves the signed-in user from the session on every request. A disabled or deleted user's
-/// session is ended here, so disabling someone takes effect at once.
+/// session, or one from before the user's sessions were ended (a password reset), is ended
+/// here, so either takes effect at once.
 pub async fn resolve_user(mut request: Request, next: Next) -> Response {
     let user = match (
         request.extensions().get::<Session>().cloned(),
@@ -129,7 +130,15 @@ pub async fn resolve_user(mut request: Request, next: Next) -> Response {
     ) {
         (Some(session), Some(state)) => match session::user_id(&session).await {
             Ok(Some(user_id)) => match state.store().user_by_id(user_id).await {
-                Ok(Some(user)) if !user.disabled => Some(user),
+                Ok(Some(user)) if !user.disabled => {
+                    match session::is_current(&session, &user).await {
+                        Ok(true) => Some(user),
+                        _ => {
+                            let _ = session::sign_out(&session).await;
+                            None
+                        }
+                    }
+                }
                 Ok(_) => {
                     let _ = session::sign_out(&session).await;
                     None

@@ -28,6 +28,7 @@ use evolink_sim::{RunningSimulator, SimulatorConfig};
 use crate::{
     config::{Config, Limits, TrustedProxies},
     limits::{bound_bodies, BodyLimits},
+    media_headers::media_headers,
     middleware, routes,
     routes::event_slots::EventSlots,
     serve::{serve, ConnectionLimits, StopSwitch, Stopping},
@@ -313,17 +314,29 @@ fn build_router(
     Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
-        .route("/api/uploads", post(routes::uploads::upload))
-        .route("/api/uploads/{id}/file", get(routes::uploads::file))
+        .route(
+            "/api/uploads",
+            post(routes::uploads::upload).layer(from_fn(media_headers)),
+        )
+        .route(
+            "/api/uploads/{id}/file",
+            get(routes::uploads::file).layer(from_fn(media_headers)),
+        )
         .route(
             "/api/elements/{id}/preview",
-            get(routes::uploads::element_preview),
+            get(routes::uploads::element_preview).layer(from_fn(media_headers)),
         )
-        .route("/api/tasks/{id}/result", get(routes::tasks::result))
+        .route(
+            "/api/tasks/{id}/result",
+            get(routes::tasks::result).layer(from_fn(media_headers)),
+        )
         .route("/api/events", get(routes::events::task_events))
         .route("/api/usage/charges.csv", get(routes::usage::member_csv))
         .route("/api/admin/usage.csv", get(routes::usage::team_csv))
-        .route("/media/{id}", get(routes::tasks::signed_media))
+        .route(
+            "/media/{id}",
+            get(routes::tasks::signed_media).layer(from_fn(media_headers)),
+        )
         .route(
             "/hooks/evolink/{id}/{token}",
             post(routes::tasks::evolink_callback),

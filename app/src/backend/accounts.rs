@@ -95,7 +95,8 @@ pub async fn create_admin(state: &AppState, form: AccountForm) -> Result<UserRec
         .map_err(|err| taken_or(err, &form.username))
 }
 
-/// Sets a new password for an account (the headless `reset-password` command).
+/// Sets a new password for an account and ends all its sessions (the headless
+/// `reset-password` command).
 pub async fn reset_password(
     state: &AppState,
     username: &str,
@@ -169,6 +170,7 @@ pub async fn create_invite(
         role,
         expires_at,
         used_by: None,
+        revoked: false,
         link: Some(format!("{}/invite/{token}", state.public_url())),
     })
 }
@@ -183,6 +185,7 @@ pub async fn list_invites(state: &AppState) -> Result<Vec<InviteView>, BackendEr
             role: Role::parse(&row.role).unwrap_or(Role::Member),
             expires_at: row.expires_at,
             used_by: row.used_by_name,
+            revoked: row.revoked_at.is_some(),
             link: None,
         })
         .collect())
@@ -195,7 +198,7 @@ pub async fn invite_info(state: &AppState, token: &str) -> Result<InviteInfo, Ba
         .invite_by_token_hash(&token_hash(token))
         .await?
         .ok_or_else(invite_unusable)?;
-    if invite.used_at.is_some() || invite.expires_at <= now_unix() {
+    if invite.used_at.is_some() || invite.revoked_at.is_some() || invite.expires_at <= now_unix() {
         return Err(invite_unusable());
     }
     Ok(InviteInfo {
@@ -243,15 +246,31 @@ pub async fn set_disabled(
             "You cannot disable your own account.".into(),
         ));
     }
-    if !state.store().set_user_disabled(user_id, disabled).await? {
+    if !state
+        .store()
+        .set_user_disabled(user_id, disabled, now_unix())
+        .await?
+    {
         return Err(BackendError::NotFound);
     }
     Ok(())
 }
 
+/// Revokes an invite that was not used yet, so its link stops working at once.
+pub async fn revoke_invite(state: &AppState, invite_id: i64) -> Result<(), BackendError> {
+    if state.store().revoke_invite(invite_id, now_unix()).await? {
+        Ok(())
+    } else {
+        Err(BackendError::Invalid(
+            "This invite cannot be revoked: it was already used or revoked, or does not exist."
+                .into(),
+        ))
+    }
+}
+
 fn invite_unusable() -> BackendError {
     BackendError::Invalid(
-        "This invite link is not valid: it was already used, has expired or was mistyped. Ask your admin for a new one."
+        "This invite link is not valid: it was already used, revoked, has expired or was mistyped. Ask your admin for a new one."
             .into(),
     )
 }

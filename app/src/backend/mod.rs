@@ -10,6 +10,7 @@ pub mod error;
 pub mod events;
 pub mod evolink;
 pub mod media;
+pub mod page_policy;
 pub mod passwords;
 pub mod session;
 pub mod storage;

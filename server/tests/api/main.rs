@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod account_controls;
 mod accounts;
 mod binary;
 mod bounds;
