@@ -37,10 +37,13 @@ cargo test -p kinema-app -p kinema-server -p evolink-sim --features kinema-app/s
 
 step "release build" "$ROOT/scripts/build.sh"
 
-WASM="$KINEMA_SITE_ROOT/pkg/kinema.wasm"
+WASM="$SITE_ROOT/pkg/kinema.wasm"
 if [[ -f "$WASM" ]]; then
-  say "hydrate WASM size"
-  printf 'kinema.wasm: %s bytes raw, %s bytes gzip\n' "$(stat -c %s "$WASM")" "$(gzip -9 -c "$WASM" | wc -c)"
+  say "what a first page load fetches (WASM + JS), as served (brotli, precompressed at build time)"
+  for file in "$WASM" "$SITE_ROOT/pkg/kinema.js"; do
+    printf '%s: %s bytes raw, %s gzip, %s brotli\n' "$(basename "$file")" "$(stat -c %s "$file")" \
+      "$(stat -c %s "$file.gz" 2>/dev/null || echo '?')" "$(stat -c %s "$file.br" 2>/dev/null || echo '?')"
+  done
 fi
 
 say "browser tests (Debian's Chromium, release build)"

@@ -11,7 +11,7 @@ pub mod pages;
 pub mod rules;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -36,6 +36,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <AutoReload options=options.clone() />
+                // The browser files live under their version (`site_pkg_dir`), cached for good.
+                <link
+                    rel="stylesheet"
+                    id="leptos"
+                    href=format!("/{}/kinema.css", options.site_pkg_dir)
+                />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -52,7 +58,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/kinema.css" />
         <Title text="Kinema" />
         <Router>
             <Frame>

@@ -2,7 +2,7 @@
 // Chromium against the release build that the README's first command serves.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, watchErrors, waitForHydration, PASSWORD } from './support.mjs';
+import { startServer, launchBrowser, watchErrors, waitForHydration, waitFor, PASSWORD } from './support.mjs';
 
 let server;
 let browser;
@@ -99,5 +99,43 @@ test('sign-in works with JavaScript disabled', async () => {
   assert.equal(new URL(page.url()).pathname, '/');
   // Without scripts the navigation is still there.
   await page.getByRole('link', { name: 'History' }).waitFor();
+  await context.close();
+});
+
+test('the browser files arrive compressed and cached for good; a second visit fetches none', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  const wasm = [];
+  cdp.on('Network.responseReceived', ({ response }) => {
+    if (response.url.endsWith('.wasm')) wasm.push(response);
+  });
+
+  await page.goto(`${server.base}/login`);
+  await waitForHydration(page);
+  await waitFor(async () => wasm.length > 0, 10_000, 'the WASM response');
+  const first = wasm[0];
+  const headers = Object.fromEntries(Object.entries(first.headers).map(([k, v]) => [k.toLowerCase(), v]));
+  assert.match(first.url, /\/assets\/[0-9a-f]{16}\/kinema\.wasm$/, 'a versioned link');
+  assert.equal(headers['content-encoding'], 'br');
+  assert.match(headers['cache-control'], /max-age=31536000/);
+  assert.match(headers['cache-control'], /immutable/);
+  assert.equal(first.fromDiskCache || first.fromServiceWorker, false, 'the first visit fetched it');
+
+  // A second visit in the same browser hydrates from the cache: nothing goes over the network
+  // (the Resource Timing API reports 0 bytes transferred for a cache hit).
+  const transferred = () => page.evaluate(() => performance.getEntriesByType('resource')
+    .filter((e) => e.name.endsWith('.wasm')).map((e) => e.transferSize));
+  const firstSizes = await transferred();
+  assert.ok(firstSizes.length > 0 && firstSizes.some((n) => n > 0), `first visit: ${firstSizes}`);
+  await page.goto(`${server.base}/login`);
+  await waitForHydration(page);
+  const secondSizes = await transferred();
+  assert.ok(secondSizes.length > 0, 'the second visit loaded the WASM');
+  assert.deepEqual(secondSizes.filter((n) => n > 0), [], `the second visit fetched the WASM again: ${secondSizes}`);
+
+  assert.deepEqual(errors, []);
   await context.close();
 });

@@ -11,13 +11,18 @@ const CHROMIUM = process.env.KINEMA_CHROMIUM || '/usr/bin/chromium';
 
 export const PASSWORD = 'correct horse battery';
 
-/** Starts kinema-server; resolves once it prints its address. */
+/** Starts kinema-server; resolves once it prints its address. It runs in its fresh data
+ * directory, with no `target/` or site directory anywhere: the binary must carry its browser files. */
 export async function startServer() {
   if (!SERVER_BIN) throw new Error('KINEMA_SERVER_BIN is not set (run scripts/test.sh)');
   const dataDir = mkdtempSync(join(tmpdir(), 'kinema-e2e-'));
+  const inherited = { ...process.env };
+  delete inherited.KINEMA_SITE_ROOT;
+  delete inherited.LEPTOS_SITE_ROOT;
   const child = spawn(SERVER_BIN, [], {
+    cwd: dataDir,
     env: {
-      ...process.env,
+      ...inherited,
       KINEMA_DATA_DIR: dataDir,
       KINEMA_LISTEN: '127.0.0.1:0',
       KINEMA_LOG: 'warn',

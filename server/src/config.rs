@@ -4,9 +4,13 @@ use std::{fmt, net::SocketAddr, path::PathBuf};
 
 use clap::Args;
 
+use crate::assets::SiteSource;
+
 mod limits;
 mod proxies;
+mod storage;
 
+pub use app::backend::storage_policy::StoragePolicy;
 pub use limits::Limits;
 pub use proxies::TrustedProxies;
 
@@ -77,9 +81,11 @@ pub struct Settings {
     /// are spaced to stay under it.
     #[arg(long, env = "KINEMA_UPSTREAM_RPS", default_value_t = 20)]
     pub upstream_rps: u32,
-    /// Directory with the built browser files (`pkg/`), as produced by `cargo leptos build`.
-    #[arg(long, env = "KINEMA_SITE_ROOT", default_value = "target/site")]
-    pub site_root: PathBuf,
+    /// For development: serve the browser files (`pkg/`) from this site directory, as `cargo
+    /// leptos build` leaves it, instead of the ones built into the binary [default: the embedded
+    /// files; `target/site` when the binary has none]
+    #[arg(long, env = "KINEMA_SITE_ROOT")]
+    pub site_root: Option<PathBuf>,
     /// Time zone whose calendar months budgets follow (an IANA name).
     #[arg(long, env = "KINEMA_TIME_ZONE", default_value = "UTC")]
     pub time_zone: String,
@@ -115,6 +121,12 @@ pub struct Settings {
     /// e.g. `10.0.0.0/8,::1` [default: none; the client address is the connection's peer]
     #[arg(long, env = "KINEMA_TRUSTED_PROXIES")]
     pub trusted_proxies: Option<String>,
+    /// Hours an upload no task or element uses is kept before it is removed [default: 168]
+    #[arg(long, env = "KINEMA_UPLOAD_RETENTION_HOURS")]
+    pub upload_retention_hours: Option<u64>,
+    /// MB of uploads one member may have stored; more is refused [default: 2048]
+    #[arg(long, env = "KINEMA_UPLOAD_QUOTA_MB")]
+    pub upload_quota_mb: Option<f64>,
 }
 
 /// Validated configuration.
@@ -131,7 +143,8 @@ pub struct Config {
     pub sandbox_task_seconds: f64,
     pub task_lease_seconds: u64,
     pub upstream_rps: u32,
-    pub site_root: PathBuf,
+    /// Where the browser files come from.
+    pub site: SiteSource,
     pub log: String,
     /// An IANA zone name, checked at start.
     pub time_zone: String,
@@ -140,6 +153,8 @@ pub struct Config {
     pub limits: Limits,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: TrustedProxies,
+    /// Upload retention and quota.
+    pub storage: StoragePolicy,
 }
 
 /// A configuration value that stops start-up; its Display is one line naming the variable.
@@ -175,6 +190,7 @@ impl Config {
         let limits = Limits::from_settings(&settings)?;
         let trusted_proxies =
             TrustedProxies::parse(settings.trusted_proxies.as_deref().unwrap_or_default())?;
+        let storage = storage::from_settings(&settings)?;
         let listen: SocketAddr = settings.listen.parse().map_err(|_| {
             invalid(
                 "KINEMA_LISTEN",
@@ -255,12 +271,13 @@ impl Config {
             sandbox_task_seconds: settings.sandbox_task_seconds,
             task_lease_seconds: settings.task_lease_seconds,
             upstream_rps: settings.upstream_rps,
-            site_root: settings.site_root,
+            site: SiteSource::choose(settings.site_root),
             log: settings.log,
             time_zone,
             credits_per_usd: settings.credits_per_usd,
             limits,
             trusted_proxies,
+            storage,
         })
     }
 
@@ -295,7 +312,7 @@ mod tests {
             listen: "127.0.0.1:3000".into(),
             evolink_base_url: "https://api.evolink.ai".into(),
             evolink_files_base_url: "https://files-api.evolink.ai".into(),
-            site_root: "target/site".into(),
+            site_root: None,
             log: "info".into(),
             sandbox_task_seconds: 20.0,
             task_lease_seconds: 60,

@@ -1,6 +1,7 @@
 //! Kinema's server: configuration, start-up, the axum router and the routes that are not
 //! server functions.
 
+pub mod assets;
 pub mod cli;
 pub mod config;
 pub mod limits;

@@ -11,12 +11,17 @@ use axum::{
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::{net::TcpListener, task::JoinHandle};
+use tower_http::compression::{
+    predicate::{NotForContentType, Predicate},
+    CompressionLayer, DefaultPredicate,
+};
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 
 use app::backend::{
     billing::{Billing, Clock},
     evolink::{ApiKey, ClientSettings, EvoLinkClient, EvoLinkError},
     storage::Storage,
+    storage_policy::sweep_periodically,
     store::Store,
     tasks::{run_workers, EngineSettings},
     AppState, BackendError,
@@ -26,6 +31,7 @@ use app::{shell, App};
 use evolink_sim::{RunningSimulator, SimulatorConfig};
 
 use crate::{
+    assets::{Assets, SiteSource},
     config::{Config, Limits, TrustedProxies},
     limits::{bound_bodies, BodyLimits},
     media_headers::media_headers,
@@ -58,12 +64,17 @@ pub enum StartupError {
     Simulator(std::io::Error),
     #[error("invalid billing calendar: {0}")]
     Billing(String),
+    #[error("{0}")]
+    Site(String),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
         source: std::io::Error,
     },
 }
+
+/// How often unused uploads are looked for (also once at start).
+const UPLOAD_SWEEP_PERIOD: Duration = Duration::from_secs(3600);
 
 /// How long each last step of a stop (closing the simulator, the database pool) may take.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
@@ -106,6 +117,7 @@ impl Application {
     ) -> Result<Application, StartupError> {
         let billing = Billing::new(&config.time_zone, config.credits_per_usd, clock)
             .map_err(StartupError::Billing)?;
+        let assets = Assets::load(&config.site).map_err(StartupError::Site)?;
         std::fs::create_dir_all(&config.data_dir).map_err(|source| StartupError::DataDir {
             path: config.data_dir.display().to_string(),
             source,
@@ -136,7 +148,8 @@ impl Application {
             storage,
             engine,
         )
-        .with_billing(billing);
+        .with_billing(billing)
+        .with_storage_policy(config.storage.clone());
         let state = if config.sandbox() {
             let host = if bound.ip().is_unspecified() {
                 "127.0.0.1".to_string()
@@ -160,15 +173,22 @@ impl Application {
             .with_expiry(Expiry::OnInactivity(time::Duration::days(
                 SESSION_IDLE_DAYS,
             )));
+        // Pages link the browser files under their version (see `assets`); a site directory
+        // also serves its other files, if any.
+        let site_root = match &config.site {
+            SiteSource::Directory(root) => root.clone(),
+            SiteSource::Embedded => config.data_dir.join("site"),
+        };
         let leptos_options = LeptosOptions::builder()
             .output_name("kinema")
-            .site_root(config.site_root.to_string_lossy().to_string())
-            .site_pkg_dir("pkg")
+            .site_root(site_root.to_string_lossy().to_string())
+            .site_pkg_dir(assets.prefix())
             .site_addr(bound)
             .build();
         let (stop_switch, stopping) = Stopping::channel();
         let router = build_router(
             leptos_options,
+            assets,
             state.clone(),
             sessions,
             &config.limits,
@@ -225,6 +245,7 @@ impl Application {
             stop_switch,
         } = self;
         let workers = tokio::spawn(run_workers(state.clone()));
+        let sweeper = tokio::spawn(sweep_periodically(state.clone(), UPLOAD_SWEEP_PERIOD));
         let listener_state = state.clone();
         let instances = tokio::spawn(async move { listener_state.events().listen().await });
         let connection_limits = ConnectionLimits {
@@ -241,6 +262,7 @@ impl Application {
         )
         .await;
         cleanup.abort();
+        sweeper.abort();
         workers.abort();
         instances.abort();
         if let Some(simulator) = simulator {
@@ -299,6 +321,7 @@ async fn connect_evolink(
 
 fn build_router(
     leptos_options: LeptosOptions,
+    assets: Assets,
     state: AppState,
     sessions: SessionManagerLayer<SqlSessionStore>,
     limits: &Limits,
@@ -359,5 +382,24 @@ fn build_router(
             middleware::client_address,
         ))
         .layer(from_fn_with_state(body_limits, bound_bodies))
+        // The browser files need no session, user or body checks.
+        .merge(asset_routes(assets))
         .layer(from_fn(middleware::request_log))
+        // Pages and server-function answers are compressed as they stream; the browser files
+        // come precompressed, pictures and video are compressed already, live updates are not.
+        .layer(
+            CompressionLayer::new().compress_when(
+                DefaultPredicate::new()
+                    .and(NotForContentType::const_new("video/"))
+                    .and(NotForContentType::const_new("audio/"))
+                    .and(NotForContentType::const_new("application/octet-stream")),
+            ),
+        )
+}
+
+fn asset_routes(assets: Assets) -> Router {
+    Router::new()
+        .route("/assets/{version}/{file}", get(Assets::versioned))
+        .route("/pkg/{file}", get(Assets::plain))
+        .with_state(assets)
 }

@@ -14,6 +14,7 @@ pub mod page_policy;
 pub mod passwords;
 pub mod session;
 pub mod storage;
+pub mod storage_policy;
 pub mod store;
 pub mod tasks;
 pub mod throttle;
@@ -30,6 +31,7 @@ pub use error::BackendError;
 use evolink::EvoLinkClient;
 use passwords::Passwords;
 use storage::Storage;
+use storage_policy::StoragePolicy;
 use store::Store;
 use tasks::{EngineSettings, TaskEvent};
 use tokio::sync::broadcast;
@@ -49,6 +51,7 @@ struct AppStateInner {
     setup_done: AtomicBool,
     evolink: Option<EvoLinkClient>,
     storage: Storage,
+    storage_policy: StoragePolicy,
     engine: EngineSettings,
     events: events::EventBus,
     worker_id: String,
@@ -86,6 +89,7 @@ impl AppState {
                 setup_done: AtomicBool::new(false),
                 evolink,
                 storage,
+                storage_policy: StoragePolicy::default(),
                 engine,
                 events,
                 worker_id,
@@ -99,6 +103,19 @@ impl AppState {
     /// Stored media.
     pub fn storage(&self) -> &Storage {
         &self.inner.storage
+    }
+
+    /// How long unused uploads are kept and each member's upload quota.
+    pub fn storage_policy(&self) -> &StoragePolicy {
+        &self.inner.storage_policy
+    }
+
+    /// The same state with another storage policy. Call before the state is shared.
+    pub fn with_storage_policy(mut self, policy: StoragePolicy) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.storage_policy = policy;
+        }
+        self
     }
 
     /// How the task engine paces itself.

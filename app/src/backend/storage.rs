@@ -43,17 +43,7 @@ impl Storage {
                 BackendError::Internal(format!("cannot create the media folder: {err}"))
             })?;
         }
-        let key_path = root.join("signing.key");
-        let signing_key = match std::fs::read(&key_path) {
-            Ok(key) if key.len() >= 32 => key,
-            _ => {
-                let key = random_token().into_bytes();
-                std::fs::write(&key_path, &key).map_err(|err| {
-                    BackendError::Internal(format!("cannot write the media signing key: {err}"))
-                })?;
-                key
-            }
-        };
+        let signing_key = load_or_create_signing_key(&root.join("signing.key"))?;
         Ok(Storage {
             root,
             signing_key: std::sync::Arc::new(signing_key),
@@ -101,6 +91,27 @@ impl Storage {
         Ok(self.root.join("objects").join(key))
     }
 
+    /// Removes files in the temporary area untouched for `age` (partial uploads abandoned by a
+    /// crash); returns how many were removed.
+    pub fn remove_stale_temp_files(&self, age: std::time::Duration) -> usize {
+        let Ok(entries) = std::fs::read_dir(self.temp_dir()) else {
+            return 0;
+        };
+        let now = std::time::SystemTime::now();
+        entries
+            .filter_map(Result::ok)
+            .filter(|entry| {
+                entry
+                    .metadata()
+                    .and_then(|meta| meta.modified())
+                    .ok()
+                    .and_then(|modified| now.duration_since(modified).ok())
+                    .is_some_and(|idle| idle >= age)
+            })
+            .filter(|entry| std::fs::remove_file(entry.path()).is_ok())
+            .count()
+    }
+
     /// Removes a stored object (missing is fine).
     pub fn delete(&self, key: &str) -> Result<(), BackendError> {
         match std::fs::remove_file(self.object_path(key)?) {
@@ -111,4 +122,47 @@ impl Storage {
             ))),
         }
     }
+}
+
+/// The signing key at `path`, or a new one written there readable by this user only (mode 0600
+/// from the moment the file exists). A key found readable by others is made private.
+fn load_or_create_signing_key(path: &Path) -> Result<Vec<u8>, BackendError> {
+    let failed = |err: std::io::Error| {
+        BackendError::Internal(format!("cannot write the media signing key: {err}"))
+    };
+    match std::fs::read(path) {
+        Ok(key) if key.len() >= 32 => {
+            make_private(path).map_err(failed)?;
+            return Ok(key);
+        }
+        // Too short to be a key Kinema wrote: replace it.
+        Ok(_) => std::fs::remove_file(path).map_err(failed)?,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => return Err(failed(err)),
+    }
+    let key = random_token().into_bytes();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(failed)?;
+    std::io::Write::write_all(&mut file, &key).map_err(failed)?;
+    file.sync_all().map_err(failed)?;
+    Ok(key)
+}
+
+/// Takes group and other permissions off a file (keys written by earlier versions).
+fn make_private(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o700))?;
+            tracing::warn!("the media signing key was readable by others; made it private");
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }

@@ -9,7 +9,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::{
     media::{self, probe_file, Probed},
-    now_unix,
+    storage_policy::quota_message,
     store::{UploadRecord, UserRecord},
     AppState, BackendError,
 };
@@ -31,6 +31,9 @@ pub enum UploadError {
     /// Over the size limit (HTTP 413).
     #[error("{0}")]
     TooLarge(String),
+    /// The owner's uploads would pass their quota (HTTP 413).
+    #[error("{0}")]
+    QuotaFull(String),
     /// Not acceptable media (HTTP 422).
     #[error("{0}")]
     Refused(String),
@@ -89,17 +92,29 @@ pub fn check_declared_length(
     }
 }
 
-/// Receives, checks, stores and records an upload for `owner`.
+/// Receives, checks, stores and records an upload for `owner`. `declared` is the request's
+/// Content-Length, if any: a file that cannot fit the owner's quota is refused before reading.
 pub async fn receive<S, E>(
     state: &AppState,
     owner: &UserRecord,
     purpose: UploadPurpose,
     name: &str,
+    declared: Option<u64>,
     mut body: S,
 ) -> Result<UploadView, UploadError>
 where
     S: Stream<Item = Result<bytes::Bytes, E>> + Unpin,
 {
+    let policy = state.storage_policy();
+    let used = u64::try_from(state.store().upload_bytes_of_owner(owner.id).await?).unwrap_or(0);
+    let room = policy.upload_quota_bytes.saturating_sub(used);
+    if let Some(length) = declared.filter(|length| *length > room) {
+        return Err(UploadError::QuotaFull(quota_message(
+            policy,
+            used,
+            Some(length),
+        )));
+    }
     let storage = state.storage();
     let temp = storage.temp_file();
     let mut file = tokio::fs::File::create(temp.path())
@@ -112,6 +127,9 @@ where
         received = received.saturating_add(u64::try_from(chunk.len()).unwrap_or(u64::MAX));
         if received > limit {
             return Err(too_large(purpose, None));
+        }
+        if received > room {
+            return Err(UploadError::QuotaFull(quota_message(policy, used, None)));
         }
         file.write_all(&chunk)
             .await
@@ -194,14 +212,35 @@ where
         height: i64::from(height),
         duration_ms: duration_ms.map(|d| i64::try_from(d).unwrap_or(i64::MAX)),
         storage_key: format!("upload-{id}"),
-        created_at: now_unix(),
+        created_at: state.clock().now(),
     };
     storage.keep_as(temp, &record.storage_key)?;
-    if let Err(err) = state.store().insert_upload(&record).await {
-        let _ = storage.delete(&record.storage_key);
-        return Err(err.into());
+    let quota = i64::try_from(policy.upload_quota_bytes).unwrap_or(i64::MAX);
+    match state
+        .store()
+        .insert_upload_within_quota(&record, quota)
+        .await
+    {
+        Ok(true) => Ok(record.view()),
+        // Another upload of the same owner took the room while this one was read.
+        Ok(false) => {
+            let _ = storage.delete(&record.storage_key);
+            let used = state
+                .store()
+                .upload_bytes_of_owner(owner.id)
+                .await
+                .map_or(used, |bytes| u64::try_from(bytes).unwrap_or(0));
+            Err(UploadError::QuotaFull(quota_message(
+                policy,
+                used,
+                Some(received),
+            )))
+        }
+        Err(err) => {
+            let _ = storage.delete(&record.storage_key);
+            Err(err.into())
+        }
     }
-    Ok(record.view())
 }
 
 /// Runs `probe` on a blocking thread and waits at most `limit` for it. A probe that runs out of

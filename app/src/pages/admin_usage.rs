@@ -167,7 +167,9 @@ fn TeamSummary(
                 </select>
             </label>
             <label>"Credits" <input name="credits" inputmode="decimal" required /></label>
-            <label>"Reason" <input name="reason" maxlength=ADJUSTMENT_REASON_MAX_CHARS required /></label>
+            <label>
+                "Reason" <input name="reason" maxlength=ADJUSTMENT_REASON_MAX_CHARS required />
+            </label>
             <button type="submit" class="small">
                 "Add adjustment"
             </button>

@@ -107,11 +107,7 @@ fn History() -> impl IntoView {
                                     <span>"·"</span>
                                     <A href=link(status, None, 1)>"Any quality"</A>
                                     <A href=link(status, Some(Quality::P720), 1)>"720p"</A>
-                                    <A href=link(
-                                        status,
-                                        Some(Quality::P1080),
-                                        1,
-                                    )>"1080p"</A>
+                                    <A href=link(status, Some(Quality::P1080), 1)>"1080p"</A>
                                 </nav>
                                 {if page.items.is_empty() {
                                     view! {
@@ -136,22 +132,14 @@ fn History() -> impl IntoView {
                                     {(number > 1)
                                         .then(|| {
                                             view! {
-                                                <A href=link(
-                                                    status,
-                                                    quality,
-                                                    number - 1,
-                                                )>"Newer"</A>
+                                                <A href=link(status, quality, number - 1)>"Newer"</A>
                                             }
                                         })}
                                     {page
                                         .has_more
                                         .then(|| {
                                             view! {
-                                                <A href=link(
-                                                    status,
-                                                    quality,
-                                                    number + 1,
-                                                )>"Older"</A>
+                                                <A href=link(status, quality, number + 1)>"Older"</A>
                                             }
                                         })}
                                 </nav>

@@ -289,7 +289,10 @@ fn ElementPicker(
             }>
                 {move || Suspend::new(async move {
                     let all = library.await.unwrap_or_default();
-                    let image_made = all.iter().filter(|e| e.reference_type == ReferenceType::Images).count();
+                    let image_made = all
+                        .iter()
+                        .filter(|e| e.reference_type == ReferenceType::Images)
+                        .count();
                     let usable: Vec<ElementView> = all
                         .into_iter()
                         .filter(ElementView::usable_for_motion)

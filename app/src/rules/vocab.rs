@@ -342,4 +342,44 @@ mod tests {
             }
         }
     }
+
+    /// Every `.rs` file under `dir`, recursively.
+    fn rust_files(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("a source directory") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                rust_files(&path, found);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                found.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn task_states_are_spelled_only_by_their_type() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        for dir in ["app/src", "server/src"] {
+            rust_files(&root.join(dir), &mut files);
+        }
+        assert!(files.len() > 50, "found the sources: {}", files.len());
+        let mut offenders = Vec::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).expect("a readable source");
+            let vocabulary = file.ends_with("rules/vocab.rs");
+            for state in TaskState::ALL {
+                let word = state.as_str();
+                // SQL fragments compare against bound values, never spelled states.
+                let in_sql = text.contains(&format!("'{word}'"));
+                // The two words only a task state uses, spelled outside its type.
+                let spelled = matches!(state, TaskState::Submitting | TaskState::Archiving)
+                    && !vocabulary
+                    && text.contains(&format!("\"{word}\""));
+                if in_sql || spelled {
+                    offenders.push(format!("{}: {word}", file.display()));
+                }
+            }
+        }
+        assert!(offenders.is_empty(), "{offenders:#?}");
+    }
 }

@@ -56,9 +56,9 @@ pub async fn upload(
         ));
     }
     let body = request.into_body().into_data_stream();
-    match receive(&state, &user, purpose, &query.name, body).await {
+    match receive(&state, &user, purpose, &query.name, declared, body).await {
         Ok(view) => Ok((StatusCode::CREATED, Json(view)).into_response()),
-        Err(UploadError::TooLarge(message)) => {
+        Err(UploadError::TooLarge(message) | UploadError::QuotaFull(message)) => {
             Err(RouteError::new(StatusCode::PAYLOAD_TOO_LARGE, message))
         }
         Err(UploadError::Refused(message)) => {

@@ -7,7 +7,7 @@ use crate::helpers::fixtures::file as fixture;
 use std::time::Duration;
 
 use crate::helpers::{
-    cookie_pair, eventually, fast_engine, holds, set_cookie, Db, TestApp, PASSWORD,
+    cookie_pair, eventually, holds, set_cookie, stepped_engine, Db, TestApp, PASSWORD,
 };
 use app::backend::tasks::EngineSettings;
 use kinema_server::startup::SESSION_COOKIE;
@@ -78,7 +78,7 @@ async fn a_callback_wakes_the_task_but_its_body_is_not_believed() {
     let engine = EngineSettings {
         poll_first: Duration::from_secs(3600),
         poll_max: Duration::from_secs(3600),
-        ..fast_engine()
+        ..stepped_engine()
     };
     let app = TestApp::spawn_with_engine(
         Db::Sqlite,
@@ -115,15 +115,10 @@ async fn a_callback_wakes_the_task_but_its_body_is_not_believed() {
                 .to_string()
         }
     };
-    eventually(
-        "the task to run upstream",
-        Duration::from_secs(20),
-        || async {
-            let state = state().await;
-            holds(state == "running", state)
-        },
-    )
-    .await;
+    // One step publishes the inputs and sends the create.
+    let sent = app.run_due().await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(state().await, "running");
 
     // The create asked EvoLink to call back on the public https address, with the task's token.
     let sim = app.sandbox_url.clone().unwrap();
@@ -162,24 +157,26 @@ async fn a_callback_wakes_the_task_but_its_body_is_not_believed() {
     )
     .await;
     assert_eq!(
+        app.run_due().await,
+        vec![],
+        "nothing is due: the first poll is an hour away"
+    );
+    assert_eq!(
         sim_stats(&sim).await["task_queries"],
         0,
-        "Kinema has not read the task: its first poll is an hour away"
+        "Kinema has not read the task"
     );
     let lying = serde_json::json!({ "id": id, "status": "failed", "error": { "code": "content_policy_violation" } });
     let first = http.post(&local).json(&lying).send().await.unwrap();
     assert_eq!(first.status(), 204);
     let duplicate = http.post(&local).json(&lying).send().await.unwrap();
     assert!(duplicate.status() == 204 || duplicate.status() == 404);
-    eventually(
-        "the woken task to complete",
-        Duration::from_secs(10),
-        || async {
-            let state = state().await;
-            holds(state == "completed", state)
-        },
-    )
-    .await;
+    // The callback made the task due now: one read finds it completed, then its result is
+    // archived, and nothing is left to do.
+    let woken = app.run_due().await;
+    assert_eq!(woken.len(), 2, "a poll, then the archive: {woken:?}");
+    assert!(woken.iter().all(|step| step.task_id == id && step.saved));
+    assert_eq!(state().await, "completed");
     assert_eq!(
         sim_stats(&sim).await["task_queries"],
         1,
@@ -209,9 +206,11 @@ async fn a_callback_wakes_the_task_but_its_body_is_not_believed() {
 
 #[tokio::test]
 async fn with_callbacks_dropped_polling_still_finishes_the_task() {
-    let app = TestApp::spawn_with(Db::Sqlite, |settings| {
-        settings.public_url = Some("https://kinema.invalid".into())
-    })
+    let app = TestApp::spawn_with_engine(
+        Db::Sqlite,
+        |settings| settings.public_url = Some("https://kinema.invalid".into()),
+        stepped_engine(),
+    )
     .await;
     let sim = app.sandbox_url.clone().unwrap();
     reqwest::Client::new()
@@ -239,6 +238,7 @@ async fn with_callbacks_dropped_polling_still_finishes_the_task() {
         "polling to complete the task",
         Duration::from_secs(30),
         || async {
+            app.run_due().await;
             let view: serde_json::Value = post("get_task", vec![("id", id.clone())])
                 .await
                 .unwrap()
@@ -262,7 +262,7 @@ async fn with_callbacks_dropped_polling_still_finishes_the_task() {
 async fn a_task_past_its_deadline_ends_as_timed_out_and_is_refunded() {
     let engine = EngineSettings {
         deadline: Duration::from_secs(2),
-        ..fast_engine()
+        ..stepped_engine()
     };
     let app = TestApp::spawn_with_engine(
         Db::Sqlite,
@@ -285,6 +285,7 @@ async fn a_task_past_its_deadline_ends_as_timed_out_and_is_refunded() {
         "the task to fail at its deadline",
         Duration::from_secs(20),
         || async {
+            app.run_due().await;
             let view = helpers::task(&app, &client, &id).await;
             holds(view["state"] == "failed", view)
         },

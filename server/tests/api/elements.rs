@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::helpers;
 use crate::helpers::{
-    eventually, fast_engine, holds, inputs, ok_json, set_faults, sign_in, submit,
+    eventually, holds, inputs, ok_json, set_faults, sign_in, stepped_engine, submit,
     submit_with_element, team, until_final, upload, Db, Inputs, TestApp, PASSWORD,
 };
 use app::backend::tasks::EngineSettings;
@@ -99,6 +99,7 @@ async fn library(app: &TestApp, client: &reqwest::Client, search: &str) -> Vec<V
 async fn until_element(app: &TestApp, client: &reqwest::Client, id: &str, status: &str) -> Value {
     let what = format!("element {id} to become {status}");
     eventually(&what, Duration::from_secs(60), || async {
+        app.run_due().await;
         let element = library(app, client, "")
             .await
             .into_iter()
@@ -142,7 +143,7 @@ async fn video_element(app: &TestApp, client: &reqwest::Client, name: &str, key:
 
 #[tokio::test]
 async fn elements_from_a_video_and_from_images_reach_the_upstream_as_documented() {
-    let app = TestApp::spawn(Db::Sqlite).await;
+    let app = TestApp::spawn_stepped(Db::Sqlite).await;
     let (admin, _member, _) = team(&app).await;
     let sim = app.sandbox_url.clone().unwrap();
 
@@ -248,7 +249,7 @@ async fn elements_from_a_video_and_from_images_reach_the_upstream_as_documented(
 
 #[tokio::test]
 async fn every_limit_is_refused_with_its_message_before_anything_is_charged() {
-    let app = TestApp::spawn(Db::Sqlite).await;
+    let app = TestApp::spawn_stepped(Db::Sqlite).await;
     let (admin, _member, _) = team(&app).await;
     let sim = app.sandbox_url.clone().unwrap();
 
@@ -361,7 +362,7 @@ async fn every_limit_is_refused_with_its_message_before_anything_is_charged() {
 
 #[tokio::test]
 async fn a_failed_creation_is_refunded_and_shown_with_its_reason() {
-    let app = TestApp::spawn(Db::Postgres).await;
+    let app = TestApp::spawn_stepped(Db::Postgres).await;
     let (admin, _member, _) = team(&app).await;
     set_faults(
         &app,
@@ -416,7 +417,7 @@ async fn a_restart_during_creation_resumes_it() {
         },
         EngineSettings {
             deadline: Duration::from_secs(60),
-            ..fast_engine()
+            ..stepped_engine()
         },
     )
     .await;
@@ -435,17 +436,17 @@ async fn a_restart_during_creation_resumes_it() {
     )
     .await;
     let id = element["id"].as_str().unwrap().to_string();
-    // Kinema has saved the upstream id once it polls.
-    eventually(
-        "one upstream task, polled at least once",
-        Duration::from_secs(20),
-        || async {
-            let stats = sim.stats();
-            let seen = (stats.tasks_created, stats.task_queries);
-            holds(seen.0 == 1 && seen.1 >= 1, seen)
-        },
-    )
+    // One step sends the create; the next, once the first poll is due, reads the task (the
+    // simulator takes 3 s, so it is still being made).
+    let created = app.run_due().await;
+    assert_eq!(created.len(), 1, "{created:?}");
+    assert_eq!(sim.stats().tasks_created, 1);
+    eventually("a first poll", Duration::from_secs(5), || async {
+        let polled = app.run_due().await;
+        holds(!polled.is_empty(), polled)
+    })
     .await;
+    assert_eq!(sim.stats().task_queries, 1);
     assert_eq!(
         library(&app, &admin, "").await[0]["status"],
         "creating",
@@ -465,7 +466,7 @@ async fn a_restart_during_creation_resumes_it() {
 
 #[tokio::test]
 async fn motion_with_an_element_sends_it_and_bad_combinations_never_reach_the_upstream() {
-    let app = TestApp::spawn(Db::Sqlite).await;
+    let app = TestApp::spawn_stepped(Db::Sqlite).await;
     let (admin, member, _) = team(&app).await;
     let sim = app.sandbox_url.clone().unwrap();
     let mia = video_element(&app, &admin, "Mia", "mia").await;
@@ -588,7 +589,7 @@ async fn motion_with_an_element_sends_it_and_bad_combinations_never_reach_the_up
 
 #[tokio::test]
 async fn the_team_sees_and_uses_elements_but_only_the_creator_or_an_admin_edits() {
-    let app = TestApp::spawn(Db::Postgres).await;
+    let app = TestApp::spawn_stepped(Db::Postgres).await;
     let (admin, member, _) = team(&app).await;
     let token = helpers::invite(&app, &admin, "member").await;
     let other = app.client();

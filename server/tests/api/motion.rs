@@ -47,7 +47,7 @@ async fn ledger_sum(app: &TestApp, task_id: &str) -> (i64, i64) {
 
 #[tokio::test]
 async fn both_qualities_and_orientations_complete_archive_and_settle() {
-    let app = TestApp::spawn(Db::Sqlite).await;
+    let app = TestApp::spawn_stepped(Db::Sqlite).await;
     let admin = app.client();
     assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
     let inputs = inputs(&app, &admin, "valid-index-at-end.mp4").await;
@@ -136,7 +136,7 @@ async fn both_qualities_and_orientations_complete_archive_and_settle() {
 
 #[tokio::test]
 async fn the_same_idempotency_key_never_makes_a_second_task() {
-    let app = TestApp::spawn(Db::Sqlite).await;
+    let app = TestApp::spawn_stepped(Db::Sqlite).await;
     let admin = app.client();
     assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
     let inputs = inputs(&app, &admin, "valid-index-at-end.mp4").await;
@@ -170,7 +170,7 @@ async fn the_same_idempotency_key_never_makes_a_second_task() {
 
 #[tokio::test]
 async fn an_upstream_failure_is_explained_and_refunded() {
-    let app = TestApp::spawn(Db::Sqlite).await;
+    let app = TestApp::spawn_stepped(Db::Sqlite).await;
     let admin = app.client();
     assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
     let inputs = inputs(&app, &admin, "valid-index-at-end.mp4").await;
@@ -221,7 +221,7 @@ async fn an_upstream_failure_is_explained_and_refunded() {
 
 #[tokio::test]
 async fn the_chosen_orientation_is_checked_before_anything_is_charged() {
-    let app = TestApp::spawn(Db::Sqlite).await;
+    let app = TestApp::spawn_stepped(Db::Sqlite).await;
     let admin = app.client();
     assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
     let inputs = inputs(&app, &admin, "too-long-for-match-image.mp4").await;
@@ -250,7 +250,7 @@ async fn the_chosen_orientation_is_checked_before_anything_is_charged() {
 
 #[tokio::test]
 async fn members_see_only_their_own_tasks_uploads_and_results() {
-    let app = TestApp::spawn(Db::Sqlite).await;
+    let app = TestApp::spawn_stepped(Db::Sqlite).await;
     let (admin, inputs, id) = admin_with_a_finished_task(&app, "mine").await;
 
     let token = invite(&app, &admin, "member").await;
@@ -333,7 +333,7 @@ async fn members_see_only_their_own_tasks_uploads_and_results() {
 
 #[tokio::test]
 async fn live_events_name_the_members_changed_tasks() {
-    let app = TestApp::spawn(Db::Sqlite).await;
+    let app = TestApp::spawn_stepped(Db::Sqlite).await;
     let admin = app.client();
     assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
     let inputs = inputs(&app, &admin, "valid-index-at-end.mp4").await;
@@ -368,7 +368,7 @@ async fn live_events_name_the_members_changed_tasks() {
 
 #[tokio::test]
 async fn every_page_renders_completely_on_the_server() {
-    let app = TestApp::spawn(Db::Sqlite).await;
+    let app = TestApp::spawn_stepped(Db::Sqlite).await;
     let (admin, _, id) = admin_with_a_finished_task(&app, "pages").await;
     for path in [
         "/".to_string(),
@@ -440,7 +440,7 @@ async fn every_page_renders_completely_on_the_server() {
 
 #[tokio::test]
 async fn history_pages_and_filters() {
-    let app = TestApp::spawn(Db::Sqlite).await;
+    let app = TestApp::spawn_stepped(Db::Sqlite).await;
     let admin = app.client();
     assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
     let inputs = inputs(&app, &admin, "valid-index-at-end.mp4").await;
@@ -479,6 +479,8 @@ async fn history_pages_and_filters() {
         .all(|t| t["quality"] == "1080p"));
     // Once everything is done, the status filter splits them.
     eventually("no task to be running", Duration::from_secs(90), || async {
+        app.clock.advance(Duration::from_millis(100));
+        app.run_due().await;
         let running = page(vec![("page", "1")]).await["running"].clone();
         holds(running == 0, running)
     })

@@ -82,29 +82,6 @@ const UPLOAD_COLUMNS: &str = "id, owner_id, kind, format, original_name, bytes, 
      duration_ms, storage_key, created_at";
 
 impl Store {
-    /// Records a stored upload.
-    pub async fn insert_upload(&self, upload: &UploadRecord) -> Result<(), BackendError> {
-        let sql = format!(
-            "INSERT INTO uploads ({UPLOAD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-        );
-        on_pool!(self, pool => sqlx::query(&sql)
-            .bind(&upload.id)
-            .bind(upload.owner_id)
-            .bind(upload.kind)
-            .bind(&upload.format)
-            .bind(&upload.original_name)
-            .bind(upload.bytes)
-            .bind(upload.width)
-            .bind(upload.height)
-            .bind(upload.duration_ms)
-            .bind(&upload.storage_key)
-            .bind(upload.created_at)
-            .execute(pool)
-            .await
-            .map(|_| ()))?;
-        Ok(())
-    }
-
     /// The upload, only if `owner_id` owns it.
     pub async fn upload_of_owner(
         &self,
@@ -128,6 +105,90 @@ impl Store {
             .fetch_optional(pool)
             .await)?;
         Ok(row)
+    }
+
+    /// Records a stored upload only if the owner's uploads, this one included, stay within
+    /// `quota_bytes`; `false` (nothing written) when they would not. Concurrent uploads of one
+    /// owner are serialised (SQLite: one statement under the write lock; PostgreSQL: a row lock
+    /// on the owner), so together they can never pass the quota.
+    pub async fn insert_upload_within_quota(
+        &self,
+        upload: &UploadRecord,
+        quota_bytes: i64,
+    ) -> Result<bool, BackendError> {
+        let sql = format!(
+            "INSERT INTO uploads ({UPLOAD_COLUMNS}) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 \
+             WHERE (SELECT COALESCE(SUM(bytes), 0) FROM uploads WHERE owner_id = $2) + $6 <= $12"
+        );
+        // One statement for both backends; a macro because the query's type names the backend.
+        macro_rules! insert {
+            () => {
+                sqlx::query(&sql)
+                    .bind(&upload.id)
+                    .bind(upload.owner_id)
+                    .bind(upload.kind)
+                    .bind(&upload.format)
+                    .bind(&upload.original_name)
+                    .bind(upload.bytes)
+                    .bind(upload.width)
+                    .bind(upload.height)
+                    .bind(upload.duration_ms)
+                    .bind(&upload.storage_key)
+                    .bind(upload.created_at)
+                    .bind(quota_bytes)
+            };
+        }
+        let inserted = match self {
+            Store::Sqlite(pool) => insert!().execute(pool).await?.rows_affected(),
+            Store::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE")
+                    .bind(upload.owner_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let inserted = insert!().execute(&mut *tx).await?.rows_affected();
+                tx.commit().await?;
+                inserted
+            }
+        };
+        Ok(inserted == 1)
+    }
+
+    /// The bytes of every upload `owner_id` has stored.
+    pub async fn upload_bytes_of_owner(&self, owner_id: i64) -> Result<i64, BackendError> {
+        let bytes = on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(bytes), 0) AS BIGINT) FROM uploads WHERE owner_id = $1"
+        )
+        .bind(owner_id)
+        .fetch_one(pool)
+        .await)?;
+        Ok(bytes)
+    }
+
+    /// Deletes up to `limit` uploads created before `created_before` (unix seconds) that no task
+    /// and no element uses, in one statement, and returns the storage keys of the rows it
+    /// deleted. A task or element that starts using one of them at the same moment either is
+    /// seen by the statement or makes it fail on its foreign key; nothing in use is ever deleted.
+    pub async fn delete_unused_uploads(
+        &self,
+        created_before: i64,
+        limit: i64,
+    ) -> Result<Vec<String>, BackendError> {
+        let sql = "DELETE FROM uploads WHERE id IN (\
+             SELECT u.id FROM uploads u WHERE u.created_at < $1 \
+             AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.image_upload_id = u.id) \
+             AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.video_upload_id = u.id) \
+             AND NOT EXISTS (SELECT 1 FROM task_uploads tu WHERE tu.upload_id = u.id) \
+             AND NOT EXISTS (SELECT 1 FROM elements e WHERE e.preview_upload_id = u.id) \
+             ORDER BY u.created_at LIMIT $2) \
+             RETURNING storage_key";
+        let keys = on_pool!(self, pool => sqlx::query_scalar(sql)
+            .bind(created_before)
+            .bind(limit)
+            .fetch_all(pool)
+            .await)?;
+        Ok(keys)
     }
 
     /// How many uploads exist (tests use it to prove nothing was written).

@@ -85,7 +85,7 @@ pub fn test_settings(data_dir: &std::path::Path) -> Settings {
         listen: "127.0.0.1:0".into(),
         evolink_base_url: "https://api.evolink.ai".into(),
         evolink_files_base_url: "https://files-api.evolink.ai".into(),
-        site_root: data_dir.join("site"),
+        site_root: Some(data_dir.join("site")),
         log: "warn".into(),
         sandbox_task_seconds: 1.0,
         task_lease_seconds: 3,
@@ -179,7 +179,8 @@ impl TestApp {
         }
     }
 
-    /// The running app's shared state (its store, its password pool's counters).
+    /// The running app's shared state (its store, clock, engine settings and password pool's
+    /// counters; tests call its background jobs, such as the upload sweep, directly).
     pub fn state(&self) -> &AppState {
         self.state.as_ref().expect("a started app")
     }
@@ -189,11 +190,15 @@ impl TestApp {
         self.engine.workers == 0 && self.engine.archive_workers == 0
     }
 
-    /// Takes every task that is due one step further, as often as something is due (at most
-    /// 100 steps), and returns what the steps did.
+    /// When the test drives the engine, takes every task that is due one step further, as often
+    /// as something is due (at most 100 steps), and returns what the steps did. With workers
+    /// running it does nothing: they take the steps.
     pub async fn run_due(&self) -> Vec<Outcome> {
-        let state = self.state.as_ref().expect("a started app");
         let mut outcomes = Vec::new();
+        if !self.is_stepped() {
+            return outcomes;
+        }
+        let state = self.state.as_ref().expect("a started app");
         while outcomes.len() < 100 {
             match run_once(state).await.expect("an engine step") {
                 Some(outcome) => outcomes.push(outcome),
@@ -425,9 +430,7 @@ pub async fn until_final(app: &TestApp, client: &reqwest::Client, id: &str) -> s
         || async {
             // A fixed clock only moves when told: let the engine's time pass with the test's.
             app.clock.advance(Duration::from_millis(100));
-            if app.is_stepped() {
-                app.run_due().await;
-            }
+            app.run_due().await;
             let view = task(app, client, id).await;
             holds(
                 view["state"] == "completed" || view["state"] == "failed",
