@@ -24,8 +24,10 @@ use pages::{
     setup::SetupPage, studio::StudioPage, task::TaskPage, usage::UsagePage,
 };
 
-/// The HTML document around the app, rendered on the server.
+/// The HTML document around the app, rendered on the server (with its Content-Security-Policy).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    backend::page_policy::send_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

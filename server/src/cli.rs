@@ -31,7 +31,8 @@ pub enum Command {
         #[arg(long)]
         display_name: String,
     },
-    /// Set a new password for an account. The password is read like for create-admin.
+    /// Set a new password for an account and end all its sessions. The password is read like
+    /// for create-admin.
     ResetPassword {
         #[arg(long)]
         username: String,
@@ -84,7 +85,7 @@ pub async fn run_account_command(config: &Config, command: Command) -> Result<St
             let password = read_new_password()?;
             accounts::reset_password(&state, &username, &password)
                 .await
-                .map(|()| format!("Password of '{username}' changed."))
+                .map(|()| format!("Password of '{username}' changed; their sessions were ended."))
                 .map_err(|err| err.to_string())
         }
     };

@@ -7,10 +7,12 @@ use clap::Args;
 use crate::assets::SiteSource;
 
 mod limits;
+mod proxies;
 mod storage;
 
 pub use app::backend::storage_policy::StoragePolicy;
 pub use limits::Limits;
+pub use proxies::TrustedProxies;
 
 /// A value that must never be printed: Debug and Display show `[redacted]`.
 #[derive(Clone, PartialEq, Eq)]
@@ -115,6 +117,10 @@ pub struct Settings {
     /// [default: 5]
     #[arg(long, env = "KINEMA_SHUTDOWN_SECONDS")]
     pub shutdown_seconds: Option<u64>,
+    /// Reverse proxies whose X-Forwarded-For is believed: comma-separated CIDRs or addresses,
+    /// e.g. `10.0.0.0/8,::1` [default: none; the client address is the connection's peer]
+    #[arg(long, env = "KINEMA_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<String>,
     /// Hours an upload no task or element uses is kept before it is removed [default: 168]
     #[arg(long, env = "KINEMA_UPLOAD_RETENTION_HOURS")]
     pub upload_retention_hours: Option<u64>,
@@ -145,6 +151,8 @@ pub struct Config {
     pub credits_per_usd: Option<f64>,
     /// Bounds on requests, connections and stopping.
     pub limits: Limits,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
     /// Upload retention and quota.
     pub storage: StoragePolicy,
 }
@@ -180,6 +188,8 @@ impl Config {
     /// Validates the settings.
     pub fn from_settings(settings: Settings) -> Result<Config, ConfigError> {
         let limits = Limits::from_settings(&settings)?;
+        let trusted_proxies =
+            TrustedProxies::parse(settings.trusted_proxies.as_deref().unwrap_or_default())?;
         let storage = storage::from_settings(&settings)?;
         let listen: SocketAddr = settings.listen.parse().map_err(|_| {
             invalid(
@@ -266,6 +276,7 @@ impl Config {
             time_zone,
             credits_per_usd: settings.credits_per_usd,
             limits,
+            trusted_proxies,
             storage,
         })
     }

@@ -5,6 +5,7 @@ pub mod assets;
 pub mod cli;
 pub mod config;
 pub mod limits;
+pub mod media_headers;
 pub mod middleware;
 pub mod routes;
 pub mod serve;

@@ -3,8 +3,10 @@
 
 use std::time::Instant;
 
+use std::net::SocketAddr;
+
 use axum::{
-    extract::{MatchedPath, Request},
+    extract::{ConnectInfo, MatchedPath, Request, State},
     http::{header, HeaderValue, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
@@ -13,10 +15,12 @@ use tower_sessions::Session;
 use tracing::Instrument;
 
 use app::backend::{
-    context::{CurrentUser, RequestId},
+    context::{ClientAddress, CurrentUser, RequestId},
     session, AppState,
 };
 use app::model::Role;
+
+use crate::config::TrustedProxies;
 
 /// Gives every request an id (shown to people with internal errors, sent as `x-request-id`),
 /// runs the request inside a `request` span carrying that id (so every line logged while handling
@@ -63,6 +67,24 @@ fn route_family(path: &str) -> &'static str {
     }
 }
 
+/// Resolves the client's address once per request: the socket peer, or, when that peer is a
+/// trusted proxy, the address the proxies put in `X-Forwarded-For`.
+pub async fn client_address(
+    State(proxies): State<TrustedProxies>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if let Some(peer) = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+    {
+        let client = proxies.client_address(peer, request.headers());
+        request.extensions_mut().insert(ClientAddress(client));
+    }
+    next.run(request).await
+}
+
 /// Refuses state-changing requests that a browser marks as coming from another site.
 pub async fn refuse_cross_site(request: Request, next: Next) -> Response {
     if is_safe_method(request.method()) || !looks_cross_site(&request) {
@@ -99,7 +121,8 @@ fn looks_cross_site(request: &Request) -> bool {
 }
 
 /// Resolves the signed-in user from the session on every request. A disabled or deleted user's
-/// session is ended here, so disabling someone takes effect at once.
+/// session, or one from before the user's sessions were ended (a password reset), is ended
+/// here, so either takes effect at once.
 pub async fn resolve_user(mut request: Request, next: Next) -> Response {
     let user = match (
         request.extensions().get::<Session>().cloned(),
@@ -107,7 +130,15 @@ pub async fn resolve_user(mut request: Request, next: Next) -> Response {
     ) {
         (Some(session), Some(state)) => match session::user_id(&session).await {
             Ok(Some(user_id)) => match state.store().user_by_id(user_id).await {
-                Ok(Some(user)) if !user.disabled => Some(user),
+                Ok(Some(user)) if !user.disabled => {
+                    match session::is_current(&session, &user).await {
+                        Ok(true) => Some(user),
+                        _ => {
+                            let _ = session::sign_out(&session).await;
+                            None
+                        }
+                    }
+                }
                 Ok(_) => {
                     let _ = session::sign_out(&session).await;
                     None

@@ -32,8 +32,9 @@ use evolink_sim::{RunningSimulator, SimulatorConfig};
 
 use crate::{
     assets::{Assets, SiteSource},
-    config::{Config, Limits},
+    config::{Config, Limits, TrustedProxies},
     limits::{bound_bodies, BodyLimits},
+    media_headers::media_headers,
     middleware, routes,
     routes::event_slots::EventSlots,
     serve::{serve, ConnectionLimits, StopSwitch, Stopping},
@@ -191,6 +192,7 @@ impl Application {
             state.clone(),
             sessions,
             &config.limits,
+            config.trusted_proxies.clone(),
             stopping,
         );
         Ok(Application {
@@ -323,6 +325,7 @@ fn build_router(
     state: AppState,
     sessions: SessionManagerLayer<SqlSessionStore>,
     limits: &Limits,
+    trusted_proxies: TrustedProxies,
     stopping: Stopping,
 ) -> Router {
     let body_limits = BodyLimits {
@@ -334,17 +337,29 @@ fn build_router(
     Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
-        .route("/api/uploads", post(routes::uploads::upload))
-        .route("/api/uploads/{id}/file", get(routes::uploads::file))
+        .route(
+            "/api/uploads",
+            post(routes::uploads::upload).layer(from_fn(media_headers)),
+        )
+        .route(
+            "/api/uploads/{id}/file",
+            get(routes::uploads::file).layer(from_fn(media_headers)),
+        )
         .route(
             "/api/elements/{id}/preview",
-            get(routes::uploads::element_preview),
+            get(routes::uploads::element_preview).layer(from_fn(media_headers)),
         )
-        .route("/api/tasks/{id}/result", get(routes::tasks::result))
+        .route(
+            "/api/tasks/{id}/result",
+            get(routes::tasks::result).layer(from_fn(media_headers)),
+        )
         .route("/api/events", get(routes::events::task_events))
         .route("/api/usage/charges.csv", get(routes::usage::member_csv))
         .route("/api/admin/usage.csv", get(routes::usage::team_csv))
-        .route("/media/{id}", get(routes::tasks::signed_media))
+        .route(
+            "/media/{id}",
+            get(routes::tasks::signed_media).layer(from_fn(media_headers)),
+        )
         .route(
             "/hooks/evolink/{id}/{token}",
             post(routes::tasks::evolink_callback),
@@ -362,6 +377,10 @@ fn build_router(
         .layer(Extension(event_slots))
         .layer(Extension(stopping))
         .layer(from_fn(middleware::refuse_cross_site))
+        .layer(from_fn_with_state(
+            trusted_proxies,
+            middleware::client_address,
+        ))
         .layer(from_fn_with_state(body_limits, bound_bodies))
         // The browser files need no session, user or body checks.
         .merge(asset_routes(assets))

@@ -48,7 +48,21 @@ pub async fn list_invites() -> Result<Vec<InviteView>, AppError> {
     )
 }
 
-/// Disables (their sessions stop working at once) or re-enables a member.
+/// Revokes an unused invite: its link stops working at once.
+#[server(prefix = "/api", endpoint = "revoke_invite")]
+pub async fn revoke_invite(invite_id: i64) -> Result<(), AppError> {
+    use crate::backend::{accounts, context};
+    context::respond(
+        async {
+            context::require_admin()?;
+            accounts::revoke_invite(&context::state()?, invite_id).await
+        }
+        .await,
+    )
+}
+
+/// Disables (their sessions stop working at once, their unused invites are revoked) or
+/// re-enables a member.
 #[server(prefix = "/api", endpoint = "set_member_disabled")]
 pub async fn set_member_disabled(user_id: i64, disabled: bool) -> Result<(), AppError> {
     use crate::backend::{accounts, context};

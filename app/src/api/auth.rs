@@ -41,7 +41,7 @@ pub async fn setup_admin(
                 &password_confirm,
             )?;
             let admin = accounts::create_first_admin(&state, form).await?;
-            session::sign_in(&context::session()?, admin.id).await?;
+            session::sign_in(&context::session()?, &admin).await?;
             leptos_axum::redirect("/");
             Ok(())
         }
@@ -63,7 +63,7 @@ pub async fn sign_in(
             let user =
                 accounts::authenticate(&state, &username, &password, context::client_address())
                     .await?;
-            session::sign_in(&context::session()?, user.id).await?;
+            session::sign_in(&context::session()?, &user).await?;
             leptos_axum::redirect(&local_path_or_home(next.as_deref()));
             Ok(())
         }
@@ -112,7 +112,7 @@ pub async fn accept_invite(
                 &password_confirm,
             )?;
             let user = accounts::accept_invite(&state, &token, form).await?;
-            session::sign_in(&context::session()?, user.id).await?;
+            session::sign_in(&context::session()?, &user).await?;
             leptos_axum::redirect("/");
             Ok(())
         }
@@ -120,14 +120,24 @@ pub async fn accept_invite(
     )
 }
 
-/// Only local paths are followed after sign-in, so a crafted link cannot send people elsewhere.
+/// Only same-site paths are followed after sign-in, so a crafted link cannot send people
+/// elsewhere: one leading `/` (not `//`, which browsers read as another host), no backslash
+/// (some browsers read it as `/`), no control characters or spaces (stripped or split by
+/// browsers and headers), and at most 2,000 characters.
 pub fn local_path_or_home(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path.to_string()
-        }
+        Some(path) if is_same_site_path(path) => path.to_string(),
         _ => "/".to_string(),
     }
+}
+
+fn is_same_site_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && path.len() <= 2_000
+        && !path
+            .chars()
+            .any(|c| c == '\\' || c.is_control() || c.is_whitespace())
 }
 
 #[cfg(test)]
@@ -135,11 +145,34 @@ mod tests {
     use super::local_path_or_home;
 
     #[test]
-    fn only_local_paths_are_followed() {
-        assert_eq!(local_path_or_home(Some("/history")), "/history");
-        assert_eq!(local_path_or_home(Some("//evil.example")), "/");
-        assert_eq!(local_path_or_home(Some("https://evil.example")), "/");
-        assert_eq!(local_path_or_home(Some("/\\evil.example")), "/");
-        assert_eq!(local_path_or_home(None), "/");
+    fn only_same_site_paths_are_followed() {
+        let long = format!("/{}", "a".repeat(2_000));
+        let table: &[(Option<&str>, &str)] = &[
+            (Some("/history"), "/history"),
+            (Some("/tasks/42?tab=log#top"), "/tasks/42?tab=log#top"),
+            (Some("/"), "/"),
+            (Some("/%2F%2Fevil.example"), "/%2F%2Fevil.example"),
+            (None, "/"),
+            (Some(""), "/"),
+            (Some("history"), "/"),
+            (Some("//evil.example"), "/"),
+            (Some("///evil.example"), "/"),
+            (Some("https://evil.example"), "/"),
+            (Some("javascript:alert(1)"), "/"),
+            (Some("/\\evil.example"), "/"),
+            (Some("\\\\evil.example"), "/"),
+            (Some("/\t/evil.example"), "/"),
+            (Some("/\n/evil.example"), "/"),
+            (Some("/\r\nSet-Cookie: x=1"), "/"),
+            (Some("/\u{0}"), "/"),
+            (Some("/\u{7f}"), "/"),
+            (Some("/\u{85}x"), "/"),
+            (Some("/ /evil.example"), "/"),
+            (Some("/\u{3000}/evil.example"), "/"),
+            (Some(&long), "/"),
+        ];
+        for (next, expected) in table {
+            assert_eq!(&local_path_or_home(*next), expected, "next = {next:?}");
+        }
     }
 }

@@ -1,61 +1,20 @@
-//! Users, roles, invites and password hashing (argon2id, off the async threads).
+//! Users, roles, invites and signing in.
 
 use std::net::IpAddr;
 
-use argon2::{
-    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
-    Argon2,
-};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use super::{
     now_unix,
     store::{NewInvite, NewUser, UserRecord},
-    throttle::throttled_message,
-    AppState, BackendError,
+    throttle, AppState, BackendError,
 };
 use crate::model::{InviteInfo, InviteView, Role};
 use crate::rules::accounts as rules;
 
 /// The message for any failed sign-in: it never tells whether the account exists.
 pub const WRONG_CREDENTIALS: &str = "Wrong username or password.";
-
-/// Hashes a password with argon2id on a blocking thread.
-pub async fn hash_password(password: String) -> Result<String, BackendError> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .map_err(|err| BackendError::Internal(format!("hashing failed: {err}")))
-    })
-    .await
-    .map_err(|err| BackendError::Internal(format!("hashing task failed: {err}")))?
-}
-
-/// Checks a password against a stored hash on a blocking thread.
-pub async fn verify_password(password: String, hash: String) -> Result<bool, BackendError> {
-    tokio::task::spawn_blocking(move || {
-        let parsed = PasswordHash::new(&hash)
-            .map_err(|err| BackendError::Internal(format!("stored hash unreadable: {err}")))?;
-        Ok(Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok())
-    })
-    .await
-    .map_err(|err| BackendError::Internal(format!("verify task failed: {err}")))?
-}
-
-/// A hash of nothing anyone knows, verified when the account does not exist so that the
-/// answer takes as long as for a real account.
-async fn dummy_hash() -> Result<String, BackendError> {
-    static DUMMY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
-    DUMMY
-        .get_or_try_init(|| hash_password(random_token()))
-        .await
-        .cloned()
-}
 
 /// Validated fields of a new account.
 pub struct AccountForm {
@@ -104,7 +63,7 @@ pub async fn create_first_admin(
             "Kinema is already set up; sign in instead.".into(),
         ));
     }
-    let hash = hash_password(form.password).await?;
+    let hash = state.passwords().hash(form.password).await?;
     let created = state
         .store()
         .create_first_admin(&NewUser {
@@ -122,7 +81,7 @@ pub async fn create_first_admin(
 
 /// Creates an admin without the first-run restriction (the headless `create-admin` command).
 pub async fn create_admin(state: &AppState, form: AccountForm) -> Result<UserRecord, BackendError> {
-    let hash = hash_password(form.password).await?;
+    let hash = state.passwords().hash(form.password).await?;
     state
         .store()
         .create_user(&NewUser {
@@ -136,7 +95,8 @@ pub async fn create_admin(state: &AppState, form: AccountForm) -> Result<UserRec
         .map_err(|err| taken_or(err, &form.username))
 }
 
-/// Sets a new password for an account (the headless `reset-password` command).
+/// Sets a new password for an account and ends all its sessions (the headless
+/// `reset-password` command).
 pub async fn reset_password(
     state: &AppState,
     username: &str,
@@ -149,13 +109,14 @@ pub async fn reset_password(
         .user_by_username(&username)
         .await?
         .ok_or_else(|| BackendError::Invalid(format!("There is no account '{username}'.")))?;
-    let hash = hash_password(password.to_string()).await?;
+    let hash = state.passwords().hash(password.to_string()).await?;
     state.store().set_password_hash(user.id, &hash).await?;
     Ok(())
 }
 
-/// Checks a sign-in attempt, with throttling per account name and per client address.
-/// Throttled attempts are refused before the password is checked.
+/// Checks a sign-in attempt. The attempt is counted against the account's and the address's
+/// budgets before the password is checked (refused at once when either is used up), and the
+/// check of an unknown account costs the same as that of a real one.
 pub async fn authenticate(
     state: &AppState,
     username: &str,
@@ -163,25 +124,23 @@ pub async fn authenticate(
     address: Option<IpAddr>,
 ) -> Result<UserRecord, BackendError> {
     let username = rules::normalize_username(username);
-    let throttle = state.sign_in_throttle();
-    throttle
-        .check(&username, address)
-        .map_err(|wait| BackendError::Throttled(throttled_message(wait)))?;
+    let attempt = throttle::reserve(state.store(), &username, address, now_unix()).await?;
     let user = state.store().user_by_username(&username).await?;
-    let hash = match &user {
-        Some(user) => user.password_hash.clone(),
-        None => dummy_hash().await?,
+    let passwords = state.passwords();
+    let matches = match &user {
+        Some(user) => {
+            passwords
+                .verify(password.to_string(), user.password_hash.clone())
+                .await?
+        }
+        None => passwords.verify_unknown(password.to_string()).await?,
     };
-    let matches = verify_password(password.to_string(), hash).await?;
     match user {
         Some(user) if matches && !user.disabled => {
-            throttle.clear_account(&username);
+            throttle::succeeded(state.store(), attempt, now_unix()).await?;
             Ok(user)
         }
-        _ => {
-            throttle.record_failure(&username, address);
-            Err(BackendError::Invalid(WRONG_CREDENTIALS.into()))
-        }
+        _ => Err(BackendError::Invalid(WRONG_CREDENTIALS.into())),
     }
 }
 
@@ -211,6 +170,7 @@ pub async fn create_invite(
         role,
         expires_at,
         used_by: None,
+        revoked: false,
         link: Some(format!("{}/invite/{token}", state.public_url())),
     })
 }
@@ -225,6 +185,7 @@ pub async fn list_invites(state: &AppState) -> Result<Vec<InviteView>, BackendEr
             role: Role::parse(&row.role).unwrap_or(Role::Member),
             expires_at: row.expires_at,
             used_by: row.used_by_name,
+            revoked: row.revoked_at.is_some(),
             link: None,
         })
         .collect())
@@ -237,7 +198,7 @@ pub async fn invite_info(state: &AppState, token: &str) -> Result<InviteInfo, Ba
         .invite_by_token_hash(&token_hash(token))
         .await?
         .ok_or_else(invite_unusable)?;
-    if invite.used_at.is_some() || invite.expires_at <= now_unix() {
+    if invite.used_at.is_some() || invite.revoked_at.is_some() || invite.expires_at <= now_unix() {
         return Err(invite_unusable());
     }
     Ok(InviteInfo {
@@ -254,7 +215,7 @@ pub async fn accept_invite(
     form: AccountForm,
 ) -> Result<UserRecord, BackendError> {
     invite_info(state, token).await?;
-    let hash = hash_password(form.password).await?;
+    let hash = state.passwords().hash(form.password).await?;
     let created = state
         .store()
         .accept_invite(
@@ -285,15 +246,31 @@ pub async fn set_disabled(
             "You cannot disable your own account.".into(),
         ));
     }
-    if !state.store().set_user_disabled(user_id, disabled).await? {
+    if !state
+        .store()
+        .set_user_disabled(user_id, disabled, now_unix())
+        .await?
+    {
         return Err(BackendError::NotFound);
     }
     Ok(())
 }
 
+/// Revokes an invite that was not used yet, so its link stops working at once.
+pub async fn revoke_invite(state: &AppState, invite_id: i64) -> Result<(), BackendError> {
+    if state.store().revoke_invite(invite_id, now_unix()).await? {
+        Ok(())
+    } else {
+        Err(BackendError::Invalid(
+            "This invite cannot be revoked: it was already used or revoked, or does not exist."
+                .into(),
+        ))
+    }
+}
+
 fn invite_unusable() -> BackendError {
     BackendError::Invalid(
-        "This invite link is not valid: it was already used, has expired or was mistyped. Ask your admin for a new one."
+        "This invite link is not valid: it was already used, revoked, has expired or was mistyped. Ask your admin for a new one."
             .into(),
     )
 }

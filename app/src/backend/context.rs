@@ -15,6 +15,11 @@ use crate::model::{AppError, Role};
 #[derive(Clone, Debug)]
 pub struct CurrentUser(pub Option<UserRecord>);
 
+/// The client's address, resolved once per request by the server (the socket peer, or what
+/// trusted proxies say in `X-Forwarded-For`).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddress(pub IpAddr);
+
 /// The request id shown to people next to internal errors and written in the log.
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
@@ -64,13 +69,19 @@ pub fn require_admin() -> Result<UserRecord, BackendError> {
     Ok(user)
 }
 
-/// The client's address.
+/// The client's address: as the server resolved it, else the socket peer.
 pub fn client_address() -> Option<IpAddr> {
     parts().ok().and_then(|parts| {
         parts
             .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
+            .get::<ClientAddress>()
+            .map(|c| c.0)
+            .or_else(|| {
+                parts
+                    .extensions
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|c| c.0.ip())
+            })
     })
 }
 

@@ -10,6 +10,8 @@ pub mod error;
 pub mod events;
 pub mod evolink;
 pub mod media;
+pub mod page_policy;
+pub mod passwords;
 pub mod session;
 pub mod storage;
 pub mod storage_policy;
@@ -27,11 +29,11 @@ use std::sync::{
 use billing::Billing;
 pub use error::BackendError;
 use evolink::EvoLinkClient;
+use passwords::Passwords;
 use storage::Storage;
 use storage_policy::StoragePolicy;
 use store::Store;
 use tasks::{EngineSettings, TaskEvent};
-use throttle::SignInThrottle;
 use tokio::sync::broadcast;
 
 /// Everything a request handler needs, shared by all requests.
@@ -45,7 +47,7 @@ struct AppStateInner {
     public_url: String,
     media_base_url: String,
     sandbox: bool,
-    sign_in_throttle: SignInThrottle,
+    passwords: Passwords,
     setup_done: AtomicBool,
     evolink: Option<EvoLinkClient>,
     storage: Storage,
@@ -83,7 +85,7 @@ impl AppState {
                 public_url: public_url.trim_end_matches('/').to_string(),
                 media_base_url: public_url.trim_end_matches('/').to_string(),
                 sandbox,
-                sign_in_throttle: SignInThrottle::default(),
+                passwords: Passwords::default(),
                 setup_done: AtomicBool::new(false),
                 evolink,
                 storage,
@@ -218,9 +220,9 @@ impl AppState {
         self.inner.sandbox
     }
 
-    /// Failed sign-in bookkeeping.
-    pub fn sign_in_throttle(&self) -> &SignInThrottle {
-        &self.inner.sign_in_throttle
+    /// The bounded password-hashing pool (and its count of hashes run).
+    pub fn passwords(&self) -> &Passwords {
+        &self.inner.passwords
     }
 
     /// True until the first admin exists. Once false it stays false, so the database is asked only

@@ -1,84 +1,94 @@
-//! Failed sign-in throttling, per account name and per client address.
+//! Sign-in budgets per account name and per client address, kept in the database so they hold
+//! across restarts and instances. An attempt is counted before its password is checked and
+//! given back only when it succeeds.
 
-use std::{
-    collections::{HashMap, VecDeque},
-    net::IpAddr,
-    sync::Mutex,
-    time::{Duration, Instant},
+use std::{net::IpAddr, time::Duration};
+
+use rand::Rng;
+
+use super::{
+    store::{Budget, Reservation, Store},
+    BackendError,
 };
 
-/// How long a failed attempt counts.
+/// How long a window of counted attempts lasts.
 pub const WINDOW: Duration = Duration::from_secs(15 * 60);
-/// Failed attempts allowed per account name within the window.
-pub const PER_ACCOUNT: usize = 10;
-/// Failed attempts allowed per client address within the window (several people may share one).
-pub const PER_ADDRESS: usize = 50;
+/// Attempts allowed per account name within a window.
+pub const PER_ACCOUNT: i64 = 10;
+/// Attempts allowed per client address within a window (several people may share one).
+pub const PER_ADDRESS: i64 = 50;
 
-/// Remembers recent failed sign-ins in memory.
-#[derive(Default)]
-pub struct SignInThrottle {
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+/// An attempt counted against its budgets.
+#[derive(Debug)]
+pub struct Attempt {
+    budgets: Vec<Budget>,
+    window_starts: Vec<i64>,
 }
 
-impl SignInThrottle {
-    /// `Err(wait)` when the account or the address has used up its attempts; `wait` is how long
-    /// until the oldest counted failure expires.
-    pub fn check(&self, account: &str, address: Option<IpAddr>) -> Result<(), Duration> {
-        let now = Instant::now();
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let mut longest_wait = None;
-        for (key, limit) in keys(account, address) {
-            if let Some(times) = failures.get_mut(&key) {
-                prune(times, now);
-                if times.len() >= limit {
-                    let oldest = times.front().copied().unwrap_or(now);
-                    let wait = WINDOW.saturating_sub(now.duration_since(oldest));
-                    longest_wait = Some(longest_wait.map_or(wait, |w: Duration| w.max(wait)));
-                }
-            }
-        }
-        longest_wait.map_or(Ok(()), Err)
-    }
+/// The key an account's attempts are counted under.
+pub fn account_key(account: &str) -> String {
+    format!("account:{account}")
+}
 
-    /// Counts one failed attempt.
-    pub fn record_failure(&self, account: &str, address: Option<IpAddr>) {
-        let now = Instant::now();
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        for (key, _) in keys(account, address) {
-            let times = failures.entry(key).or_default();
-            prune(times, now);
-            times.push_back(now);
+/// The key an address's attempts are counted under: the address itself, or for IPv6 its /64
+/// (one host usually holds a whole /64).
+pub fn address_key(address: IpAddr) -> String {
+    match address.to_canonical() {
+        IpAddr::V4(v4) => format!("address:{v4}"),
+        IpAddr::V6(v6) => {
+            let mut segments = v6.segments();
+            segments[4..].fill(0);
+            format!("address:{}/64", std::net::Ipv6Addr::from(segments))
         }
-        if failures.len() > 10_000 {
-            failures.retain(|_, times| {
-                prune(times, now);
-                !times.is_empty()
-            });
-        }
-    }
-
-    /// Forgets the account's failures after a successful sign-in.
-    pub fn clear_account(&self, account: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        failures.remove(&format!("account:{account}"));
     }
 }
 
-fn keys(account: &str, address: Option<IpAddr>) -> Vec<(String, usize)> {
-    let mut keys = vec![(format!("account:{account}"), PER_ACCOUNT)];
+/// Counts one attempt for `account` from `address`, or refuses it (nothing counted) with the
+/// throttled message when either budget is used up.
+pub async fn reserve(
+    store: &Store,
+    account: &str,
+    address: Option<IpAddr>,
+    now: i64,
+) -> Result<Attempt, BackendError> {
+    let mut budgets = vec![Budget {
+        key: account_key(account),
+        limit: PER_ACCOUNT,
+    }];
     if let Some(address) = address {
-        keys.push((format!("address:{address}"), PER_ADDRESS));
+        budgets.push(Budget {
+            key: address_key(address),
+            limit: PER_ADDRESS,
+        });
     }
-    keys
+    let window = WINDOW.as_secs() as i64;
+    match store.reserve_attempt(&budgets, now, window).await? {
+        Reservation::Granted { window_starts } => Ok(Attempt {
+            budgets,
+            window_starts,
+        }),
+        Reservation::Refused { retry_at } => Err(BackendError::Throttled(throttled_message(
+            Duration::from_secs(retry_at.saturating_sub(now).max(0) as u64),
+        ))),
+    }
 }
 
-fn prune(times: &mut VecDeque<Instant>, now: Instant) {
-    while times
-        .front()
-        .is_some_and(|t| now.duration_since(*t) >= WINDOW)
-    {
-        times.pop_front();
+/// After a successful sign-in: the account's count starts afresh and the address gets its
+/// attempt back. Now and then, windows long over are deleted.
+pub async fn succeeded(store: &Store, attempt: Attempt, now: i64) -> Result<(), BackendError> {
+    let mut counted = attempt.budgets.iter().zip(&attempt.window_starts);
+    if let Some((account, _)) = counted.next() {
+        store.clear_attempts(&account.key).await?;
     }
+    for (budget, window_start) in counted {
+        store.release_attempt(&budget.key, *window_start).await?;
+    }
+    if rand::thread_rng().gen_ratio(1, 64) {
+        store
+            .forget_attempts_before(now - WINDOW.as_secs() as i64)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The message shown when sign-in is throttled; it does not say whether the account exists.
@@ -93,32 +103,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_eleventh_failure_is_refused_but_other_accounts_are_not() {
-        let throttle = SignInThrottle::default();
-        let address = Some("127.0.0.1".parse().unwrap());
-        for _ in 0..PER_ACCOUNT {
-            assert!(throttle.check("ada", address).is_ok());
-            throttle.record_failure("ada", address);
-        }
-        let wait = throttle.check("ada", address).unwrap_err();
-        assert!(wait <= WINDOW && wait > WINDOW - Duration::from_secs(60));
-        assert!(throttle.check("grace", address).is_ok());
-        throttle.clear_account("ada");
-        assert!(throttle.check("ada", address).is_ok());
-    }
-
-    #[test]
-    fn an_address_is_limited_across_accounts() {
-        let throttle = SignInThrottle::default();
-        let address = Some("10.0.0.7".parse().unwrap());
-        for i in 0..PER_ADDRESS {
-            throttle.record_failure(&format!("user{i}"), address);
-        }
-        assert!(throttle.check("someone-new", address).is_err());
-        assert!(throttle.check("someone-new", None).is_ok());
-    }
-
-    #[test]
     fn the_message_names_the_wait() {
         assert_eq!(
             throttled_message(Duration::from_secs(61)),
@@ -128,5 +112,15 @@ mod tests {
             throttled_message(Duration::from_secs(5)),
             "Too many failed sign-ins. Try again in 1 minute."
         );
+    }
+
+    #[test]
+    fn ipv6_addresses_count_per_64_and_mapped_ipv4_as_ipv4() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        assert_eq!(address_key(a), "address:2001:db8:1:2::/64");
+        assert_eq!(address_key(a), address_key(b));
+        let mapped: IpAddr = "::ffff:10.0.0.7".parse().unwrap();
+        assert_eq!(address_key(mapped), "address:10.0.0.7");
     }
 }

@@ -98,6 +98,8 @@ pub struct InviteView {
     pub expires_at: i64,
     /// Set once someone accepted the invite.
     pub used_by: Option<String>,
+    /// True once an admin revoked it (or its creator was disabled).
+    pub revoked: bool,
     /// Only present right after creation: the token is stored hashed and cannot be shown again.
     pub link: Option<String>,
 }

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::admin::{
-    list_invites, list_members, CheckEvolink, CreateInvite, SetMemberDisabled,
+    list_invites, list_members, CheckEvolink, CreateInvite, RevokeInvite, SetMemberDisabled,
 };
 use crate::components::{
     connection_result::ConnectionResult, error_note::ErrorNote, signed_in::SignedIn,
@@ -43,7 +43,17 @@ fn AdminPanels() -> impl IntoView {
     let create_invite = ServerAction::<CreateInvite>::new();
     let set_disabled = ServerAction::<SetMemberDisabled>::new();
     let members = Resource::new(move || set_disabled.version().get(), |_| list_members());
-    let invites = Resource::new(move || create_invite.version().get(), |_| list_invites());
+    let revoke = ServerAction::<RevokeInvite>::new();
+    let invites = Resource::new(
+        move || {
+            (
+                create_invite.version().get(),
+                revoke.version().get(),
+                set_disabled.version().get(),
+            )
+        },
+        |_| list_invites(),
+    );
     view! {
         <p>
             <a href="/admin/usage">"Team usage, budgets and adjustments →"</a>
@@ -103,9 +113,13 @@ fn AdminPanels() -> impl IntoView {
                         }
                     })
             }}
+            <ErrorNote value=revoke.value() />
             <Suspense>
                 {move || Suspend::new(async move {
-                    invites.await.ok().map(|list| view! { <InviteTable invites=list /> })
+                    invites
+                        .await
+                        .ok()
+                        .map(|list| view! { <InviteTable invites=list action=revoke /> })
                 })}
             </Suspense>
         </section>
@@ -161,7 +175,7 @@ fn MemberTable(members: Vec<MemberView>, action: ServerAction<SetMemberDisabled>
 }
 
 #[component]
-fn InviteTable(invites: Vec<InviteView>) -> impl IntoView {
+fn InviteTable(invites: Vec<InviteView>, action: ServerAction<RevokeInvite>) -> impl IntoView {
     view! {
         <table>
             <thead>
@@ -169,17 +183,42 @@ fn InviteTable(invites: Vec<InviteView>) -> impl IntoView {
                     <th>"Role"</th>
                     <th>"Expires"</th>
                     <th>"Used by"</th>
+                    <th></th>
                 </tr>
             </thead>
             <tbody>
                 {invites
                     .into_iter()
                     .map(|invite| {
+                        let expires = utc_datetime(invite.expires_at);
+                        let open = invite.used_by.is_none() && !invite.revoked;
+                        let aria = format!(
+                            "Revoke the {} invite expiring {expires}",
+                            invite.role.label().to_lowercase(),
+                        );
+                        let used_by = match (invite.used_by, invite.revoked) {
+                            (Some(name), _) => name,
+                            (None, true) => "Revoked".into(),
+                            (None, false) => "—".into(),
+                        };
                         view! {
                             <tr>
                                 <td>{invite.role.label()}</td>
-                                <td>{utc_datetime(invite.expires_at)}</td>
-                                <td>{invite.used_by.unwrap_or_else(|| "—".into())}</td>
+                                <td>{expires}</td>
+                                <td>{used_by}</td>
+                                <td>
+                                    {open
+                                        .then(|| {
+                                            view! {
+                                                <ActionForm action>
+                                                    <input type="hidden" name="invite_id" value=invite.id />
+                                                    <button type="submit" class="small" aria-label=aria>
+                                                        "Revoke"
+                                                    </button>
+                                                </ActionForm>
+                                            }
+                                        })}
+                                </td>
                             </tr>
                         }
                     })

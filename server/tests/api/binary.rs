@@ -47,6 +47,7 @@ fn help_lists_every_setting() {
         "EVOLINK_API_KEY",
         "EVOLINK_BASE_URL",
         "EVOLINK_FILES_BASE_URL",
+        "KINEMA_TRUSTED_PROXIES",
         "create-admin",
         "reset-password",
     ] {

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod account_controls;
 mod accounts;
 mod assets;
 mod binary;
@@ -23,6 +24,7 @@ mod route_errors;
 mod sandbox;
 mod security;
 mod shutdown;
+mod sign_in;
 mod storage_hygiene;
 mod store;
 mod uploads;

@@ -105,9 +105,9 @@ async fn store_suite(db: Db) {
     assert_eq!(used.used_by_name.as_deref(), Some("Someone"));
 
     // Disabling and password changes.
-    assert!(store.set_user_disabled(member.id, true).await.unwrap());
+    assert!(store.set_user_disabled(member.id, true, 0).await.unwrap());
     assert!(store.user_by_id(member.id).await.unwrap().unwrap().disabled);
-    assert!(!store.set_user_disabled(9_999, true).await.unwrap());
+    assert!(!store.set_user_disabled(9_999, true, 0).await.unwrap());
     assert!(store
         .set_password_hash(member.id, "new-hash")
         .await

@@ -13,6 +13,7 @@ pub struct InviteRecord {
     pub expires_at: i64,
     pub used_by_name: Option<String>,
     pub used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
 }
 
 /// An invite to create.
@@ -26,7 +27,7 @@ pub struct NewInvite<'a> {
 
 const INVITE_SELECT: &str =
     "SELECT i.id, i.role, c.display_name AS created_by_name, i.created_at, \
-     i.expires_at, u.display_name AS used_by_name, i.used_at \
+     i.expires_at, u.display_name AS used_by_name, i.used_at, i.revoked_at \
      FROM invites i JOIN users c ON c.id = i.created_by LEFT JOIN users u ON u.id = i.used_by";
 
 impl Store {
@@ -79,10 +80,11 @@ impl Store {
     ) -> Result<Option<UserRecord>, BackendError> {
         let sql_user = "INSERT INTO users (username, display_name, password_hash, role, disabled, created_at) \
              SELECT $1, $2, $3, role, FALSE, $4 FROM invites \
-             WHERE token_hash = $5 AND used_at IS NULL AND expires_at > $4 \
-             RETURNING id, username, display_name, password_hash, role, disabled, created_at";
+             WHERE token_hash = $5 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $4 \
+             RETURNING id, username, display_name, password_hash, role, disabled, created_at, \
+             session_epoch";
         let sql_mark = "UPDATE invites SET used_by = $1, used_at = $2 \
-             WHERE token_hash = $3 AND used_at IS NULL AND expires_at > $2";
+             WHERE token_hash = $3 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2";
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let created = sqlx::query_as::<_, UserRecord>(sql_user)
@@ -111,5 +113,19 @@ impl Store {
             tx.commit().await?;
             Ok(Some(created))
         })
+    }
+
+    /// Revokes an unused invite; false when it is unknown, used or already revoked.
+    pub async fn revoke_invite(&self, id: i64, now: i64) -> Result<bool, BackendError> {
+        let revoked = on_pool!(self, pool => sqlx::query(
+            "UPDATE invites SET revoked_at = $1 \
+             WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL"
+        )
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(revoked == 1)
     }
 }

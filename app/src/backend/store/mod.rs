@@ -6,6 +6,7 @@ mod invites;
 mod ledger;
 mod tasks;
 mod text;
+mod throttle;
 mod uploads;
 mod users;
 
@@ -13,6 +14,7 @@ pub use elements::{ElementRecord, NewElement};
 pub use invites::{InviteRecord, NewInvite};
 pub use ledger::{BreakdownRecord, LedgerLine, LedgerRecord, MemberUsageRecord};
 pub use tasks::{LedgerWrite, TaskRecord};
+pub use throttle::{Budget, Reservation};
 pub use uploads::UploadRecord;
 pub use users::{NewUser, UserRecord};
 

@@ -14,6 +14,9 @@ pub struct UserRecord {
     pub role: String,
     pub disabled: bool,
     pub created_at: i64,
+    /// Bumped to end every session of this user; a session signed in under an older epoch
+    /// is signed out.
+    pub session_epoch: i64,
 }
 
 impl UserRecord {
@@ -54,7 +57,12 @@ pub struct NewUser<'a> {
     pub created_at: i64,
 }
 
-const USER_COLUMNS: &str = "id, username, display_name, password_hash, role, disabled, created_at";
+/// The advisory lock key that serialises first-run setups on PostgreSQL ("KINEMA01").
+const FIRST_ADMIN_LOCK: i64 = 0x4b49_4e45_4d41_3031;
+
+/// The columns of [`UserRecord`], in order.
+pub(super) const USER_COLUMNS: &str =
+    "id, username, display_name, password_hash, role, disabled, created_at, session_epoch";
 
 impl Store {
     /// True once any admin account exists.
@@ -67,7 +75,9 @@ impl Store {
         Ok(count > 0)
     }
 
-    /// Creates the first admin; `None` when an admin already exists (checked in the same statement).
+    /// Creates the first admin; `None` when an admin already exists. Concurrent setups are
+    /// serialised (SQLite: one writer at a time; PostgreSQL: a transaction-scoped advisory lock,
+    /// since READ COMMITTED would let two inserts both see no admin), so exactly one wins.
     pub async fn create_first_admin(
         &self,
         user: &NewUser<'_>,
@@ -78,13 +88,33 @@ impl Store {
              WHERE NOT EXISTS (SELECT 1 FROM users WHERE role = 'admin') \
              RETURNING {USER_COLUMNS}"
         );
-        let row = on_pool!(self, pool => sqlx::query_as::<_, UserRecord>(&sql)
-            .bind(user.username)
-            .bind(user.display_name)
-            .bind(user.password_hash)
-            .bind(user.created_at)
-            .fetch_optional(pool)
-            .await)?;
+        let row = match self {
+            Store::Sqlite(pool) => {
+                sqlx::query_as::<_, UserRecord>(&sql)
+                    .bind(user.username)
+                    .bind(user.display_name)
+                    .bind(user.password_hash)
+                    .bind(user.created_at)
+                    .fetch_optional(pool)
+                    .await?
+            }
+            Store::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(FIRST_ADMIN_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                let row = sqlx::query_as::<_, UserRecord>(&sql)
+                    .bind(user.username)
+                    .bind(user.display_name)
+                    .bind(user.password_hash)
+                    .bind(user.created_at)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                row
+            }
+        };
         Ok(row)
     }
 
@@ -137,23 +167,42 @@ impl Store {
         Ok(rows)
     }
 
-    /// Disables or re-enables a user; false when no such user exists.
-    pub async fn set_user_disabled(&self, id: i64, disabled: bool) -> Result<bool, BackendError> {
-        let result = on_pool!(self, pool => sqlx::query(
-            "UPDATE users SET disabled = $1 WHERE id = $2"
-        )
-        .bind(disabled)
-        .bind(id)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
-        Ok(result == 1)
+    /// Disables or re-enables a user; false when no such user exists. Disabling also revokes
+    /// the unused invites the user created, in the same transaction.
+    pub async fn set_user_disabled(
+        &self,
+        id: i64,
+        disabled: bool,
+        now: i64,
+    ) -> Result<bool, BackendError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let changed = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
+                .bind(disabled)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if disabled && changed == 1 {
+                sqlx::query(
+                    "UPDATE invites SET revoked_at = $1 \
+                     WHERE created_by = $2 AND used_at IS NULL AND revoked_at IS NULL",
+                )
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(changed == 1)
+        })
     }
 
-    /// Replaces a user's password hash; false when no such user exists.
+    /// Replaces a user's password hash and ends all their sessions (the session epoch moves
+    /// on in the same statement); false when no such user exists.
     pub async fn set_password_hash(&self, id: i64, hash: &str) -> Result<bool, BackendError> {
         let result = on_pool!(self, pool => sqlx::query(
-            "UPDATE users SET password_hash = $1 WHERE id = $2"
+            "UPDATE users SET password_hash = $1, session_epoch = session_epoch + 1 WHERE id = $2"
         )
         .bind(hash)
         .bind(id)

@@ -179,8 +179,8 @@ impl TestApp {
         }
     }
 
-    /// The running app's shared state (its store, clock and engine settings; tests call its
-    /// background jobs, such as the upload sweep, directly).
+    /// The running app's shared state (its store, clock, engine settings and password pool's
+    /// counters; tests call its background jobs, such as the upload sweep, directly).
     pub fn state(&self) -> &AppState {
         self.state.as_ref().expect("a started app")
     }
