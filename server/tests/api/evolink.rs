@@ -411,7 +411,7 @@ async fn every_documented_error_status_maps_to_its_typed_error() {
         }),
         (403, |e| matches!(e, EvoLinkError::ModelNotAllowed { .. })),
         (413, |e| matches!(e, EvoLinkError::TooLarge)),
-        (429, |e| matches!(e, EvoLinkError::RateLimited)),
+        (429, |e| matches!(e, EvoLinkError::RateLimited { .. })),
         (500, |e| {
             matches!(e, EvoLinkError::Unavailable { status: 500, .. })
         }),
@@ -485,7 +485,7 @@ async fn reads_survive_bursts_and_creates_are_never_repeated() {
     });
     assert_eq!(
         rig.client.credits().await.unwrap_err(),
-        EvoLinkError::RateLimited
+        EvoLinkError::RateLimited { retry_after: None }
     );
 
     // A create that times out after being sent is not repeated and is "outcome unknown".
