@@ -250,7 +250,9 @@ impl EvoLinkClient {
                                 detail: describe(&err),
                             })?;
                     if !(200..300).contains(&status) {
-                        return Err(EvoLinkError::from_response(status, &text).with_retry_after(wait));
+                        return Err(
+                            EvoLinkError::from_response(status, &text).with_retry_after(wait)
+                        );
                     }
                     let body: UploadBody =
                         serde_json::from_str(&text).map_err(|err| EvoLinkError::Malformed {

@@ -203,7 +203,8 @@ impl Balance {
     /// Reads the credits answer.
     pub fn from_wire(body: CreditsBody) -> Balance {
         let data = body.data.unwrap_or_default();
-        let credits = |value: Option<f64>| value.filter(|v| v.is_finite() && v.abs() <= MAX_CREDITS);
+        let credits =
+            |value: Option<f64>| value.filter(|v| v.is_finite() && v.abs() <= MAX_CREDITS);
         Balance {
             token_remaining: credits(data.token.as_ref().and_then(|t| t.remaining_credits)),
             token_unlimited: data
@@ -271,10 +272,21 @@ mod tests {
                 r#"{{"id":"x","status":"completed","progress":{raw},"task_info":{{"video_duration":{raw},"estimated_time":{raw}}},"usage":{{"credits_reserved":{raw},"credits_used":{raw}}}}}"#
             ));
             assert_eq!(t.video_duration, None, "video_duration {raw}");
-            assert_eq!(t.credits_reserved.filter(|c| *c > 0.0), None, "credits_reserved {raw}");
-            assert_eq!(t.credits_charged.filter(|c| *c > 0.0), None, "credits_used {raw}");
+            assert_eq!(
+                t.credits_reserved.filter(|c| *c > 0.0),
+                None,
+                "credits_reserved {raw}"
+            );
+            assert_eq!(
+                t.credits_charged.filter(|c| *c > 0.0),
+                None,
+                "credits_used {raw}"
+            );
             if raw.contains("NaN") || raw.contains("inf") {
-                assert_eq!(t.progress, 100, "a completed task without a usable progress");
+                assert_eq!(
+                    t.progress, 100,
+                    "a completed task without a usable progress"
+                );
             }
         }
         let t = task(

@@ -20,7 +20,8 @@ pub mod codes {
     /// The key's own total limit.
     pub const KEY_LIMIT: &[&str] = &["insufficient_token_quota", "key_quota_exhausted"];
     /// The key's daily limit.
-    pub const KEY_DAILY_LIMIT: &[&str] = &["token_daily_quota_exceeded", "key_daily_quota_exhausted"];
+    pub const KEY_DAILY_LIMIT: &[&str] =
+        &["token_daily_quota_exceeded", "key_daily_quota_exhausted"];
     /// The key is switched off.
     pub const KEY_DISABLED: &[&str] = &["key_disabled", "key_expired"];
     /// The key may not use the model.

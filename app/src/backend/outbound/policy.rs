@@ -80,7 +80,11 @@ impl UrlPolicy {
     /// The addresses `host` resolved to, if it may be connected to: every one of them must be
     /// public (one private answer refuses all, so a mixed answer cannot slip through), unless
     /// the host is a trusted origin's.
-    pub fn screen(&self, host: &str, addresses: Vec<SocketAddr>) -> Result<Vec<SocketAddr>, Refusal> {
+    pub fn screen(
+        &self,
+        host: &str,
+        addresses: Vec<SocketAddr>,
+    ) -> Result<Vec<SocketAddr>, Refusal> {
         if addresses.is_empty() {
             return Err(Refusal::Unresolved);
         }
@@ -112,10 +116,19 @@ mod tests {
         let policy = UrlPolicy::public_only();
         assert!(policy.check("https://cdn.example.com/a.mp4").is_ok());
         for (url, refusal) in [
-            ("http://cdn.example.com/a.mp4", Refusal::NotHttps("http".into())),
-            ("javascript:alert(1)", Refusal::NotHttps("javascript".into())),
+            (
+                "http://cdn.example.com/a.mp4",
+                Refusal::NotHttps("http".into()),
+            ),
+            (
+                "javascript:alert(1)",
+                Refusal::NotHttps("javascript".into()),
+            ),
             ("file:///etc/passwd", Refusal::NotHttps("file".into())),
-            ("data:video/mp4;base64,AAAA", Refusal::NotHttps("data".into())),
+            (
+                "data:video/mp4;base64,AAAA",
+                Refusal::NotHttps("data".into()),
+            ),
             ("not a url", Refusal::NotAUrl),
             ("https://127.0.0.1/a.mp4", Refusal::PrivateAddress),
             ("https://2130706433/a.mp4", Refusal::PrivateAddress),
@@ -124,7 +137,10 @@ mod tests {
             ("https://169.254.169.254/latest", Refusal::PrivateAddress),
             ("https://[::ffff:127.0.0.1]/a.mp4", Refusal::PrivateAddress),
             ("https://[::1]/a.mp4", Refusal::PrivateAddress),
-            ("https://user:pw@cdn.example.com/a.mp4", Refusal::Credentials),
+            (
+                "https://user:pw@cdn.example.com/a.mp4",
+                Refusal::Credentials,
+            ),
         ] {
             assert_eq!(policy.check(url), Err(refusal), "{url}");
         }
@@ -135,7 +151,9 @@ mod tests {
         let policy = UrlPolicy::public_only().trusting("http://127.0.0.1:4010/");
         assert!(policy.check("http://127.0.0.1:4010/results/a.mp4").is_ok());
         assert!(policy.check("http://127.0.0.1:4011/results/a.mp4").is_err());
-        assert!(policy.check("https://127.0.0.1:4010/results/a.mp4").is_err());
+        assert!(policy
+            .check("https://127.0.0.1:4010/results/a.mp4")
+            .is_err());
         assert!(policy.check("http://localhost:4010/results/a.mp4").is_err());
     }
 
@@ -145,7 +163,10 @@ mod tests {
         let public: SocketAddr = "93.184.216.34:0".parse().unwrap();
         let loopback: SocketAddr = "127.0.0.1:0".parse().unwrap();
         let mapped: SocketAddr = "[::ffff:10.0.0.1]:0".parse().unwrap();
-        assert_eq!(policy.screen("cdn.example.com", vec![public]), Ok(vec![public]));
+        assert_eq!(
+            policy.screen("cdn.example.com", vec![public]),
+            Ok(vec![public])
+        );
         assert_eq!(
             policy.screen("cdn.example.com", vec![public, loopback]),
             Err(Refusal::PrivateName)
@@ -154,7 +175,13 @@ mod tests {
             policy.screen("evil.example", vec![mapped]),
             Err(Refusal::PrivateName)
         );
-        assert_eq!(policy.screen("cdn.example.com", vec![]), Err(Refusal::Unresolved));
-        assert_eq!(policy.screen("SIM.local", vec![loopback]), Ok(vec![loopback]));
+        assert_eq!(
+            policy.screen("cdn.example.com", vec![]),
+            Err(Refusal::Unresolved)
+        );
+        assert_eq!(
+            policy.screen("SIM.local", vec![loopback]),
+            Ok(vec![loopback])
+        );
     }
 }

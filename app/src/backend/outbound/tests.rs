@@ -44,11 +44,7 @@ async fn hostile_links_are_refused_before_any_connection() {
     let port = target.local_addr().unwrap().port();
     let (to_ip, to_ip_hits) = redirector(format!("http://127.0.0.1:{port}/a.mp4")).await;
     let (to_name, to_name_hits) = redirector(format!("https://localhost:{port}/a.mp4")).await;
-    let downloader = Downloader::new(
-        UrlPolicy::public_only()
-            .trusting(&to_ip)
-            .trusting(&to_name),
-    );
+    let downloader = Downloader::new(UrlPolicy::public_only().trusting(&to_ip).trusting(&to_name));
     let table = [
         format!("https://127.0.0.1:{port}/a.mp4"),
         format!("http://127.0.0.1:{port}/a.mp4"),

@@ -1,6 +1,13 @@
 //! Reconciling the upstream's own figures for a task (its reservation and, when reported, its
 //! charge) with Kinema's price table, so a stale table shows at once (`docs/upstream.md` §8.3).
 
+use crate::backend::{evolink::wire, store::DriftRecord};
+use crate::model::PriceDriftView;
+use crate::rules::{
+    pricing::format_credits_exact,
+    vocab::{Quality, TaskKind, TaskState},
+};
+
 /// Micro-credits per credit.
 const MICRO_PER_CREDIT: f64 = 1_000_000.0;
 /// Upstream units per credit, where the upstream counts in units (1 credit = 10,000 UC).
@@ -35,9 +42,92 @@ pub fn differs(upstream: i64, kinema: i64) -> bool {
     upstream.abs_diff(kinema) > ROUNDING_STEP as u64
 }
 
+/// The admins' notice for a task whose upstream figure differs: the charge when the upstream
+/// reported one that differs, else the reservation; `None` when neither differs.
+pub fn notice(record: &DriftRecord) -> Option<PriceDriftView> {
+    let kinema_charge = match record.cost_final {
+        Some(cost) if record.state != TaskState::Failed => cost,
+        _ => record.cost_reserved,
+    };
+    let (figure, verb, upstream, kinema) = match (record.upstream_charged, record.upstream_reserved)
+    {
+        (Some(charged), _) if differs(charged, kinema_charge) => {
+            ("charged", "charged", charged, kinema_charge)
+        }
+        (_, Some(reserved)) if differs(reserved, record.cost_reserved) => {
+            ("reserved", "reserved", reserved, record.cost_reserved)
+        }
+        _ => return None,
+    };
+    Some(PriceDriftView {
+        task_id: record.task_id.clone(),
+        member: record.username.clone(),
+        model: match record.task_kind {
+            TaskKind::Element => wire::ELEMENT_MODEL,
+            TaskKind::Motion => wire::MOTION_MODEL,
+        }
+        .to_string(),
+        quality: record
+            .quality
+            .map(Quality::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        figure: figure.to_string(),
+        upstream,
+        kinema,
+        notice: format!(
+            "EvoLink {verb} {} credits for this task; Kinema's price table says {}.",
+            format_credits_exact(upstream),
+            format_credits_exact(kinema)
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn record() -> DriftRecord {
+        DriftRecord {
+            task_id: "t1".into(),
+            task_kind: TaskKind::Motion,
+            quality: Some(Quality::P720),
+            state: TaskState::Completed,
+            username: "moe".into(),
+            created_at: 0,
+            cost_reserved: EIGHT_SECONDS_720P,
+            cost_final: Some(EIGHT_SECONDS_720P),
+            upstream_reserved: Some(EIGHT_SECONDS_720P),
+            upstream_charged: None,
+        }
+    }
+
+    #[test]
+    fn the_notice_names_both_figures_in_plain_words() {
+        assert_eq!(notice(&record()), None);
+        let reserved = notice(&DriftRecord {
+            upstream_reserved: Some(70_000_000),
+            ..record()
+        })
+        .unwrap();
+        assert_eq!(
+            reserved.notice,
+            "EvoLink reserved 70.00 credits for this task; Kinema's price table says 65.3184."
+        );
+        assert_eq!(
+            (reserved.upstream, reserved.kinema),
+            (70_000_000, EIGHT_SECONDS_720P)
+        );
+        let charged = notice(&DriftRecord {
+            upstream_charged: Some(60_000_000),
+            ..record()
+        })
+        .unwrap();
+        assert_eq!(charged.figure, "charged");
+        assert!(charged
+            .notice
+            .starts_with("EvoLink charged 60.00 credits for this task"));
+    }
 
     const EIGHT_SECONDS_720P: i64 = 65_318_400;
 

@@ -474,7 +474,11 @@ fn unknown_or_absurd_output_lengths_settle_at_the_reserved_estimate_never_zero()
 
 #[test]
 fn a_result_link_that_is_not_a_web_address_is_refused_at_once() {
-    for link in ["javascript:alert(1)", "file:///etc/passwd", "data:video/mp4,x"] {
+    for link in [
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "data:video/mp4,x",
+    ] {
         let t = step(
             &motion_task(TaskState::Running),
             completed_with(&[link], Some(5.0)),
@@ -557,7 +561,10 @@ fn the_upstreams_own_figures_are_kept_beside_kinemas() {
         &motion_task(TaskState::Running),
         Observation::Polled(upstream(TaskStatus::Processing)),
     );
-    assert_eq!((t.task.upstream_reserved, t.task.upstream_charged), (None, None));
+    assert_eq!(
+        (t.task.upstream_reserved, t.task.upstream_charged),
+        (None, None)
+    );
 }
 
 #[test]
