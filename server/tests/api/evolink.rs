@@ -551,6 +551,51 @@ async fn reads_survive_bursts_and_creates_are_never_repeated() {
 }
 
 #[tokio::test]
+async fn reads_wait_for_the_upstreams_retry_after() {
+    let rig = rig(0.2).await;
+    let mut patient = settings(&rig.sim.base_url, KEY);
+    patient.retry = RetryPolicy {
+        attempts: 5,
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_secs(3),
+    };
+    let client = EvoLinkClient::new(patient).unwrap();
+    // A short Retry-After replaces the 10 ms backoff.
+    for status in [429, 503] {
+        rig.sim.set_faults(Faults {
+            read_error_burst: 1,
+            read_error_status: status,
+            read_error_retry_after: Some("1".into()),
+            ..Faults::default()
+        });
+        let before = rig.sim.stats().credits_queries;
+        let started = std::time::Instant::now();
+        assert!(client.credits().await.is_ok());
+        assert!(
+            started.elapsed() >= Duration::from_secs(1),
+            "{status}: waited {:?}",
+            started.elapsed()
+        );
+        assert_eq!(rig.sim.stats().credits_queries, before + 2);
+    }
+    // A longer one than the client's longest pause ends the call at once and is handed on.
+    rig.sim.set_faults(Faults {
+        read_error_burst: 5,
+        read_error_status: 429,
+        read_error_retry_after: Some("120".into()),
+        ..Faults::default()
+    });
+    let before = rig.sim.stats().credits_queries;
+    assert_eq!(
+        client.credits().await.unwrap_err(),
+        EvoLinkError::RateLimited {
+            retry_after: Some(Duration::from_secs(120))
+        }
+    );
+    assert_eq!(rig.sim.stats().credits_queries, before + 1);
+}
+
+#[tokio::test]
 async fn failed_inputs_and_injected_failures_fail_the_task_with_documented_codes() {
     let rig = rig(0.3).await;
     // An input that is not an image.

@@ -26,3 +26,4 @@ mod shutdown;
 mod storage_hygiene;
 mod store;
 mod uploads;
+mod upstream;

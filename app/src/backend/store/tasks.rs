@@ -217,7 +217,7 @@ impl Store {
     ) -> Result<(TaskRecord, bool), BackendError> {
         let insert = format!(
             "INSERT INTO tasks ({TASK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-             $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31) \
+             $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33) \
              ON CONFLICT (owner_id, idempotency_key) DO NOTHING RETURNING {TASK_COLUMNS}"
         );
         let existing = format!(
@@ -301,6 +301,8 @@ impl Store {
                 .bind(task.finished_at)
                 .bind(task.deleted_at)
                 .bind(task.submitted_at)
+                .bind(task.upstream_reserved)
+                .bind(task.upstream_charged)
                 .fetch_optional(&mut *tx)
                 .await?;
             match record(created)? {
