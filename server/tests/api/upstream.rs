@@ -179,7 +179,8 @@ async fn price_drift_shows_admins_a_notice_on_postgres() {
 
 #[tokio::test]
 async fn each_402_cause_is_explained_in_its_own_words() {
-    let app = TestApp::spawn(Db::Sqlite).await;
+    // The test steps the engine itself: each create is refused at its first step.
+    let app = TestApp::spawn_stepped(Db::Sqlite).await;
     let admin = app.client();
     assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
     let inputs = inputs(&app, &admin, "valid-index-at-end.mp4").await;

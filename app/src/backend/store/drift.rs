@@ -21,9 +21,9 @@ pub struct DriftRecord {
 }
 
 /// Kinema's charge in SQL, as `tasks::transition::kinema_charge` computes it: the final cost
-/// of a task that was not refunded, else its reservation.
+/// of a task that was not refunded (`$4` is the failed state), else its reservation.
 const KINEMA_CHARGE: &str =
-    "CASE WHEN t.state = 'failed' OR t.cost_final IS NULL THEN t.cost_reserved ELSE t.cost_final END";
+    "CASE WHEN t.state = $4 OR t.cost_final IS NULL THEN t.cost_reserved ELSE t.cost_final END";
 
 impl Store {
     /// Tasks created since `since` (unix seconds) whose upstream reservation or charge differs
@@ -47,6 +47,7 @@ impl Store {
             .bind(since)
             .bind(step)
             .bind(limit)
+            .bind(TaskState::Failed)
             .fetch_all(pool)
             .await)?;
         Ok(rows)

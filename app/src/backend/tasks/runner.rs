@@ -136,7 +136,7 @@ async fn perform(
     effect: Effect,
 ) -> Result<Option<Observation>, BackendError> {
     Ok(Some(match effect {
-        Effect::Decide(observation) => observation,
+        Effect::Decide(observation) => *observation,
         Effect::Create => return create(state, task).await,
         Effect::Poll => poll(state, task).await?,
         Effect::Archive => archive(state, task).await,

@@ -55,8 +55,9 @@ impl Pacing {
 /// The effect a due task's step needs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    /// Nothing to do outside: the observation is already known.
-    Decide(Observation),
+    /// Nothing to do outside: the observation is already known (boxed: an observation can
+    /// carry a whole upstream task).
+    Decide(Box<Observation>),
     /// Publish the inputs and create the upstream task; for a task already `submitting`, send
     /// the same create again with the same idempotency key, so the upstream answers with the
     /// task it may already have.
@@ -155,11 +156,11 @@ pub fn plan(task: &TaskRecord, now_ms: i64, pacing: &Pacing) -> Option<Effect> {
     let first_sent = task.submitted_at.unwrap_or(task.updated_at * 1000);
     Some(match task.state {
         TaskState::Queued | TaskState::Running if past_deadline => {
-            Effect::Decide(Observation::DeadlinePassed)
+            Effect::Decide(Box::new(Observation::DeadlinePassed))
         }
         TaskState::Queued => Effect::Create,
         TaskState::Submitting if now_ms > first_sent + pacing.reconcile_grace_ms => {
-            Effect::Decide(Observation::ReconcileExpired)
+            Effect::Decide(Box::new(Observation::ReconcileExpired))
         }
         TaskState::Submitting => Effect::Create,
         TaskState::Running => Effect::Poll,

@@ -139,7 +139,7 @@ fn plan_names_the_effect_each_state_needs() {
     );
     assert_eq!(
         plan(&motion_task(TaskState::Queued), late),
-        Some(Effect::Decide(Observation::DeadlinePassed))
+        Some(Effect::Decide(Box::new(Observation::DeadlinePassed)))
     );
     assert_eq!(
         plan(&motion_task(TaskState::Running), NOW),
@@ -147,7 +147,7 @@ fn plan_names_the_effect_each_state_needs() {
     );
     assert_eq!(
         plan(&motion_task(TaskState::Running), late),
-        Some(Effect::Decide(Observation::DeadlinePassed))
+        Some(Effect::Decide(Box::new(Observation::DeadlinePassed)))
     );
     // A result being saved keeps going until its link expires, deadline or not.
     assert_eq!(
@@ -165,14 +165,14 @@ fn an_unconfirmed_create_is_sent_again_with_its_key_until_the_grace_period_ends(
     assert_eq!(plan(&submitting, NOW, &pacing()), Some(Effect::Create));
     assert_eq!(
         plan(&submitting, NOW + 1, &pacing()),
-        Some(Effect::Decide(Observation::ReconcileExpired))
+        Some(Effect::Decide(Box::new(Observation::ReconcileExpired)))
     );
     // Rows from before the first-send time was kept count from their last change.
     submitting.submitted_at = None;
     submitting.updated_at = (NOW - GRACE - 1_000) / 1000;
     assert_eq!(
         plan(&submitting, NOW, &pacing()),
-        Some(Effect::Decide(Observation::ReconcileExpired))
+        Some(Effect::Decide(Box::new(Observation::ReconcileExpired)))
     );
     let expired = step(&submitting, Observation::ReconcileExpired);
     assert_refunded(&expired, "outcome_unknown");
