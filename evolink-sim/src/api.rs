@@ -4,7 +4,10 @@ use std::time::{Duration, Instant};
 
 use axum::{
     extract::{Path, State},
-    http::{header::AUTHORIZATION, HeaderMap, StatusCode},
+    http::{
+        header::{AUTHORIZATION, RETRY_AFTER},
+        HeaderMap, HeaderValue, StatusCode,
+    },
     response::{IntoResponse, Response},
     Json,
 };
@@ -15,6 +18,7 @@ use serde_json::{json, Value};
 use crate::{
     callbacks, clock, media,
     pricing::{self, Facing, Resolution},
+    reported::Reported,
     state::{documented_error, error_body, Outcome, SimState, SimTask, StoredBlob},
     validate,
 };
@@ -133,10 +137,11 @@ pub async fn create(State(state): State<SimState>, headers: HeaderMap, body: Byt
             ),
         )),
     };
-    let task = match planned {
+    let mut task = match planned {
         Ok(task) => task,
         Err((status, body)) => return answer(status, body),
     };
+    task.reported = Reported::from_faults(&state.data().faults);
     if task.credits_reserved > state.remaining() {
         return answer(402, documented_error(402));
     }
@@ -310,6 +315,7 @@ async fn plan_motion(state: &SimState, body: &Value) -> Result<SimTask, validate
         duration: planned_duration(state),
         element_id: None,
         element_id_location: String::new(),
+        reported: Reported::default(),
     })
 }
 
@@ -352,6 +358,7 @@ async fn plan_element(state: &SimState, body: &Value) -> Result<SimTask, validat
         duration: planned_duration(state),
         element_id: Some(element_id),
         element_id_location: location,
+        reported: Reported::default(),
     })
 }
 
@@ -441,6 +448,7 @@ pub fn task_view(state: &SimState, task: &SimTask) -> Value {
             }
         }
     }
+    task.reported.apply(&mut view);
     view
 }
 
@@ -456,7 +464,16 @@ fn read_burst(state: &SimState) -> Option<Response> {
     if status == 429 {
         body["error"]["type"] = json!("evo_api_error");
     }
-    Some(answer(status, body))
+    let mut response = answer(status, body);
+    if let Some(wait) = data
+        .faults
+        .read_error_retry_after
+        .as_deref()
+        .and_then(|w| HeaderValue::from_str(w).ok())
+    {
+        response.headers_mut().insert(RETRY_AFTER, wait);
+    }
+    Some(response)
 }
 
 /// `GET /v1/tasks/{task_id}`.

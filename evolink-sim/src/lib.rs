@@ -11,6 +11,7 @@ mod control;
 mod files;
 mod media;
 mod pricing;
+mod reported;
 mod state;
 mod validate;
 

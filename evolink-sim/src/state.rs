@@ -10,7 +10,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::SimulatorConfig;
+use crate::{reported::Reported, SimulatorConfig};
 
 /// Faults to inject, set through `POST /__sim/faults` or [`crate::RunningSimulator::set_faults`].
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -52,6 +52,16 @@ pub struct Faults {
     pub fail_result_downloads: bool,
     /// Stream result downloads slowly: the body arrives in 16 pieces spread over this long.
     pub slow_result_ms: u64,
+    /// `Retry-After` sent with the read-error burst's answers (seconds or an HTTP date).
+    pub read_error_retry_after: Option<String>,
+    /// Tasks created while set report this `usage.credits_reserved` instead of the price
+    /// table's, as when the upstream's prices changed.
+    pub report_credits_reserved: Option<f64>,
+    /// Tasks created while set report this raw JSON value as `task_info.video_duration`
+    /// (`"NaN"`, `-3`, `1e12` …).
+    pub report_video_duration: Option<Value>,
+    /// Motion tasks created while set report this as their result link once completed.
+    pub report_result_url: Option<String>,
 }
 
 /// Counters for tests.
@@ -103,6 +113,8 @@ pub struct SimTask {
     pub duration: std::time::Duration,
     pub element_id: Option<String>,
     pub element_id_location: String,
+    /// Figures reported in place of the task's own (faults armed at create).
+    pub reported: Reported,
 }
 
 /// A stored file or result.

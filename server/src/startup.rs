@@ -20,6 +20,7 @@ use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 use app::backend::{
     billing::{Billing, Clock},
     evolink::{ApiKey, ClientSettings, EvoLinkClient, EvoLinkError},
+    outbound::UrlPolicy,
     storage::Storage,
     storage_policy::sweep_periodically,
     store::Store,
@@ -140,6 +141,9 @@ impl Application {
         let public_url = config.public_url_for(bound);
         let (evolink, simulator) = connect_evolink(&config, &engine).await?;
         let storage = Storage::new(&config.data_dir)?;
+        // Result links may use plain http and any address only on the configured EvoLink
+        // origin (in sandbox mode the loopback simulator); anything else must be public https.
+        let url_policy = UrlPolicy::public_only().trusting(evolink.base_url());
         let state = AppState::new(
             store,
             public_url.clone(),
@@ -149,7 +153,8 @@ impl Application {
             engine,
         )
         .with_billing(billing)
-        .with_storage_policy(config.storage.clone());
+        .with_storage_policy(config.storage.clone())
+        .with_url_policy(url_policy);
         let state = if config.sandbox() {
             let host = if bound.ip().is_unspecified() {
                 "127.0.0.1".to_string()

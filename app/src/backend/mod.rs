@@ -10,6 +10,7 @@ pub mod error;
 pub mod events;
 pub mod evolink;
 pub mod media;
+pub mod outbound;
 pub mod page_policy;
 pub mod passwords;
 pub mod session;
@@ -55,7 +56,7 @@ struct AppStateInner {
     engine: EngineSettings,
     events: events::EventBus,
     worker_id: String,
-    http: reqwest::Client,
+    downloads: outbound::Downloader,
     billing: Billing,
     running_tasks: tasks::RunningCount,
 }
@@ -73,12 +74,6 @@ impl AppState {
     ) -> Self {
         let worker_id = accounts::random_token()[..8].to_string();
         let events = events::EventBus::new(&worker_id, &store);
-        let http = reqwest::Client::builder()
-            .connect_timeout(std::time::Duration::from_secs(10))
-            .timeout(std::time::Duration::from_secs(15 * 60))
-            .redirect(reqwest::redirect::Policy::limited(3))
-            .build()
-            .unwrap_or_default();
         Self {
             inner: Arc::new(AppStateInner {
                 store,
@@ -93,7 +88,7 @@ impl AppState {
                 engine,
                 events,
                 worker_id,
-                http,
+                downloads: outbound::Downloader::new(outbound::UrlPolicy::public_only()),
                 billing: Billing::default(),
                 running_tasks: tasks::RunningCount::default(),
             }),
@@ -128,9 +123,9 @@ impl AppState {
         &self.inner.worker_id
     }
 
-    /// The HTTP client for downloads (results).
-    pub fn http(&self) -> &reqwest::Client {
-        &self.inner.http
+    /// The SSRF-guarded client for URLs that came from outside (result links).
+    pub fn downloads(&self) -> &outbound::Downloader {
+        &self.inner.downloads
     }
 
     /// Tells listeners (SSE) on every instance that a task changed, and wakes the workers.
@@ -172,6 +167,15 @@ impl AppState {
     pub fn with_media_base_url(mut self, url: &str) -> Self {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.media_base_url = url.trim_end_matches('/').to_string();
+        }
+        self
+    }
+
+    /// The same state with another policy for fetching URLs from outside (startup trusts the
+    /// configured EvoLink origin). Call before the state is shared.
+    pub fn with_url_policy(mut self, policy: outbound::UrlPolicy) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.downloads = outbound::Downloader::new(policy);
         }
         self
     }

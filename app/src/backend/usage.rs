@@ -3,9 +3,11 @@
 
 use std::collections::HashMap;
 
-use super::{billing::Billing, evolink::wire, store::LedgerLine, AppState, BackendError};
+use super::{
+    billing::Billing, evolink::wire, store::LedgerLine, tasks::drift, AppState, BackendError,
+};
 use crate::model::{
-    BreakdownView, ChargeView, DayTotal, MemberUsageView, TeamUsageView, UsageView,
+    BreakdownView, ChargeView, DayTotal, MemberUsageView, PriceDriftView, TeamUsageView, UsageView,
 };
 use crate::rules::{
     pricing::format_credits_exact,
@@ -15,6 +17,8 @@ use crate::rules::{
 
 /// Days the usage charts cover.
 pub const CHART_DAYS: u32 = CHART_DAYS_MAX;
+/// Price-drift notices shown on the team usage page.
+const DRIFT_SHOWN: i64 = 20;
 /// Entries shown on a member's usage page (the CSV has them all).
 const CHARGES_SHOWN: i64 = 200;
 
@@ -127,7 +131,17 @@ pub async fn team_usage(state: &AppState) -> Result<TeamUsageView, BackendError>
         members,
         breakdown,
         days: chart(state, None).await?,
+        price_drift: price_drift(state, start).await?,
     })
+}
+
+/// Tasks since `since` where EvoLink's own figure differs from Kinema's price table.
+async fn price_drift(state: &AppState, since: i64) -> Result<Vec<PriceDriftView>, BackendError> {
+    let records = state
+        .store()
+        .price_drift(since, drift::ROUNDING_STEP, DRIFT_SHOWN)
+        .await?;
+    Ok(records.iter().filter_map(drift::notice).collect())
 }
 
 fn model_name(task_kind: TaskKind) -> &'static str {

@@ -6,7 +6,9 @@ mod usage;
 
 pub use element::{ElementForm, ElementView};
 pub use error::AppError;
-pub use usage::{BreakdownView, ChargeView, DayTotal, MemberUsageView, TeamUsageView, UsageView};
+pub use usage::{
+    BreakdownView, ChargeView, DayTotal, MemberUsageView, PriceDriftView, TeamUsageView, UsageView,
+};
 
 use serde::{Deserialize, Serialize};
 

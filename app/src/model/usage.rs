@@ -95,4 +95,26 @@ pub struct TeamUsageView {
     pub breakdown: Vec<BreakdownView>,
     /// The last 90 days, oldest first.
     pub days: Vec<DayTotal>,
+    /// Tasks this month where EvoLink's own figure differs from Kinema's price table.
+    pub price_drift: Vec<PriceDriftView>,
+}
+
+/// A task where EvoLink reserved or charged another amount than Kinema's price table says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceDriftView {
+    pub task_id: String,
+    /// The member who ran it.
+    pub member: String,
+    /// The upstream model's name.
+    pub model: String,
+    /// `720p`, `1080p`, or empty for elements.
+    pub quality: String,
+    /// `charged` when the upstream reported its charge, else `reserved`.
+    pub figure: String,
+    /// EvoLink's figure, micro-credits.
+    pub upstream: i64,
+    /// Kinema's figure, micro-credits.
+    pub kinema: i64,
+    /// The notice in plain words.
+    pub notice: String,
 }

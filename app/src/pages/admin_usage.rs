@@ -16,7 +16,9 @@ use crate::components::{
     error_note::ErrorNote,
     signed_in::SignedIn,
 };
-use crate::model::{AppError, BreakdownView, EvoLinkStatus, MemberUsageView, TeamUsageView};
+use crate::model::{
+    AppError, BreakdownView, EvoLinkStatus, MemberUsageView, PriceDriftView, TeamUsageView,
+};
 use crate::rules::pricing::{format_credits, format_credits_exact, ADJUSTMENT_REASON_MAX_CHARS};
 
 /// Team usage; admins only (the server answers 403 to everyone else).
@@ -120,7 +122,9 @@ fn TeamSummary(
     };
     let team_value = usage.budget.map(format_credits_exact).unwrap_or_default();
     let members_for_adjust = usage.members.clone();
+    let drift = usage.price_drift.clone();
     view! {
+        <PriceDrift drift />
         <p class="usage-line">{line}</p>
         {budget_bar(usage.spent, usage.budget, "Team budget used")}
         <p class="hint">
@@ -300,4 +304,40 @@ fn BreakdownTable(rows: Vec<BreakdownView>) -> impl IntoView {
         </table>
     }
     .into_any()
+}
+
+/// Tasks where EvoLink's own figure differs from Kinema's price table, so a stale table shows
+/// at once.
+#[component]
+fn PriceDrift(drift: Vec<PriceDriftView>) -> impl IntoView {
+    (!drift.is_empty())
+        .then(|| {
+            view! {
+                <div class="notice" role="status" aria-label="Price differences">
+                    <h2>"EvoLink's figures differ from Kinema's price table"</h2>
+                    <p class="hint">
+                        "Members are charged by Kinema's price table. When EvoLink reserves or charges another amount, the table may be out of date: compare it with EvoLink's current prices."
+                    </p>
+                    <ul>
+                        {drift
+                            .into_iter()
+                            .map(|item| {
+                                view! {
+                                    <li>
+                                        {format!(
+                                            "{} · {} {} · task {}: {}",
+                                            item.member,
+                                            item.model,
+                                            item.quality,
+                                            item.task_id,
+                                            item.notice,
+                                        )}
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                </div>
+            }
+        })
 }

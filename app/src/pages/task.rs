@@ -14,6 +14,7 @@ use crate::components::{error_note::ErrorNote, live::task_changes, signed_in::Si
 use crate::model::TaskView;
 use crate::rules::{
     format::utc_datetime,
+    links::is_web_link,
     pricing::format_credits,
     vocab::{Orientation, Quality, TaskKind},
 };
@@ -130,6 +131,7 @@ fn TaskCard(task: TaskView) -> impl IntoView {
             {task
                 .upstream_link
                 .clone()
+                .filter(|(url, _)| is_web_link(url))
                 .map(|(url, expires)| {
                     view! {
                         <p class="hint">

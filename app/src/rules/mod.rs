@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod element_inputs;
 pub mod format;
+pub mod links;
 pub mod motion_inputs;
 pub mod paging;
 pub mod pricing;

@@ -411,7 +411,7 @@ async fn every_documented_error_status_maps_to_its_typed_error() {
         }),
         (403, |e| matches!(e, EvoLinkError::ModelNotAllowed { .. })),
         (413, |e| matches!(e, EvoLinkError::TooLarge)),
-        (429, |e| matches!(e, EvoLinkError::RateLimited)),
+        (429, |e| matches!(e, EvoLinkError::RateLimited { .. })),
         (500, |e| {
             matches!(e, EvoLinkError::Unavailable { status: 500, .. })
         }),
@@ -485,7 +485,7 @@ async fn reads_survive_bursts_and_creates_are_never_repeated() {
     });
     assert_eq!(
         rig.client.credits().await.unwrap_err(),
-        EvoLinkError::RateLimited
+        EvoLinkError::RateLimited { retry_after: None }
     );
 
     // A create that times out after being sent is not repeated and is "outcome unknown".
@@ -548,6 +548,51 @@ async fn reads_survive_bursts_and_creates_are_never_repeated() {
         .await
         .unwrap_err();
     assert!(matches!(err, EvoLinkError::Unreachable { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn reads_wait_for_the_upstreams_retry_after() {
+    let rig = rig(0.2).await;
+    let mut patient = settings(&rig.sim.base_url, KEY);
+    patient.retry = RetryPolicy {
+        attempts: 5,
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_secs(3),
+    };
+    let client = EvoLinkClient::new(patient).unwrap();
+    // A short Retry-After replaces the 10 ms backoff.
+    for status in [429, 503] {
+        rig.sim.set_faults(Faults {
+            read_error_burst: 1,
+            read_error_status: status,
+            read_error_retry_after: Some("1".into()),
+            ..Faults::default()
+        });
+        let before = rig.sim.stats().credits_queries;
+        let started = std::time::Instant::now();
+        assert!(client.credits().await.is_ok());
+        assert!(
+            started.elapsed() >= Duration::from_secs(1),
+            "{status}: waited {:?}",
+            started.elapsed()
+        );
+        assert_eq!(rig.sim.stats().credits_queries, before + 2);
+    }
+    // A longer one than the client's longest pause ends the call at once and is handed on.
+    rig.sim.set_faults(Faults {
+        read_error_burst: 5,
+        read_error_status: 429,
+        read_error_retry_after: Some("120".into()),
+        ..Faults::default()
+    });
+    let before = rig.sim.stats().credits_queries;
+    assert_eq!(
+        client.credits().await.unwrap_err(),
+        EvoLinkError::RateLimited {
+            retry_after: Some(Duration::from_secs(120))
+        }
+    );
+    assert_eq!(rig.sim.stats().credits_queries, before + 1);
 }
 
 #[tokio::test]

@@ -28,3 +28,4 @@ mod sign_in;
 mod storage_hygiene;
 mod store;
 mod uploads;
+mod upstream;

@@ -1,6 +1,7 @@
 //! The HTTP client. The key goes only into the Authorization header (marked sensitive) of
-//! requests to the configured EvoLink addresses. Reads retry with jittered exponential backoff;
-//! a create is retried only when the connection was refused before anything was sent.
+//! requests to the configured EvoLink addresses. Reads retry with jittered exponential backoff,
+//! or after the upstream's `Retry-After` when it sends one; a create is retried only when the
+//! connection was refused before anything was sent.
 
 use std::{fmt, path::Path, time::Duration};
 
@@ -14,6 +15,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use super::{
     error::EvoLinkError,
     pace::RateLimiter,
+    retry_after,
     task::{Balance, UpstreamTask},
     wire::{self, paths, CreditsBody, ElementRequest, MotionRequest, TaskObject, UploadBody},
 };
@@ -239,6 +241,7 @@ impl EvoLinkClient {
                 }
                 Ok(response) => {
                     let status = response.status().as_u16();
+                    let wait = retry_after::from_headers(response.headers());
                     let text =
                         response
                             .text()
@@ -247,7 +250,9 @@ impl EvoLinkClient {
                                 detail: describe(&err),
                             })?;
                     if !(200..300).contains(&status) {
-                        return Err(EvoLinkError::from_response(status, &text));
+                        return Err(
+                            EvoLinkError::from_response(status, &text).with_retry_after(wait)
+                        );
                     }
                     let body: UploadBody =
                         serde_json::from_str(&text).map_err(|err| EvoLinkError::Malformed {
@@ -314,6 +319,7 @@ impl EvoLinkClient {
                 }
             };
             let status = response.status().as_u16();
+            let wait = retry_after::from_headers(response.headers());
             let text = response
                 .text()
                 .await
@@ -321,7 +327,7 @@ impl EvoLinkClient {
                     detail: describe(&err),
                 })?;
             if !(200..300).contains(&status) {
-                return Err(EvoLinkError::from_response(status, &text));
+                return Err(EvoLinkError::from_response(status, &text).with_retry_after(wait));
             }
             let task: TaskObject =
                 serde_json::from_str(&text).map_err(|err| EvoLinkError::OutcomeUnknown {
@@ -342,7 +348,14 @@ impl EvoLinkClient {
             let outcome = self.read_once(url).await;
             match outcome {
                 Err(err) if err.is_retryable_read() && attempt < self.settings.retry.attempts => {
-                    tokio::time::sleep(self.settings.retry.delay(attempt)).await;
+                    // The upstream's own Retry-After replaces the backoff; one longer than the
+                    // longest pause ends the call, so the caller (the engine) waits instead.
+                    let pause = match err.retry_after() {
+                        Some(wait) if wait > self.settings.retry.max_delay => return Err(err),
+                        Some(wait) => wait,
+                        None => self.settings.retry.delay(attempt),
+                    };
+                    tokio::time::sleep(pause).await;
                     attempt += 1;
                 }
                 Err(EvoLinkError::OutcomeUnknown { detail }) => {
@@ -363,6 +376,7 @@ impl EvoLinkClient {
                 detail: describe(&err),
             })?;
         let status = response.status().as_u16();
+        let wait = retry_after::from_headers(response.headers());
         let text = response
             .text()
             .await
@@ -370,7 +384,7 @@ impl EvoLinkClient {
                 detail: describe(&err),
             })?;
         if !(200..300).contains(&status) {
-            return Err(EvoLinkError::from_response(status, &text));
+            return Err(EvoLinkError::from_response(status, &text).with_retry_after(wait));
         }
         serde_json::from_str(&text).map_err(|err| EvoLinkError::Malformed {
             detail: err.to_string(),

@@ -3,6 +3,7 @@
 mod client;
 mod error;
 mod pace;
+mod retry_after;
 mod task;
 pub mod wire;
 

@@ -63,8 +63,41 @@ pub struct UpstreamTask {
     pub video_duration: Option<f64>,
     /// Estimated seconds until done, when reported.
     pub estimated_seconds: Option<f64>,
-    /// Credits the upstream holds for the task, when reported.
+    /// Credits the upstream holds for the task, when reported, in the upstream's units
+    /// (`docs/upstream.md` §8.3).
     pub credits_reserved: Option<f64>,
+    /// What the upstream charged for the task, when reported (`usage.credits_used` or
+    /// `usage.cost.credits`), in the upstream's units.
+    pub credits_charged: Option<f64>,
+}
+
+/// Output seconds beyond this are nonsense (outputs last at most 30 s): treated as unknown.
+pub const MAX_VIDEO_SECONDS: f64 = 3_600.0;
+/// Estimates beyond a week are treated as unknown.
+const MAX_ESTIMATED_SECONDS: f64 = 7.0 * 24.0 * 3_600.0;
+/// Credit figures beyond this (in upstream units: a million credits) are treated as unknown.
+const MAX_CREDITS: f64 = 1e10;
+
+/// `value` when it is a finite number within `range`; otherwise unknown, with a warning, so a
+/// NaN, a negative or an absurd figure is never used as 0 or wrapped into a small one.
+fn bounded(
+    task_id: &str,
+    field: &'static str,
+    value: Option<f64>,
+    range: std::ops::RangeInclusive<f64>,
+) -> Option<f64> {
+    let value = value?;
+    if value.is_finite() && range.contains(&value) {
+        Some(value)
+    } else {
+        tracing::warn!(
+            upstream_task = task_id,
+            field,
+            value,
+            "EvoLink reported an out-of-range number; it is treated as unknown"
+        );
+        None
+    }
 }
 
 impl UpstreamTask {
@@ -75,6 +108,7 @@ impl UpstreamTask {
             .progress
             .as_ref()
             .and_then(value_f64)
+            .filter(|p| p.is_finite())
             .map(|p| p.clamp(0.0, 100.0) as u8)
             .unwrap_or(if status == TaskStatus::Completed {
                 100
@@ -88,6 +122,42 @@ impl UpstreamTask {
         });
         let element_id = element_id(task.result_data.as_ref(), &results);
         let info = task.task_info.as_ref();
+        let id = task.id.as_str();
+        let usage = task.usage.as_ref();
+        let video_duration = bounded(
+            id,
+            "task_info.video_duration",
+            info.and_then(|i| i.video_duration.as_ref())
+                .and_then(value_f64),
+            f64::MIN_POSITIVE..=MAX_VIDEO_SECONDS,
+        );
+        let estimated_seconds = bounded(
+            id,
+            "task_info.estimated_time",
+            info.and_then(|i| i.estimated_time.as_ref())
+                .and_then(value_f64),
+            0.0..=MAX_ESTIMATED_SECONDS,
+        );
+        let credits_reserved = bounded(
+            id,
+            "usage.credits_reserved",
+            usage
+                .and_then(|u| u.credits_reserved.as_ref())
+                .and_then(value_f64),
+            0.0..=MAX_CREDITS,
+        );
+        let credits_charged = bounded(
+            id,
+            "usage.credits_used",
+            usage
+                .and_then(|u| {
+                    u.credits_used
+                        .as_ref()
+                        .or_else(|| u.cost.as_ref().and_then(|c| c.get("credits")))
+                })
+                .and_then(value_f64),
+            0.0..=MAX_CREDITS,
+        );
         UpstreamTask {
             id: task.id,
             status,
@@ -95,17 +165,10 @@ impl UpstreamTask {
             results,
             failure,
             element_id,
-            video_duration: info
-                .and_then(|i| i.video_duration.as_ref())
-                .and_then(value_f64),
-            estimated_seconds: info
-                .and_then(|i| i.estimated_time.as_ref())
-                .and_then(value_f64),
-            credits_reserved: task
-                .usage
-                .as_ref()
-                .and_then(|u| u.credits_reserved.as_ref())
-                .and_then(value_f64),
+            video_duration,
+            estimated_seconds,
+            credits_reserved,
+            credits_charged,
         }
     }
 }
@@ -140,14 +203,16 @@ impl Balance {
     /// Reads the credits answer.
     pub fn from_wire(body: CreditsBody) -> Balance {
         let data = body.data.unwrap_or_default();
+        let credits =
+            |value: Option<f64>| value.filter(|v| v.is_finite() && v.abs() <= MAX_CREDITS);
         Balance {
-            token_remaining: data.token.as_ref().and_then(|t| t.remaining_credits),
+            token_remaining: credits(data.token.as_ref().and_then(|t| t.remaining_credits)),
             token_unlimited: data
                 .token
                 .as_ref()
                 .and_then(|t| t.unlimited_credits)
                 .unwrap_or(false),
-            account_remaining: data.user.as_ref().and_then(|u| u.remaining_credits),
+            account_remaining: credits(data.user.as_ref().and_then(|u| u.remaining_credits)),
         }
     }
 }
@@ -189,5 +254,46 @@ mod tests {
         assert_eq!(t.progress, 42);
         assert_eq!(t.credits_reserved, Some(65.3184));
         assert_eq!(t.video_duration, Some(8.0));
+    }
+
+    #[test]
+    fn out_of_range_numbers_are_unknown_never_zero_or_wrapped() {
+        for raw in [
+            r#""NaN""#,
+            r#""inf""#,
+            "-5",
+            "0",
+            "1e12",
+            "18446744073709551616",
+            r#""8 seconds""#,
+            "null",
+        ] {
+            let t = task(&format!(
+                r#"{{"id":"x","status":"completed","progress":{raw},"task_info":{{"video_duration":{raw},"estimated_time":{raw}}},"usage":{{"credits_reserved":{raw},"credits_used":{raw}}}}}"#
+            ));
+            assert_eq!(t.video_duration, None, "video_duration {raw}");
+            assert_eq!(
+                t.credits_reserved.filter(|c| *c > 0.0),
+                None,
+                "credits_reserved {raw}"
+            );
+            assert_eq!(
+                t.credits_charged.filter(|c| *c > 0.0),
+                None,
+                "credits_used {raw}"
+            );
+            if raw.contains("NaN") || raw.contains("inf") {
+                assert_eq!(
+                    t.progress, 100,
+                    "a completed task without a usable progress"
+                );
+            }
+        }
+        let t = task(
+            r#"{"id":"x","status":"completed","usage":{"cost":{"credits":65.3184,"usd":0.9}}}"#,
+        );
+        assert_eq!(t.credits_charged, Some(65.3184));
+        let t = task(r#"{"id":"x","status":"completed","task_info":{"video_duration":"7.6"}}"#);
+        assert_eq!(t.video_duration, Some(7.6));
     }
 }

@@ -14,6 +14,23 @@ pub const TASK_ID_PREFIX: &str = "task-unified-";
 /// as EvoLink's own client does; docs/upstream.md §10).
 pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 
+/// `error.code` values of a 402 answer that name its cause (`docs/upstream.md` §7.1); any
+/// other 402 is read as the account's balance.
+pub mod codes {
+    /// The key's own total limit.
+    pub const KEY_LIMIT: &[&str] = &["insufficient_token_quota", "key_quota_exhausted"];
+    /// The key's daily limit.
+    pub const KEY_DAILY_LIMIT: &[&str] =
+        &["token_daily_quota_exceeded", "key_daily_quota_exhausted"];
+    /// The key is switched off.
+    pub const KEY_DISABLED: &[&str] = &["key_disabled", "key_expired"];
+    /// The key may not use the model.
+    pub const KEY_MODEL_NOT_ALLOWED: &[&str] = &["key_model_not_allowed"];
+}
+
+/// The header a 429 or 503 may carry: seconds or an HTTP date.
+pub const RETRY_AFTER: &str = "Retry-After";
+
 /// Paths, relative to the API base URL or the file service base URL.
 pub mod paths {
     pub const GENERATIONS: &str = "/v1/videos/generations";
@@ -158,6 +175,12 @@ pub struct Usage {
     pub credits_reserved: Option<Value>,
     #[serde(default)]
     pub user_group: Option<String>,
+    /// What the task was charged, when reported (seen in EvoLink's own client, §10.2).
+    #[serde(default)]
+    pub credits_used: Option<Value>,
+    /// `{ credits, usd, cny }`, when reported (seen in EvoLink's own client, §10.2).
+    #[serde(default)]
+    pub cost: Option<Value>,
 }
 
 /// An `error` object, at HTTP level or on a failed task. `code` may be a string or a number.

@@ -1,6 +1,7 @@
 //! Database access for SQLite and PostgreSQL behind one API. SQL is written once with `$1`
 //! placeholders; [`on_pool!`] runs the same statement on whichever backend is active.
 
+mod drift;
 mod elements;
 mod invites;
 mod ledger;
@@ -10,6 +11,7 @@ mod throttle;
 mod uploads;
 mod users;
 
+pub use drift::DriftRecord;
 pub use elements::{ElementRecord, NewElement};
 pub use invites::{InviteRecord, NewInvite};
 pub use ledger::{BreakdownRecord, LedgerLine, LedgerRecord, MemberUsageRecord};

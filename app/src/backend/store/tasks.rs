@@ -40,6 +40,10 @@ pub struct TaskRecord {
     pub deleted_at: Option<i64>,
     /// When the create was first sent (unix ms).
     pub submitted_at: Option<i64>,
+    /// What EvoLink said it reserved for the task, in micro-credits, when it said.
+    pub upstream_reserved: Option<i64>,
+    /// What EvoLink said it charged for the task, in micro-credits, when it said.
+    pub upstream_charged: Option<i64>,
 }
 
 /// A task row as stored; becomes a [`TaskRecord`] at this boundary.
@@ -76,6 +80,8 @@ struct TaskRow {
     finished_at: Option<i64>,
     deleted_at: Option<i64>,
     submitted_at: Option<i64>,
+    upstream_reserved: Option<i64>,
+    upstream_charged: Option<i64>,
 }
 
 impl TryFrom<TaskRow> for TaskRecord {
@@ -117,6 +123,8 @@ impl TryFrom<TaskRow> for TaskRecord {
             finished_at: row.finished_at,
             deleted_at: row.deleted_at,
             submitted_at: row.submitted_at,
+            upstream_reserved: row.upstream_reserved,
+            upstream_charged: row.upstream_charged,
         })
     }
 }
@@ -130,7 +138,7 @@ const TASK_COLUMNS: &str = "id, owner_id, kind, idempotency_key, state, params, 
      video_upload_id, quality, upstream_id, progress, cost_reserved, cost_final, output_seconds, \
      failure_code, failure_message, result_key, result_url, result_url_expires_at, callback_token, \
      lease_owner, lease_until, epoch, attempts, next_run_at, deadline_at, created_at, updated_at, \
-     finished_at, deleted_at, submitted_at";
+     finished_at, deleted_at, submitted_at, upstream_reserved, upstream_charged";
 
 /// `state IN (...)` over `count` states bound from parameter `$first` on.
 fn states_sql(first: usize, count: usize) -> String {
@@ -209,7 +217,7 @@ impl Store {
     ) -> Result<(TaskRecord, bool), BackendError> {
         let insert = format!(
             "INSERT INTO tasks ({TASK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-             $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31) \
+             $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33) \
              ON CONFLICT (owner_id, idempotency_key) DO NOTHING RETURNING {TASK_COLUMNS}"
         );
         let existing = format!(
@@ -293,6 +301,8 @@ impl Store {
                 .bind(task.finished_at)
                 .bind(task.deleted_at)
                 .bind(task.submitted_at)
+                .bind(task.upstream_reserved)
+                .bind(task.upstream_charged)
                 .fetch_optional(&mut *tx)
                 .await?;
             match record(created)? {
@@ -502,7 +512,8 @@ impl Store {
             "UPDATE tasks SET state = $3, upstream_id = $4, progress = $5, cost_final = $6, \
              output_seconds = $7, failure_code = $8, failure_message = $9, result_key = $10, \
              result_url = $11, result_url_expires_at = $12, attempts = $13, next_run_at = $14, \
-             finished_at = $15, lease_owner = NULL, lease_until = NULL, updated_at = $16 \
+             finished_at = $15, lease_owner = NULL, lease_until = NULL, updated_at = $16, \
+             upstream_reserved = $17, upstream_charged = $18 \
              WHERE id = $1 AND epoch = $2";
         write_tx!(self, tx => {
             let changed = sqlx::query(update)
@@ -522,6 +533,8 @@ impl Store {
                 .bind(task.next_run_at)
                 .bind(task.finished_at)
                 .bind(now)
+                .bind(task.upstream_reserved)
+                .bind(task.upstream_charged)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();

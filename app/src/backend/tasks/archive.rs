@@ -1,62 +1,40 @@
-//! Copying a result into Kinema's storage: only https from public hosts (or the loopback
-//! simulator in sandbox mode), with a size cap and an MP4 signature check.
-
-use std::net::IpAddr;
+//! Copying a result into Kinema's storage through the SSRF-guarded download client
+//! ([`crate::backend::outbound`]), with a size cap and an MP4 signature check.
 
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 
-use crate::backend::AppState;
+use crate::backend::{outbound::FetchError, AppState};
 
-/// Why a result URL may not be downloaded, if it may not. Loopback is allowed in sandbox mode and
-/// when the configured upstream itself is on that host (a local simulator).
-pub fn refuse_result_url(url: &str, sandbox: bool, upstream_host: Option<&str>) -> Option<String> {
-    let Ok(parsed) = url::Url::parse(url) else {
-        return Some("the result link is not a URL".into());
-    };
-    let host = parsed
-        .host_str()
-        .unwrap_or_default()
-        .trim_matches(['[', ']']);
-    let ip: Option<IpAddr> = host.parse().ok();
-    let private = host == "localhost"
-        || ip.is_some_and(|ip| match ip {
-            IpAddr::V4(v4) => {
-                v4.is_private() || v4.is_loopback() || v4.is_link_local() || v4.is_unspecified()
-            }
-            IpAddr::V6(v6) => {
-                v6.is_loopback() || v6.is_unspecified() || (v6.segments()[0] & 0xfe00) == 0xfc00
-            }
-        });
-    let loopback = host == "localhost" || ip.is_some_and(|ip| ip.is_loopback());
-    if loopback && (sandbox || upstream_host == Some(host)) {
-        return None;
-    }
-    if parsed.scheme() != "https" {
-        return Some("the result link is not https".into());
-    }
-    if private {
-        return Some("the result link points at a private address".into());
-    }
-    None
+/// Why a result was not archived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArchiveError {
+    /// The link may never be fetched (not https, private address …): trying again is useless.
+    Refused(String),
+    /// The download or the write failed; another try may work.
+    Failed(String),
 }
 
 /// Downloads `url` into storage as `result-{task_id}`; returns the storage key.
-pub async fn archive_result(state: &AppState, task_id: &str, url: &str) -> Result<String, String> {
-    let upstream_host = state
-        .evolink()
-        .ok()
-        .and_then(|client| url::Url::parse(client.base_url()).ok())
-        .and_then(|base| base.host_str().map(str::to_string));
-    if let Some(why) = refuse_result_url(url, state.sandbox(), upstream_host.as_deref()) {
-        return Err(why);
-    }
-    let response = state
-        .http()
-        .get(url)
-        .send()
+pub async fn archive_result(
+    state: &AppState,
+    task_id: &str,
+    url: &str,
+) -> Result<String, ArchiveError> {
+    let response = state.downloads().get(url).await.map_err(|err| match err {
+        FetchError::Refused(refusal) => ArchiveError::Refused(refusal.to_string()),
+        FetchError::Failed(why) => ArchiveError::Failed(format!("download failed: {why}")),
+    })?;
+    copy(state, task_id, response)
         .await
-        .map_err(|err| format!("download failed: {}", err.without_url()))?;
+        .map_err(ArchiveError::Failed)
+}
+
+async fn copy(
+    state: &AppState,
+    task_id: &str,
+    response: reqwest::Response,
+) -> Result<String, String> {
     if !response.status().is_success() {
         return Err(format!(
             "download answered HTTP {}",
@@ -98,31 +76,4 @@ pub async fn archive_result(state: &AppState, task_id: &str, url: &str) -> Resul
     let key = format!("result-{task_id}");
     storage.keep_as(temp, &key).map_err(|err| err.to_string())?;
     Ok(key)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::refuse_result_url;
-
-    #[test]
-    fn only_public_https_links_unless_the_upstream_is_local() {
-        let real = Some("api.evolink.ai");
-        assert_eq!(
-            refuse_result_url("https://cdn.example.com/a.mp4", false, real),
-            None
-        );
-        assert!(refuse_result_url("http://cdn.example.com/a.mp4", false, real).is_some());
-        assert!(refuse_result_url("https://10.0.0.5/a.mp4", false, real).is_some());
-        assert!(refuse_result_url("https://192.168.1.2/a.mp4", false, real).is_some());
-        assert!(refuse_result_url("http://127.0.0.1:4000/a.mp4", false, real).is_some());
-        assert_eq!(
-            refuse_result_url("http://127.0.0.1:4000/a.mp4", true, None),
-            None
-        );
-        assert_eq!(
-            refuse_result_url("http://127.0.0.1:4000/a.mp4", false, Some("127.0.0.1")),
-            None
-        );
-        assert!(refuse_result_url("http://10.0.0.5/a.mp4", true, None).is_some());
-    }
 }

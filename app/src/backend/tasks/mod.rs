@@ -3,6 +3,7 @@
 //! upstream task, polls it, archives the result and settles or refunds; the owner's view.
 
 mod archive;
+pub mod drift;
 mod history;
 mod params;
 mod publish;

@@ -5,7 +5,7 @@
 use rand::Rng;
 
 use super::{
-    archive::archive_result,
+    archive::{archive_result, ArchiveError},
     publish::input_url,
     requests::{create_request, input_upload_ids, CreateRequest},
     transition::{
@@ -136,7 +136,7 @@ async fn perform(
     effect: Effect,
 ) -> Result<Option<Observation>, BackendError> {
     Ok(Some(match effect {
-        Effect::Decide(observation) => observation,
+        Effect::Decide(observation) => *observation,
         Effect::Create => return create(state, task).await,
         Effect::Poll => poll(state, task).await?,
         Effect::Archive => archive(state, task).await,
@@ -303,7 +303,11 @@ async fn archive(state: &AppState, task: &TaskRecord) -> Observation {
     let url = task.result_url.clone().unwrap_or_default();
     match archive_result(state, &task.id, &url).await {
         Ok(key) => Observation::Archived { key },
-        Err(why) => {
+        Err(ArchiveError::Refused(why)) => {
+            tracing::warn!(task = %task.id, %why, "the result link was refused");
+            Observation::ArchiveRefused { why }
+        }
+        Err(ArchiveError::Failed(why)) => {
             tracing::warn!(task = %task.id, %why, "archiving failed; will retry");
             Observation::ArchiveFailed { why }
         }

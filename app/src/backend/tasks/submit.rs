@@ -70,6 +70,8 @@ pub async fn enqueue(
         finished_at: None,
         deleted_at: None,
         submitted_at: None,
+        upstream_reserved: None,
+        upstream_charged: None,
     };
     let (task, created) = state
         .store()

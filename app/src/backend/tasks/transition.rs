@@ -2,12 +2,13 @@
 //! needs, [`next`] turns what that effect observed into the task's next state, its ledger write
 //! and its next run time. Both are pure; the runner performs the effects and applies the result.
 
-use super::TaskParams;
+use super::{drift, TaskParams};
 use crate::backend::{
     evolink::{EvoLinkError, TaskStatus, UpstreamTask},
     store::{LedgerWrite, TaskRecord},
 };
 use crate::rules::{
+    links::is_web_link,
     pricing::billed_seconds,
     task_errors::failure_message,
     vocab::{Quality, TaskState},
@@ -54,8 +55,9 @@ impl Pacing {
 /// The effect a due task's step needs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    /// Nothing to do outside: the observation is already known.
-    Decide(Observation),
+    /// Nothing to do outside: the observation is already known (boxed: an observation can
+    /// carry a whole upstream task).
+    Decide(Box<Observation>),
     /// Publish the inputs and create the upstream task; for a task already `submitting`, send
     /// the same create again with the same idempotency key, so the upstream answers with the
     /// task it may already have.
@@ -77,8 +79,13 @@ pub enum Observation {
     InputMissing,
     /// An input could not be published; worth another try.
     PublishFailed,
-    /// The upstream accepted the create.
-    Created { upstream_id: String, progress: u8 },
+    /// The upstream accepted the create; `credits_reserved` is what it says it holds for the
+    /// task (upstream units), when it says.
+    Created {
+        upstream_id: String,
+        progress: u8,
+        credits_reserved: Option<f64>,
+    },
     /// The create provably never reached the upstream; worth another try.
     CreateUnreachable,
     /// The create got no answer: the upstream may hold the task, so it is asked again later.
@@ -91,12 +98,15 @@ pub enum Observation {
     UpstreamGone,
     /// A running task without the upstream's id (it cannot be followed).
     UpstreamIdMissing,
-    /// Polling failed (network, rate limit, 5xx, unreadable answer); worth another look.
-    PollFailed,
+    /// Polling failed (network, rate limit, 5xx, unreadable answer); worth another look, not
+    /// before the upstream's `Retry-After` when it sent one.
+    PollFailed { retry_after_ms: Option<i64> },
     /// The result is in Kinema's storage under `key`.
     Archived { key: String },
-    /// Copying the result failed.
+    /// Copying the result failed; worth another try while the link lasts.
     ArchiveFailed { why: String },
+    /// The result link may never be fetched (not https, a private address …).
+    ArchiveRefused { why: String },
 }
 
 /// The outcome of one step, as data for the runner to apply.
@@ -116,6 +126,7 @@ pub fn observe_create(answer: Result<UpstreamTask, EvoLinkError>) -> Observation
         Ok(upstream) => Observation::Created {
             upstream_id: upstream.id,
             progress: upstream.progress,
+            credits_reserved: upstream.credits_reserved,
         },
         // Provably never received: safe to try again later.
         Err(EvoLinkError::Unreachable { .. }) => Observation::CreateUnreachable,
@@ -131,7 +142,11 @@ pub fn observe_poll(answer: Result<UpstreamTask, EvoLinkError>) -> Observation {
     match answer {
         Ok(upstream) => Observation::Polled(upstream),
         Err(EvoLinkError::TaskNotFound) => Observation::UpstreamGone,
-        Err(_) => Observation::PollFailed,
+        Err(err) => Observation::PollFailed {
+            retry_after_ms: err
+                .retry_after()
+                .map(|wait| i64::try_from(wait.as_millis()).unwrap_or(i64::MAX)),
+        },
     }
 }
 
@@ -141,11 +156,11 @@ pub fn plan(task: &TaskRecord, now_ms: i64, pacing: &Pacing) -> Option<Effect> {
     let first_sent = task.submitted_at.unwrap_or(task.updated_at * 1000);
     Some(match task.state {
         TaskState::Queued | TaskState::Running if past_deadline => {
-            Effect::Decide(Observation::DeadlinePassed)
+            Effect::Decide(Box::new(Observation::DeadlinePassed))
         }
         TaskState::Queued => Effect::Create,
         TaskState::Submitting if now_ms > first_sent + pacing.reconcile_grace_ms => {
-            Effect::Decide(Observation::ReconcileExpired)
+            Effect::Decide(Box::new(Observation::ReconcileExpired))
         }
         TaskState::Submitting => Effect::Create,
         TaskState::Running => Effect::Poll,
@@ -196,11 +211,13 @@ pub fn next(
         Observation::Created {
             upstream_id,
             progress,
+            credits_reserved,
         } => {
             let mut next = task.clone();
             next.state = TaskState::Running;
             next.upstream_id = Some(upstream_id);
             next.progress = i64::from(progress);
+            record_reserved(&mut next, credits_reserved);
             next.attempts = 0;
             next.next_run_at = now_ms + pacing.poll_delay_ms(0);
             saved(next)
@@ -224,10 +241,13 @@ pub fn next(
             "Kinema lost the EvoLink task id. Your credits were returned.",
             now_ms,
         ),
-        Observation::PollFailed => {
+        Observation::PollFailed { retry_after_ms } => {
             let mut next = task.clone();
             next.attempts += 1;
-            next.next_run_at = now_ms + pacing.poll_delay_ms(next.attempts);
+            let pause = pacing
+                .poll_delay_ms(next.attempts)
+                .max(retry_after_ms.unwrap_or(0));
+            next.next_run_at = now_ms.saturating_add(pause);
             saved(next)
         }
         Observation::Archived { key } => {
@@ -242,6 +262,12 @@ pub fn next(
                 element_id: None,
             }
         }
+        Observation::ArchiveRefused { why } => fail(
+            task,
+            "archive_refused",
+            &format!("EvoLink's result link cannot be fetched safely ({why}), so the result could not be saved. Your credits were returned."),
+            now_ms,
+        ),
         Observation::ArchiveFailed { why } => {
             if task.result_url_expires_at.is_some_and(|t| t * 1000 <= now_ms) {
                 fail(
@@ -260,8 +286,63 @@ pub fn next(
     }
 }
 
-/// The upstream's answer to a poll.
+/// The upstream's answer to a poll, with the figures it reported kept beside Kinema's own.
 fn polled(task: &TaskRecord, upstream: UpstreamTask, now_ms: i64, pacing: &Pacing) -> Transition {
+    let (reserved, charged) = (upstream.credits_reserved, upstream.credits_charged);
+    let mut transition = poll_outcome(task, upstream, now_ms, pacing);
+    record_reserved(&mut transition.task, reserved);
+    record_charged(&mut transition.task, charged);
+    transition
+}
+
+/// Keeps the upstream's reservation (in micro-credits) and warns when it is not Kinema's.
+fn record_reserved(task: &mut TaskRecord, reported: Option<f64>) {
+    let Some(upstream) = reported.and_then(|r| drift::upstream_micro(r, task.cost_reserved)) else {
+        return;
+    };
+    if task.upstream_reserved != Some(upstream) && drift::differs(upstream, task.cost_reserved) {
+        tracing::warn!(
+            task = %task.id,
+            upstream_reserved = upstream,
+            kinema_reserved = task.cost_reserved,
+            "EvoLink reserved a different amount than Kinema's price table says (micro-credits)"
+        );
+    }
+    task.upstream_reserved = Some(upstream);
+}
+
+/// Keeps the upstream's reported charge (in micro-credits) and warns when it is not Kinema's.
+fn record_charged(task: &mut TaskRecord, reported: Option<f64>) {
+    let kinema = kinema_charge(task);
+    let Some(upstream) = reported.and_then(|r| drift::upstream_micro(r, kinema)) else {
+        return;
+    };
+    if task.upstream_charged != Some(upstream) && drift::differs(upstream, kinema) {
+        tracing::warn!(
+            task = %task.id,
+            upstream_charged = upstream,
+            kinema_charged = kinema,
+            "EvoLink charged a different amount than Kinema's price table says (micro-credits)"
+        );
+    }
+    task.upstream_charged = Some(upstream);
+}
+
+/// Kinema's own charge for a task: its final cost once known and not refunded, else the
+/// reservation (what the price table said for it).
+pub fn kinema_charge(task: &TaskRecord) -> i64 {
+    match task.cost_final {
+        Some(cost) if task.state != TaskState::Failed => cost,
+        _ => task.cost_reserved,
+    }
+}
+
+fn poll_outcome(
+    task: &TaskRecord,
+    upstream: UpstreamTask,
+    now_ms: i64,
+    pacing: &Pacing,
+) -> Transition {
     match upstream.status {
         TaskStatus::Completed => match &task.params {
             TaskParams::Element(_) => element_done(task, upstream, now_ms),
@@ -274,10 +355,25 @@ fn polled(task: &TaskRecord, upstream: UpstreamTask, now_ms: i64, pacing: &Pacin
                         now_ms,
                     );
                 };
+                if !is_web_link(&url) {
+                    return fail(
+                        task,
+                        "archive_refused",
+                        "EvoLink's result link is not a web address, so the result could not be saved. Your credits were returned.",
+                        now_ms,
+                    );
+                }
                 let mut next = task.clone();
+                // The duration was range-checked when read (NaN, negative, absurd → unknown).
                 let seconds = upstream
                     .video_duration
-                    .map(|s| billed_seconds((s * 1000.0) as u64, params.orientation));
+                    .map(|s| billed_seconds((s * 1000.0).round() as u64, params.orientation));
+                if seconds.is_none() {
+                    tracing::warn!(
+                        task = %task.id,
+                        "EvoLink reported no usable output length; settling at the reserved estimate"
+                    );
+                }
                 let quality = task.quality.unwrap_or(Quality::P720);
                 next.output_seconds = seconds.map(i64::from);
                 next.cost_final = Some(match seconds {
@@ -296,10 +392,16 @@ fn polled(task: &TaskRecord, upstream: UpstreamTask, now_ms: i64, pacing: &Pacin
             }
         },
         TaskStatus::Failed | TaskStatus::Cancelled => {
+            // Cancelled is final and refunded like a failure (docs/upstream.md §4).
+            let default_code = if upstream.status == TaskStatus::Cancelled {
+                "request_cancelled"
+            } else {
+                "unknown_error"
+            };
             let (code, message) = upstream
                 .failure
                 .map(|failure| (failure.code, failure.message))
-                .unwrap_or_else(|| ("unknown_error".into(), String::new()));
+                .unwrap_or_else(|| (default_code.into(), String::new()));
             let words = format!(
                 "{} Your credits were returned.",
                 failure_message(&code, &message)

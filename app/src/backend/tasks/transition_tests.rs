@@ -63,6 +63,8 @@ fn motion_task(state: TaskState) -> TaskRecord {
         finished_at: None,
         deleted_at: None,
         submitted_at: None,
+        upstream_reserved: None,
+        upstream_charged: None,
     }
 }
 
@@ -93,6 +95,7 @@ fn upstream(status: TaskStatus) -> UpstreamTask {
         video_duration: None,
         estimated_seconds: None,
         credits_reserved: None,
+        credits_charged: None,
     }
 }
 
@@ -136,7 +139,7 @@ fn plan_names_the_effect_each_state_needs() {
     );
     assert_eq!(
         plan(&motion_task(TaskState::Queued), late),
-        Some(Effect::Decide(Observation::DeadlinePassed))
+        Some(Effect::Decide(Box::new(Observation::DeadlinePassed)))
     );
     assert_eq!(
         plan(&motion_task(TaskState::Running), NOW),
@@ -144,7 +147,7 @@ fn plan_names_the_effect_each_state_needs() {
     );
     assert_eq!(
         plan(&motion_task(TaskState::Running), late),
-        Some(Effect::Decide(Observation::DeadlinePassed))
+        Some(Effect::Decide(Box::new(Observation::DeadlinePassed)))
     );
     // A result being saved keeps going until its link expires, deadline or not.
     assert_eq!(
@@ -162,14 +165,14 @@ fn an_unconfirmed_create_is_sent_again_with_its_key_until_the_grace_period_ends(
     assert_eq!(plan(&submitting, NOW, &pacing()), Some(Effect::Create));
     assert_eq!(
         plan(&submitting, NOW + 1, &pacing()),
-        Some(Effect::Decide(Observation::ReconcileExpired))
+        Some(Effect::Decide(Box::new(Observation::ReconcileExpired)))
     );
     // Rows from before the first-send time was kept count from their last change.
     submitting.submitted_at = None;
     submitting.updated_at = (NOW - GRACE - 1_000) / 1000;
     assert_eq!(
         plan(&submitting, NOW, &pacing()),
-        Some(Effect::Decide(Observation::ReconcileExpired))
+        Some(Effect::Decide(Box::new(Observation::ReconcileExpired)))
     );
     let expired = step(&submitting, Observation::ReconcileExpired);
     assert_refunded(&expired, "outcome_unknown");
@@ -263,10 +266,11 @@ fn every_refused_create_fails_with_the_clients_words_and_a_refund() {
             message: "no".into(),
         },
         EvoLinkError::TooLarge,
-        EvoLinkError::RateLimited,
+        EvoLinkError::RateLimited { retry_after: None },
         EvoLinkError::Unavailable {
             status: 503,
             message: "busy".into(),
+            retry_after: None,
         },
         EvoLinkError::Malformed {
             detail: "html".into(),
@@ -427,7 +431,139 @@ fn every_documented_failure_code_is_refunded_with_its_advice() {
             &element_task(TaskState::Running),
             Observation::Polled(upstream(TaskStatus::Cancelled)),
         ),
-        "unknown_error",
+        "request_cancelled",
+    );
+}
+
+#[test]
+fn a_cancelled_task_is_final_and_refunded_whichever_way_it_is_spelled() {
+    for spelling in ["cancelled", "canceled", "CANCELLED"] {
+        let wire: crate::backend::evolink::wire::TaskObject = serde_json::from_str(&format!(
+            r#"{{"id":"task-unified-1-abc","status":"{spelling}","progress":30}}"#
+        ))
+        .unwrap();
+        let t = step(
+            &motion_task(TaskState::Running),
+            Observation::Polled(UpstreamTask::from_wire(wire)),
+        );
+        assert_refunded(&t, "request_cancelled");
+        assert!(t
+            .task
+            .failure_message
+            .unwrap()
+            .contains("cancelled upstream"));
+    }
+}
+
+#[test]
+fn unknown_or_absurd_output_lengths_settle_at_the_reserved_estimate_never_zero() {
+    for raw in [r#""NaN""#, "-4", "1e12", "0", r#""inf""#] {
+        let wire: crate::backend::evolink::wire::TaskObject = serde_json::from_str(&format!(
+            r#"{{"id":"task-unified-1-abc","status":"completed","results":["https://cdn.example/r.mp4"],"task_info":{{"video_duration":{raw}}}}}"#
+        ))
+        .unwrap();
+        let t = step(
+            &motion_task(TaskState::Running),
+            Observation::Polled(UpstreamTask::from_wire(wire)),
+        );
+        assert_eq!(t.task.state, TaskState::Archiving, "{raw}");
+        assert_eq!(t.task.cost_final, Some(RESERVED), "{raw}");
+        assert_eq!(t.task.output_seconds, None, "{raw}");
+    }
+}
+
+#[test]
+fn a_result_link_that_is_not_a_web_address_is_refused_at_once() {
+    for link in [
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "data:video/mp4,x",
+    ] {
+        let t = step(
+            &motion_task(TaskState::Running),
+            completed_with(&[link], Some(5.0)),
+        );
+        assert_refunded(&t, "archive_refused");
+        assert_eq!(t.task.result_url, None, "never kept, never shown");
+    }
+    let refused = step(
+        &motion_task(TaskState::Archiving),
+        Observation::ArchiveRefused {
+            why: "the link points at a private or reserved address".into(),
+        },
+    );
+    assert_refunded(&refused, "archive_refused");
+    assert!(refused.task.failure_message.unwrap().contains("private"));
+}
+
+#[test]
+fn retry_after_sets_the_next_poll_when_it_is_longer_than_the_backoff() {
+    let limited = observe_poll(Err(EvoLinkError::RateLimited {
+        retry_after: Some(std::time::Duration::from_secs(45)),
+    }));
+    assert_eq!(
+        limited,
+        Observation::PollFailed {
+            retry_after_ms: Some(45_000)
+        }
+    );
+    let t = step(&motion_task(TaskState::Running), limited);
+    assert_eq!(t.task.next_run_at, NOW + 45_000);
+    assert_eq!(t.task.state, TaskState::Running);
+    // A short Retry-After never makes the engine poll sooner than its own backoff.
+    let short = step(
+        &motion_task(TaskState::Running),
+        Observation::PollFailed {
+            retry_after_ms: Some(1),
+        },
+    );
+    assert_eq!(short.task.next_run_at, NOW + 6_750);
+}
+
+#[test]
+fn the_upstreams_own_figures_are_kept_beside_kinemas() {
+    // Created: 10 s at 720p reserved, as Kinema says (plain credits or units alike).
+    for reported in [81.648, 816_480.0] {
+        let t = step(
+            &motion_task(TaskState::Queued),
+            observe_create(Ok(UpstreamTask {
+                credits_reserved: Some(reported),
+                ..upstream(TaskStatus::Pending)
+            })),
+        );
+        assert_eq!(t.task.upstream_reserved, Some(RESERVED), "{reported}");
+    }
+    // A stale table: the upstream holds 90 credits; both figures are kept.
+    let t = step(
+        &motion_task(TaskState::Running),
+        Observation::Polled(UpstreamTask {
+            credits_reserved: Some(90.0),
+            ..upstream(TaskStatus::Processing)
+        }),
+    );
+    assert_eq!(t.task.upstream_reserved, Some(90_000_000));
+    assert_eq!(t.task.cost_reserved, RESERVED);
+    // A reported charge is compared with Kinema's final cost.
+    let t = step(
+        &motion_task(TaskState::Running),
+        Observation::Polled(UpstreamTask {
+            results: vec!["https://cdn.example/r.mp4".into()],
+            video_duration: Some(5.0),
+            credits_charged: Some(45.0),
+            ..upstream(TaskStatus::Completed)
+        }),
+    );
+    assert_eq!(t.task.cost_final, Some(5 * 8_164_800));
+    assert_eq!(t.task.upstream_charged, Some(45_000_000));
+    assert_eq!(kinema_charge(&t.task), 5 * 8_164_800);
+    // Nothing reported, nothing recorded.
+    let t = step(
+        &motion_task(TaskState::Running),
+        Observation::Polled(upstream(TaskStatus::Processing)),
+    );
+    assert_eq!(
+        (t.task.upstream_reserved, t.task.upstream_charged),
+        (None, None)
     );
 }
 
@@ -463,10 +599,11 @@ fn unreachable_rate_limited_or_failing_upstreams_are_asked_again() {
         EvoLinkError::Unreachable {
             detail: "down".into(),
         },
-        EvoLinkError::RateLimited,
+        EvoLinkError::RateLimited { retry_after: None },
         EvoLinkError::Unavailable {
             status: 502,
             message: "bad gateway".into(),
+            retry_after: None,
         },
         EvoLinkError::InvalidKey,
         EvoLinkError::PermissionDenied {
@@ -481,7 +618,12 @@ fn unreachable_rate_limited_or_failing_upstreams_are_asked_again() {
     ];
     for failure in failures {
         let observation = observe_poll(Err(failure));
-        assert_eq!(observation, Observation::PollFailed);
+        assert_eq!(
+            observation,
+            Observation::PollFailed {
+                retry_after_ms: None
+            }
+        );
         let t = step(&motion_task(TaskState::Running), observation);
         assert_eq!(t.task.state, TaskState::Running);
         assert_eq!(t.task.attempts, 3);

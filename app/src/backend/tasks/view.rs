@@ -2,13 +2,16 @@
 
 use crate::backend::store::TaskRecord;
 use crate::model::TaskView;
-use crate::rules::vocab::TaskState;
+use crate::rules::{links::is_web_link, vocab::TaskState};
 
 /// The owner's view of a task.
 pub fn task_view(task: &TaskRecord) -> TaskView {
     let motion = task.params.motion();
+    // Only a web address is ever offered as a link (never `javascript:` or `file:`).
     let upstream_link = match (task.state, &task.result_url, task.result_url_expires_at) {
-        (TaskState::Archiving, Some(url), Some(expires)) => Some((url.clone(), expires)),
+        (TaskState::Archiving, Some(url), Some(expires)) if is_web_link(url) => {
+            Some((url.clone(), expires))
+        }
         _ => None,
     };
     TaskView {
