@@ -1,8 +1,8 @@
 //! Embeds the built browser files in the binary, so that the one binary is the whole app.
 //!
 //! When `KINEMA_EMBED_SITE` names a site directory (as `cargo leptos build` leaves it), every
-//! file under its `pkg/` is copied to `OUT_DIR` with brotli and gzip variants (cargo-leptos's
-//! `precompress` ones when present, else made here at the strongest settings), and
+//! file under its `pkg/` (but TypeScript declarations) is copied to `OUT_DIR` with brotli and
+//! gzip variants (brotli from cargo-leptos's `--precompress` when present), and
 //! `embedded_site.rs` lists them for `include_bytes!`. Without it (debug builds, tests) the list
 //! is empty and the server reads the site directory instead.
 
@@ -44,12 +44,14 @@ fn main() {
             let stored = embed.join(format!("{index}"));
             std::fs::write(&stored, &raw).expect("a copy of the site file");
             let (br, gz) = if compressible(&name) {
-                let made = |ext: &str, compress: fn(&[u8]) -> Vec<u8>| {
-                    let sibling = PathBuf::from(format!("{}.{ext}", file.display()));
-                    let bytes = std::fs::read(&sibling).unwrap_or_else(|_| compress(&raw));
-                    variant(&stored, ext, &bytes, raw.len())
-                };
-                (made("br", brotli), made("gz", gzip))
+                // Brotli at its strongest is slow, so cargo-leptos's `--precompress` copy is used
+                // when present; gzip is made here (flate2 at level 9 beats that copy by a fifth).
+                let sibling = PathBuf::from(format!("{}.br", file.display()));
+                let br = std::fs::read(&sibling).unwrap_or_else(|_| brotli(&raw));
+                (
+                    variant(&stored, "br", &br, raw.len()),
+                    variant(&stored, "gz", &gzip(&raw), raw.len()),
+                )
             } else {
                 (None, None)
             };
@@ -79,7 +81,10 @@ fn collect(dir: &Path, found: &mut Vec<PathBuf>) {
         let name = path.to_string_lossy();
         if path.is_dir() {
             collect(&path, found);
-        } else if !name.ends_with(".br") && !name.ends_with(".gz") {
+        } else if ![".br", ".gz", ".d.ts"]
+            .iter()
+            .any(|ext| name.ends_with(ext))
+        {
             found.push(path);
         }
     }
