@@ -268,3 +268,45 @@ async fn a_rate_limited_poll_waits_for_retry_after() {
     assert_eq!(done["cost_final"], 5 * 8_164_800);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_rate_limited_create_is_sent_again_later_not_refunded() {
+    let clock = Clock::fixed(1_800_000_000);
+    let app = TestApp::spawn_with_clock(Db::Sqlite, |_| {}, stepped_engine(), clock.clone()).await;
+    let admin = app.client();
+    assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
+    let inputs = inputs(&app, &admin, "valid-index-at-end.mp4").await;
+    for status in [429, 503] {
+        set_faults(
+            &app,
+            json!({ "fail_next_creates": 1, "fail_create_status": status }),
+        )
+        .await;
+        let key = format!("busy-{status}");
+        let submitted = ok_json(submit(&app, &admin, &inputs, "720p", "image", &key).await).await;
+        let id = submitted["id"].as_str().unwrap().to_string();
+        let turned_away = app.run_due().await;
+        assert_eq!(turned_away.len(), 1, "{status}: {turned_away:?}");
+        let view = ok_json(app.call(&admin, "get_task", &[("id", &id)]).await).await;
+        assert_ne!(
+            view["state"], "failed",
+            "{status}: kept to be sent again: {view}"
+        );
+        assert_eq!(view["failure"], serde_json::Value::Null, "{status}");
+        let ledger = app.state().store().ledger_of_task(&id).await.unwrap();
+        assert_eq!(ledger.len(), 1, "{status}: only the reservation, no refund");
+        let done = eventually(
+            "the task to be created and finish",
+            Duration::from_secs(30),
+            || async {
+                clock.advance(Duration::from_millis(500));
+                app.run_due().await;
+                let view = ok_json(app.call(&admin, "get_task", &[("id", &id)]).await).await;
+                holds(view["state"] == "completed", view)
+            },
+        )
+        .await;
+        assert_eq!(done["cost_final"], 5 * 8_164_800, "{status}");
+    }
+    app.stop().await;
+}

@@ -90,6 +90,9 @@ pub enum Observation {
     CreateUnreachable,
     /// The create got no answer: the upstream may hold the task, so it is asked again later.
     CreateOutcomeUnknown,
+    /// The upstream turned the create away for now (429, 503): it is sent again (same
+    /// idempotency key, so harmless) once the upstream's `Retry-After` has passed.
+    CreateDeferred { retry_after_ms: Option<i64> },
     /// The upstream refused the create; `message` says why in plain words.
     CreateRefused { message: String },
     /// The upstream's view of the task.
@@ -131,6 +134,12 @@ pub fn observe_create(answer: Result<UpstreamTask, EvoLinkError>) -> Observation
         // Provably never received: safe to try again later.
         Err(EvoLinkError::Unreachable { .. }) => Observation::CreateUnreachable,
         Err(EvoLinkError::OutcomeUnknown { .. }) => Observation::CreateOutcomeUnknown,
+        Err(
+            err
+            @ (EvoLinkError::RateLimited { .. } | EvoLinkError::Unavailable { status: 503, .. }),
+        ) => Observation::CreateDeferred {
+            retry_after_ms: retry_after_ms(&err),
+        },
         Err(err) => Observation::CreateRefused {
             message: err.user_message(),
         },
@@ -143,11 +152,15 @@ pub fn observe_poll(answer: Result<UpstreamTask, EvoLinkError>) -> Observation {
         Ok(upstream) => Observation::Polled(upstream),
         Err(EvoLinkError::TaskNotFound) => Observation::UpstreamGone,
         Err(err) => Observation::PollFailed {
-            retry_after_ms: err
-                .retry_after()
-                .map(|wait| i64::try_from(wait.as_millis()).unwrap_or(i64::MAX)),
+            retry_after_ms: retry_after_ms(&err),
         },
     }
+}
+
+/// The upstream's `Retry-After`, in milliseconds, when it sent one.
+fn retry_after_ms(err: &EvoLinkError) -> Option<i64> {
+    err.retry_after()
+        .map(|wait| i64::try_from(wait.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// The effect a due task needs at `now_ms`; none for a final task.
@@ -208,6 +221,12 @@ pub fn next(
             retry(task, task.state, now_ms, pacing)
         }
         Observation::CreateOutcomeUnknown => retry(task, TaskState::Submitting, now_ms, pacing),
+        Observation::CreateDeferred { retry_after_ms } => {
+            let mut next = retry(task, task.state, now_ms, pacing);
+            let not_before = now_ms.saturating_add(retry_after_ms.unwrap_or(0));
+            next.task.next_run_at = next.task.next_run_at.max(not_before);
+            next
+        }
         Observation::Created {
             upstream_id,
             progress,

@@ -249,6 +249,37 @@ fn a_create_with_an_unknown_outcome_waits_to_be_confirmed_not_refunded() {
 }
 
 #[test]
+fn a_create_turned_away_for_now_is_sent_again_after_retry_after_without_a_refund() {
+    let busy = |retry_after: Option<std::time::Duration>| {
+        [
+            EvoLinkError::RateLimited { retry_after },
+            EvoLinkError::Unavailable {
+                status: 503,
+                message: "busy".into(),
+                retry_after,
+            },
+        ]
+    };
+    for state in [TaskState::Queued, TaskState::Submitting] {
+        for refusal in busy(Some(std::time::Duration::from_secs(600))) {
+            let task = motion_task(state);
+            let t = step(&task, observe_create(Err(refusal)));
+            assert_eq!(t.task.state, state, "kept, to be sent again");
+            assert_eq!(t.ledger, None, "nothing refunded");
+            assert!(
+                t.task.next_run_at >= NOW + 600_000,
+                "not before Retry-After"
+            );
+        }
+        for refusal in busy(None) {
+            let t = step(&motion_task(state), observe_create(Err(refusal)));
+            assert_eq!(t.task.state, state);
+            assert!(t.task.next_run_at > NOW && t.task.next_run_at < NOW + 600_000);
+        }
+    }
+}
+
+#[test]
 fn every_refused_create_fails_with_the_clients_words_and_a_refund() {
     let refusals = [
         EvoLinkError::InvalidInput {
@@ -266,10 +297,9 @@ fn every_refused_create_fails_with_the_clients_words_and_a_refund() {
             message: "no".into(),
         },
         EvoLinkError::TooLarge,
-        EvoLinkError::RateLimited { retry_after: None },
         EvoLinkError::Unavailable {
-            status: 503,
-            message: "busy".into(),
+            status: 500,
+            message: "broken".into(),
             retry_after: None,
         },
         EvoLinkError::Malformed {

@@ -27,4 +27,15 @@ pub fn run_in_own_process(name: &str) {
         "{name} alone in its own process ({}):\n{stdout}\n{stderr}",
         output.status
     );
+    // The figures it printed reach the CI log (the parent's own output is captured).
+    let figures: String = stdout
+        .lines()
+        .chain(stderr.lines())
+        .filter(|line| {
+            let harness = ["running ", "test ", "test result", "successes", "failures"];
+            !line.trim().is_empty() && !harness.iter().any(|word| line.starts_with(word))
+        })
+        .map(|line| format!("{name}: {line}\n"))
+        .collect();
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), figures.as_bytes());
 }
