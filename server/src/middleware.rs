@@ -132,7 +132,15 @@ pub async fn resolve_user(mut request: Request, next: Next) -> Response {
             Ok(Some(user_id)) => match state.store().user_by_id(user_id).await {
                 Ok(Some(user)) if !user.disabled => {
                     match session::is_current(&session, &user).await {
-                        Ok(true) => Some(user),
+                        Ok(true) => {
+                            // Activity extends the session, written at most once a day.
+                            if let Err(err) =
+                                session::keep_alive(&session, state.clock().now_ms()).await
+                            {
+                                tracing::warn!(error = %err, "extending a session failed");
+                            }
+                            Some(user)
+                        }
                         _ => {
                             let _ = session::sign_out(&session).await;
                             None

@@ -8,6 +8,13 @@ use super::store::UserRecord;
 
 const USER_ID_KEY: &str = "kinema.user_id";
 const EPOCH_KEY: &str = "kinema.session_epoch";
+const TOUCHED_KEY: &str = "kinema.touched_at_ms";
+
+/// How often an active session is written back to extend its expiry. Sessions expire after a
+/// time without activity, but the store only learns of activity when the session is saved, and
+/// saving on every request would cost a write per page; once a day keeps an active member
+/// signed in for good at one write a day.
+pub const REFRESH_EVERY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// Marks the session as signed in as `user`, with a fresh session id (prevents fixation), under
 /// the user's current session epoch.
@@ -36,6 +43,20 @@ pub async fn is_current(session: &Session, user: &UserRecord) -> Result<bool, Ba
 }
 
 /// Ends the session and deletes it from the store.
+/// Marks an active session to be saved (extending its expiry) when it was last written more
+/// than [`REFRESH_EVERY_MS`] ago, or never since sign-in; true when it did.
+pub async fn keep_alive(session: &Session, now_ms: i64) -> Result<bool, BackendError> {
+    let touched = session.get::<i64>(TOUCHED_KEY).await.map_err(internal)?;
+    if touched.is_some_and(|at| now_ms.saturating_sub(at) < REFRESH_EVERY_MS) {
+        return Ok(false);
+    }
+    session
+        .insert(TOUCHED_KEY, now_ms)
+        .await
+        .map_err(internal)?;
+    Ok(true)
+}
+
 pub async fn sign_out(session: &Session) -> Result<(), BackendError> {
     session.flush().await.map_err(internal)
 }

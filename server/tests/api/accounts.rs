@@ -169,3 +169,35 @@ async fn bad_account_input_gets_a_specific_message_and_writes_nothing() {
     );
     app.stop().await;
 }
+
+/// True when the answer (re)sets the session cookie, which tower-sessions does exactly when it
+/// writes the session back to the store.
+fn session_saved(response: &reqwest::Response) -> bool {
+    set_cookie(response, kinema_server::startup::SESSION_COOKIE).is_some()
+}
+
+#[tokio::test]
+async fn an_active_session_is_extended_once_a_day_not_written_on_every_request() {
+    let clock = app::backend::billing::Clock::fixed(1_800_000_000);
+    let app = TestApp::spawn_with_clock(Db::Sqlite, |_| {}, fast_engine(), clock.clone()).await;
+    let admin = app.client();
+    assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
+    let page = || async { admin.get(app.url("/history")).send().await.unwrap() };
+    // The first request after signing in records the activity; the next ones write nothing.
+    let first = page().await;
+    assert_eq!(first.status(), 200);
+    assert!(session_saved(&first), "the first visit is recorded");
+    for _ in 0..3 {
+        clock.advance(std::time::Duration::from_secs(3600));
+        let again = page().await;
+        assert_eq!(again.status(), 200);
+        assert!(!session_saved(&again), "no write within the day");
+    }
+    // A day after the last write, activity extends the session (a fresh cookie and expiry).
+    clock.advance(std::time::Duration::from_secs(24 * 3600));
+    let next_day = page().await;
+    assert_eq!(next_day.status(), 200);
+    assert!(session_saved(&next_day), "extended after a day of activity");
+    assert_eq!(whoami(&app, &admin).await.as_deref(), Some("ada"));
+    app.stop().await;
+}
