@@ -186,7 +186,7 @@ fn read_directory(pkg: &Path) -> Result<(HashMap<String, Asset>, String), String
             .map_err(|err| format!("reading {}: {err}", pkg.join(&name).display()))?;
         version.update(name.as_bytes());
         version.update(&raw);
-        let etag = hex(&Sha256::digest(&raw)[..12]);
+        let etag = hex::encode(&Sha256::digest(&raw)[..12]);
         let asset = Asset {
             raw: Vec::leak(raw),
             br: None,
@@ -196,11 +196,7 @@ fn read_directory(pkg: &Path) -> Result<(HashMap<String, Asset>, String), String
         };
         files.insert(name, asset);
     }
-    Ok((files, hex(&version.finalize()[..8])))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    Ok((files, hex::encode(&version.finalize()[..8])))
 }
 
 fn quoted(etag: &str) -> HeaderValue {

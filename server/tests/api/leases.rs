@@ -115,7 +115,7 @@ async fn an_unconfirmed_create_is_adopted_after_a_restart_step_by_step() {
         ..Faults::default()
     });
     let mut app = app_with_short_lease(Db::Sqlite, &sim, stepped_engine()).await;
-    let (admin, id) = one_task(&app, "restart-adopt").await;
+    let (_, id) = one_task(&app, "restart-adopt").await;
 
     let sent = app.run_due().await;
     assert_eq!(sent.len(), 1, "{sent:?}");
@@ -141,7 +141,6 @@ async fn an_unconfirmed_create_is_adopted_after_a_restart_step_by_step() {
             .status(),
         200
     );
-    drop(admin);
     let done = until_final(&app, &admin_again, &id).await;
     assert_eq!(done["state"], "completed", "{done}");
     let stats = sim.stats();
