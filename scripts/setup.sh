@@ -40,11 +40,15 @@ if [[ "$WITH_TEST_TOOLS" == 1 ]]; then
     say "Installing leptosfmt $LEPTOSFMT_VERSION"
     env -u CARGO_TARGET_DIR cargo install leptosfmt --version "$LEPTOSFMT_VERSION" --locked
   fi
-  if ! command -v chromium >/dev/null; then
-    say "Installing Debian's Chromium for the browser tests"
+  # Debian's Chromium for the browser tests, wrk as the benchmark's load tool.
+  MISSING_PACKAGES=()
+  command -v chromium >/dev/null || MISSING_PACKAGES+=(chromium)
+  command -v wrk >/dev/null || MISSING_PACKAGES+=(wrk)
+  if ((${#MISSING_PACKAGES[@]})); then
+    say "Installing Debian packages: ${MISSING_PACKAGES[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq chromium
+    apt-get install -y -qq "${MISSING_PACKAGES[@]}"
   fi
   if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
     say "Starting PostgreSQL"

@@ -39,7 +39,7 @@ use crate::{
     middleware, routes,
     routes::event_slots::EventSlots,
     serve::{serve, ConnectionLimits, StopSwitch, Stopping},
-    sessions::SqlSessionStore,
+    sessions::{CachedSessionStore, SqlSessionStore},
 };
 
 /// How long a session lives without activity.
@@ -170,14 +170,15 @@ impl Application {
                 .clone()
                 .delete_expired_periodically(Duration::from_secs(15 * 60)),
         );
-        let sessions = SessionManagerLayer::new(session_store)
-            .with_name(SESSION_COOKIE)
-            .with_http_only(true)
-            .with_same_site(SameSite::Lax)
-            .with_secure(public_url.starts_with("https://"))
-            .with_expiry(Expiry::OnInactivity(time::Duration::days(
-                SESSION_IDLE_DAYS,
-            )));
+        let sessions =
+            SessionManagerLayer::new(CachedSessionStore::new(session_store, state.clone()))
+                .with_name(SESSION_COOKIE)
+                .with_http_only(true)
+                .with_same_site(SameSite::Lax)
+                .with_secure(public_url.starts_with("https://"))
+                .with_expiry(Expiry::OnInactivity(time::Duration::days(
+                    SESSION_IDLE_DAYS,
+                )));
         // Pages link the browser files under their version (see `assets`); a site directory
         // also serves its other files, if any.
         let site_root = match &config.site {
@@ -328,7 +329,7 @@ fn build_router(
     leptos_options: LeptosOptions,
     assets: Assets,
     state: AppState,
-    sessions: SessionManagerLayer<SqlSessionStore>,
+    sessions: SessionManagerLayer<CachedSessionStore>,
     limits: &Limits,
     trusted_proxies: TrustedProxies,
     stopping: Stopping,

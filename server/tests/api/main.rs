@@ -23,6 +23,7 @@ mod restart;
 mod route_errors;
 mod sandbox;
 mod security;
+mod sessions;
 mod shutdown;
 mod sign_in;
 mod storage_hygiene;
