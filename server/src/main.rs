@@ -42,7 +42,7 @@ async fn run() {
             std::process::exit(2);
         }
     };
-    telemetry::init(&config.log);
+    telemetry::init(&config.log, config.log_format);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
         command => match run_account_command(&config, command).await {

@@ -18,6 +18,7 @@ mod leases;
 mod ledger;
 mod ledger_property;
 mod media;
+mod metrics;
 mod motion;
 mod restart;
 mod route_errors;
