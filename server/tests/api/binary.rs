@@ -53,6 +53,8 @@ fn help_lists_every_setting() {
         "KINEMA_METRICS_ADDR",
         "create-admin",
         "reset-password",
+        "backup",
+        "restore",
     ] {
         assert!(help.contains(name), "--help lacks {name}:\n{help}");
     }
