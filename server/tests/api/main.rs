@@ -21,6 +21,7 @@ mod ledger_property;
 mod media;
 mod metrics;
 mod motion;
+mod proxy;
 mod restart;
 mod route_errors;
 mod sandbox;
