@@ -10,9 +10,12 @@ use sqlx::{
     ConnectOptions, Connection,
 };
 
-use app::backend::store::{is_postgres_url, Store};
+use app::backend::store::is_postgres_url;
 
 use crate::config::Config;
+
+/// How long the backup waits for a writer's lock before giving up.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 const POSTGRES_HINT: &str = "the database is PostgreSQL: use pg_dump to back it up and \
      pg_restore to restore it (see the README's operations section)";
@@ -26,12 +29,30 @@ pub async fn backup(config: &Config, target: &Path) -> Result<String, String> {
     if !source.exists() {
         return Err(format!("there is no database at {}", source.display()));
     }
-    let store = Store::connect(config.database_url.expose())
+    if target.exists() {
+        return Err(format!(
+            "{} exists already; choose a new file",
+            target.display()
+        ));
+    }
+    let target_text = target
+        .to_str()
+        .ok_or("the backup path must be valid UTF-8")?;
+    // A plain connection, no migrations: the running server's schema is copied as it is.
+    let mut connection = SqliteConnectOptions::new()
+        .filename(&source)
+        .busy_timeout(BUSY_TIMEOUT)
+        .connect()
         .await
         .map_err(|err| format!("cannot open the database: {err}"))?;
-    let outcome = store.backup_sqlite_to(target).await;
-    store.close().await;
-    outcome.map_err(|err| format!("the backup failed: {err}"))?;
+    // VACUUM INTO reads inside one transaction, so writers go on meanwhile and the copy is the
+    // database as of one moment (compacted, with the WAL folded in).
+    let copied = sqlx::query("VACUUM INTO $1")
+        .bind(target_text)
+        .execute(&mut connection)
+        .await;
+    let _ = connection.close().await;
+    copied.map_err(|err| format!("the backup failed: {err}"))?;
     let bytes = std::fs::metadata(target).map(|m| m.len()).unwrap_or(0);
     Ok(format!(
         "Backed up the database to {} ({bytes} bytes). Copy {} as well: it holds the media.",

@@ -335,4 +335,20 @@ async fn metrics_are_absent_unless_configured_and_may_have_an_address_of_their_o
         "{text}"
     );
     own.stop().await;
+
+    // Both: the address of its own asks for the token too.
+    let both = TestApp::spawn_with(Db::Sqlite, |settings| {
+        settings.metrics_addr = Some("127.0.0.1:0".into());
+        settings.metrics_token = Some(TOKEN.into());
+    })
+    .await;
+    let url = format!("{}/metrics", both.metrics_base.as_ref().unwrap());
+    let client = reqwest::Client::new();
+    assert_eq!(client.get(&url).send().await.unwrap().status(), 401);
+    let allowed = client.get(&url).bearer_auth(TOKEN).send().await.unwrap();
+    assert_eq!(allowed.status(), 200);
+    assert!(allowed.text().await.unwrap().contains("kinema_tasks{"));
+    let main = both.client().get(both.url("/metrics")).bearer_auth(TOKEN);
+    assert_eq!(main.send().await.unwrap().status(), 404);
+    both.stop().await;
 }

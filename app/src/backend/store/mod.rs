@@ -1,7 +1,6 @@
 //! Database access for SQLite and PostgreSQL behind one API. SQL is written once with `$1`
 //! placeholders; [`on_pool!`] runs the same statement on whichever backend is active.
 
-mod backup;
 mod counts;
 mod drift;
 mod elements;
