@@ -50,6 +50,20 @@ if [[ "$WITH_TEST_TOOLS" == 1 ]]; then
     apt-get update -qq
     apt-get install -y -qq "${MISSING_PACKAGES[@]}"
   fi
+  # The deployment test runs deploy/nginx.conf in front of two instances (with a self-signed
+  # certificate from openssl); the backup test runs pg_dump/pg_restore.
+  missing=()
+  command -v nginx >/dev/null || missing+=(nginx)
+  command -v openssl >/dev/null || missing+=(openssl)
+  command -v pg_dump >/dev/null || missing+=(postgresql-client)
+  if ((${#missing[@]})); then
+    say "Installing ${missing[*]} for the deployment and backup tests"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}"
+    # Only the binary is wanted; the test starts its own nginx with its own config.
+    if command -v systemctl >/dev/null; then systemctl disable --now nginx 2>/dev/null || true; fi
+  fi
   if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
     say "Starting PostgreSQL"
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true

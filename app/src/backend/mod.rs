@@ -10,6 +10,7 @@ pub mod error;
 pub mod events;
 pub mod evolink;
 pub mod media;
+pub mod metrics;
 pub mod outbound;
 pub mod page_policy;
 pub mod passwords;
@@ -64,6 +65,7 @@ struct AppStateInner {
     downloads: outbound::Downloader,
     billing: Billing,
     running_tasks: tasks::RunningCount,
+    metrics: metrics::Metrics,
 }
 
 impl AppState {
@@ -98,6 +100,7 @@ impl AppState {
                 downloads: outbound::Downloader::new(outbound::UrlPolicy::public_only()),
                 billing: Billing::default(),
                 running_tasks: tasks::RunningCount::default(),
+                metrics: metrics::Metrics::new(),
             }),
         }
     }
@@ -214,6 +217,11 @@ impl AppState {
     /// How many tasks are running upstream (a recent count).
     pub fn running_tasks(&self) -> &tasks::RunningCount {
         &self.inner.running_tasks
+    }
+
+    /// This app's metrics (its own recorder; see [`metrics`]).
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.inner.metrics
     }
 
     /// The one clock: ledger times, task times, deadlines and leases.
