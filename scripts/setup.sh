@@ -40,28 +40,21 @@ if [[ "$WITH_TEST_TOOLS" == 1 ]]; then
     say "Installing leptosfmt $LEPTOSFMT_VERSION"
     env -u CARGO_TARGET_DIR cargo install leptosfmt --version "$LEPTOSFMT_VERSION" --locked
   fi
-  # Debian's Chromium for the browser tests, wrk as the benchmark's load tool.
-  MISSING_PACKAGES=()
-  command -v chromium >/dev/null || MISSING_PACKAGES+=(chromium)
-  command -v wrk >/dev/null || MISSING_PACKAGES+=(wrk)
-  if ((${#MISSING_PACKAGES[@]})); then
-    say "Installing Debian packages: ${MISSING_PACKAGES[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq "${MISSING_PACKAGES[@]}"
-  fi
-  # The deployment test runs deploy/nginx.conf in front of two instances (with a self-signed
-  # certificate from openssl); the backup test runs pg_dump/pg_restore.
+  # Debian packages: Chromium for the browser tests, wrk as the benchmark's load tool, nginx and
+  # openssl for the deployment test (deploy/nginx.conf in front of two instances, self-signed
+  # certificate), the PostgreSQL client for the backup test (pg_dump/pg_restore).
   missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v wrk >/dev/null || missing+=(wrk)
   command -v nginx >/dev/null || missing+=(nginx)
   command -v openssl >/dev/null || missing+=(openssl)
   command -v pg_dump >/dev/null || missing+=(postgresql-client)
   if ((${#missing[@]})); then
-    say "Installing ${missing[*]} for the deployment and backup tests"
+    say "Installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq "${missing[@]}"
-    # Only the binary is wanted; the test starts its own nginx with its own config.
+    # Only nginx's binary is wanted; the test starts its own nginx with its own config.
     if command -v systemctl >/dev/null; then systemctl disable --now nginx 2>/dev/null || true; fi
   fi
   if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
