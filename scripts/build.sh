@@ -6,5 +6,5 @@ cd "$ROOT"
 say "Building Kinema (release)"
 # The server embeds the browser files it finds here (server/build.rs); with --precompress
 # cargo-leptos builds and compresses them (brotli, gzip) before it builds the server.
-KINEMA_EMBED_SITE="$SITE_ROOT" cargo leptos build --release --precompress
+KINEMA_EMBED_SITE="$SITE_ROOT" cargo leptos build --release --precompress --split
 test -f "$SITE_ROOT/pkg/kinema.wasm" || { echo "build finished but $SITE_ROOT/pkg/kinema.wasm is missing" >&2; exit 1; }

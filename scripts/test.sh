@@ -37,13 +37,28 @@ cargo test -p kinema-app -p kinema-server -p evolink-sim --features kinema-app/s
 
 step "release build" "$ROOT/scripts/build.sh"
 
-WASM="$SITE_ROOT/pkg/kinema.wasm"
-if [[ -f "$WASM" ]]; then
-  say "what a first page load fetches (WASM + JS), as served (brotli, precompressed at build time)"
-  for file in "$WASM" "$SITE_ROOT/pkg/kinema.js"; do
+# What a first page load (the studio) fetches: the main WASM, its JS and the split loader it
+# imports; every other page's code is a lazily loaded chunk (cargo leptos build --split).
+FIRST_LOAD_BUDGET=300000
+first_load_within_budget() {
+  local pkg="$SITE_ROOT/pkg" total_br=0 total_gz=0 total_raw=0 file
+  for file in "$pkg/kinema.wasm" "$pkg/kinema.js" "$pkg"/__wasm_split.*.js; do
+    [[ -f "$file" && -f "$file.br" && -f "$file.gz" ]] || { echo "missing $file or its .br/.gz"; return 1; }
     printf '%s: %s bytes raw, %s gzip, %s brotli\n' "$(basename "$file")" "$(stat -c %s "$file")" \
-      "$(stat -c %s "$file.gz" 2>/dev/null || echo '?')" "$(stat -c %s "$file.br" 2>/dev/null || echo '?')"
+      "$(stat -c %s "$file.gz")" "$(stat -c %s "$file.br")"
+    total_raw=$((total_raw + $(stat -c %s "$file")))
+    total_gz=$((total_gz + $(stat -c %s "$file.gz")))
+    total_br=$((total_br + $(stat -c %s "$file.br")))
   done
+  local chunks chunks_br
+  chunks=$(find "$pkg" -name '*.wasm' ! -name kinema.wasm | wc -l)
+  chunks_br=$(find "$pkg" -name '*.wasm.br' ! -name kinema.wasm.br -printf '%s\n' | awk '{s+=$1} END {print s+0}')
+  echo "first load: $total_raw bytes raw, $total_gz gzip, $total_br brotli (budget $FIRST_LOAD_BUDGET brotli)"
+  echo "loaded when visited: $chunks lazy chunks, $chunks_br bytes brotli in all"
+  ((total_br <= FIRST_LOAD_BUDGET)) || { echo "the first load is over its budget by $((total_br - FIRST_LOAD_BUDGET)) bytes"; return 1; }
+}
+if [[ -f "$SITE_ROOT/pkg/kinema.wasm" ]]; then
+  step "first page load within $FIRST_LOAD_BUDGET bytes brotli" first_load_within_budget
 fi
 
 say "browser tests (Debian's Chromium, release build)"
@@ -54,7 +69,9 @@ export KINEMA_SERVER_BIN="$CARGO_TARGET_DIR/release/kinema-server"
 say "benchmarks (release build; figures only, no pass/fail thresholds)"
 if [[ -x "$KINEMA_SERVER_BIN" ]]; then
   # kinema-bench is a dev-only crate; it measures the release kinema-server built above.
-  cargo run --release -p kinema-bench -- --server "$KINEMA_SERVER_BIN" --size-mb 100 --tasks 5 \
+  # Same flags as the release server (cargo-leptos adds --cfg erase_components), so the shared
+  # release dependencies are not rebuilt back and forth.
+  RUSTFLAGS="--cfg erase_components" cargo run --release -p kinema-bench -- --server "$KINEMA_SERVER_BIN" --size-mb 100 --tasks 5 \
     || FAILED_STEPS+=("bench")
 fi
 

@@ -14,14 +14,18 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path, SsrMode,
+    path, Lazy, SsrMode,
 };
 
 use components::frame::Frame;
 use pages::{
-    admin::AdminPage, admin_usage::AdminUsagePage, elements::ElementsPage, history::HistoryPage,
-    invite::InvitePage, login::LoginPage, not_found::NotFound, pricing::PricingPage,
-    setup::SetupPage, studio::StudioPage, task::TaskPage, usage::UsagePage,
+    lazy::{
+        AdminRoute, AdminUsageRoute, ElementsRoute, HistoryRoute, InviteRoute, PricingRoute,
+        SetupRoute, TaskRoute, UsageRoute,
+    },
+    login::LoginPage,
+    not_found::NotFound,
+    studio::StudioPage,
 };
 
 /// The HTML document around the app, rendered on the server (with its Content-Security-Policy).
@@ -57,22 +61,32 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Pages other than the studio load their browser code when first visited (see pages::lazy).
+    let history_route = Lazy::<HistoryRoute>::new();
+    let task_route = Lazy::<TaskRoute>::new();
+    let elements_route = Lazy::<ElementsRoute>::new();
+    let usage_route = Lazy::<UsageRoute>::new();
+    let pricing_route = Lazy::<PricingRoute>::new();
+    let admin_route = Lazy::<AdminRoute>::new();
+    let admin_usage_route = Lazy::<AdminUsageRoute>::new();
+    let setup_route = Lazy::<SetupRoute>::new();
+    let invite_route = Lazy::<InviteRoute>::new();
     view! {
         <Title text="Kinema" />
         <Router>
             <Frame>
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=StudioPage ssr=SsrMode::InOrder />
-                    <Route path=path!("/history") view=HistoryPage ssr=SsrMode::InOrder />
-                    <Route path=path!("/tasks/:id") view=TaskPage ssr=SsrMode::InOrder />
-                    <Route path=path!("/elements") view=ElementsPage ssr=SsrMode::InOrder />
-                    <Route path=path!("/usage") view=UsagePage ssr=SsrMode::InOrder />
-                    <Route path=path!("/pricing") view=PricingPage ssr=SsrMode::InOrder />
-                    <Route path=path!("/admin") view=AdminPage ssr=SsrMode::InOrder />
-                    <Route path=path!("/admin/usage") view=AdminUsagePage ssr=SsrMode::InOrder />
+                    <Route path=path!("/history") view=history_route ssr=SsrMode::InOrder />
+                    <Route path=path!("/tasks/:id") view=task_route ssr=SsrMode::InOrder />
+                    <Route path=path!("/elements") view=elements_route ssr=SsrMode::InOrder />
+                    <Route path=path!("/usage") view=usage_route ssr=SsrMode::InOrder />
+                    <Route path=path!("/pricing") view=pricing_route ssr=SsrMode::InOrder />
+                    <Route path=path!("/admin") view=admin_route ssr=SsrMode::InOrder />
+                    <Route path=path!("/admin/usage") view=admin_usage_route ssr=SsrMode::InOrder />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::InOrder />
-                    <Route path=path!("/setup") view=SetupPage ssr=SsrMode::InOrder />
-                    <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::InOrder />
+                    <Route path=path!("/setup") view=setup_route ssr=SsrMode::InOrder />
+                    <Route path=path!("/invite/:token") view=invite_route ssr=SsrMode::InOrder />
                 </Routes>
             </Frame>
         </Router>

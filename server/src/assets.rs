@@ -30,6 +30,10 @@ mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded_site.rs"));
 }
 
+/// What `cargo leptos build --split` names the chunk list and the chunk loader.
+const SPLIT_MANIFEST: &str = "__wasm_split_manifest.json";
+const SPLIT_LOADER: &str = "__wasm_split.______________________.js";
+
 /// The file every page needs to hydrate; its absence means the site was not built.
 const WASM: &str = "kinema.wasm";
 
@@ -109,6 +113,21 @@ impl Assets {
     /// The path prefix pages link the files under (`assets/<version>`, no slashes around it).
     pub fn prefix(&self) -> String {
         format!("assets/{}", self.version)
+    }
+
+    /// Which WASM chunks each lazily loaded route needs (from `cargo leptos build --split`), so
+    /// that a page of such a route asks the browser to preload them next to the main bundle.
+    /// `None` when the site was built without splitting.
+    pub fn split_manifest(&self) -> Option<leptos::WasmSplitManifest> {
+        let manifest = self.files.get(SPLIT_MANIFEST)?;
+        let preloads: HashMap<String, Vec<String>> = serde_json::from_slice(manifest.raw).ok()?;
+        Some(leptos::WasmSplitManifest(
+            leptos::prelude::ArcStoredValue::new((
+                format!("/{}", self.prefix()),
+                preloads,
+                SPLIT_LOADER.to_string(),
+            )),
+        ))
     }
 
     /// `GET /assets/{version}/{file}`: the file for good, or 404 for another version's link.

@@ -8,7 +8,7 @@ use axum::{
     routing::{get, post},
     Extension, Router,
 };
-use leptos::prelude::LeptosOptions;
+use leptos::prelude::{provide_context, LeptosOptions};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::{net::TcpListener, task::JoinHandle};
 use tower_http::compression::{
@@ -395,6 +395,7 @@ fn build_router(
     };
     let request_metrics = state.metrics().clone();
     let route_list = generate_route_list(App);
+    let split_manifest = assets.split_manifest();
     Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
@@ -425,10 +426,20 @@ fn build_router(
             "/hooks/evolink/{id}/{token}",
             post(routes::tasks::evolink_callback),
         )
-        .leptos_routes(&leptos_options, route_list, {
-            let options = leptos_options.clone();
-            move || shell(options.clone())
-        })
+        .leptos_routes_with_context(
+            &leptos_options,
+            route_list,
+            // Pages of lazily loaded routes name their WASM chunks for preloading.
+            move || {
+                if let Some(manifest) = split_manifest.clone() {
+                    provide_context(manifest);
+                }
+            },
+            {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options)
         .layer(from_fn(middleware::guard_pages))

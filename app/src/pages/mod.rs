@@ -6,6 +6,7 @@ pub mod admin_usage;
 pub mod elements;
 pub mod history;
 pub mod invite;
+pub mod lazy;
 pub mod login;
 pub mod not_found;
 pub mod pricing;
