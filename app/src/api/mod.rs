@@ -5,4 +5,5 @@ pub mod admin;
 pub mod auth;
 pub mod elements;
 pub mod motion;
+pub mod tokens;
 pub mod usage;

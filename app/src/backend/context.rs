@@ -122,7 +122,9 @@ fn to_app_error(err: BackendError) -> AppError {
         BackendError::Unauthorized => AppError::Unauthorized,
         BackendError::Forbidden => AppError::Forbidden,
         BackendError::NotFound => AppError::NotFound,
-        BackendError::Invalid(message) => AppError::Invalid(message),
+        BackendError::Invalid(message) | BackendError::OverBudget(message) => {
+            AppError::Invalid(message)
+        }
         BackendError::Throttled(message) => AppError::Throttled(message),
         err @ (BackendError::Database(_) | BackendError::Internal(_)) => {
             let request_id = request_id();

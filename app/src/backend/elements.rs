@@ -4,7 +4,7 @@
 
 use super::{
     accounts::random_token,
-    store::{ElementRecord, NewElement, UploadRecord, UserRecord},
+    store::{ElementRecord, NewElement, TaskRecord, UploadRecord, UserRecord},
     tasks::{enqueue, ElementParamsRecord, NewTask, TaskParams},
     AppState, BackendError,
 };
@@ -72,6 +72,19 @@ pub async fn create_element(
     owner: &UserRecord,
     form: ElementForm,
 ) -> Result<ElementView, BackendError> {
+    create_element_via(state, owner, form, None)
+        .await
+        .map(|(view, _)| view)
+}
+
+/// [`create_element`] for an element requested through the gateway with API token `token_id`;
+/// also returns the element's task.
+pub async fn create_element_via(
+    state: &AppState,
+    owner: &UserRecord,
+    form: ElementForm,
+    token_id: Option<i64>,
+) -> Result<(ElementView, TaskRecord), BackendError> {
     let reference = ReferenceType::parse(&form.reference_type)
         .ok_or_else(|| invalid("Choose how to make the element: from a video or from images."))?;
     let mut problems = check_text(&form.name, &form.description);
@@ -168,6 +181,7 @@ pub async fn create_element(
             video_upload_id,
             quality: None,
             cost: ELEMENT_MICRO_CREDITS,
+            token_id,
         },
         Some(&element),
     )
@@ -180,7 +194,7 @@ pub async fn create_element(
     let record = store.element_by_id(&element_id).await?.ok_or_else(|| {
         invalid("This element was created earlier and has since been removed from the library.")
     })?;
-    Ok(element_view(&record, owner, now))
+    Ok((element_view(&record, owner, now), task))
 }
 
 /// The team's library, newest first, filtered by `search` over name and description.

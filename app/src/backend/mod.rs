@@ -21,6 +21,7 @@ pub mod storage_policy;
 pub mod store;
 pub mod tasks;
 pub mod throttle;
+pub mod tokens;
 pub mod uploads;
 pub mod usage;
 

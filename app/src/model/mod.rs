@@ -2,10 +2,12 @@
 
 mod element;
 mod error;
+mod tokens;
 mod usage;
 
 pub use element::{ElementForm, ElementView};
 pub use error::AppError;
+pub use tokens::{ApiTokenView, NewApiTokenView};
 pub use usage::{
     BreakdownView, ChargeView, DayTotal, MemberUsageView, PriceDriftView, TeamUsageView, UsageView,
 };

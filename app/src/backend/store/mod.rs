@@ -9,6 +9,7 @@ mod ledger;
 mod tasks;
 mod text;
 mod throttle;
+mod tokens;
 mod uploads;
 mod users;
 
@@ -18,6 +19,7 @@ pub use invites::{InviteRecord, NewInvite};
 pub use ledger::{BreakdownRecord, LedgerLine, LedgerRecord, MemberUsageRecord};
 pub use tasks::{LedgerWrite, TaskRecord};
 pub use throttle::{Budget, Reservation};
+pub use tokens::{ApiTokenRecord, NewApiToken};
 pub use uploads::UploadRecord;
 pub use users::{NewUser, UserRecord};
 

@@ -44,6 +44,8 @@ pub struct TaskRecord {
     pub upstream_reserved: Option<i64>,
     /// What EvoLink said it charged for the task, in micro-credits, when it said.
     pub upstream_charged: Option<i64>,
+    /// The API token the task was created with through the gateway; `None` from the studio.
+    pub token_id: Option<i64>,
 }
 
 /// A task row as stored; becomes a [`TaskRecord`] at this boundary.
@@ -82,6 +84,7 @@ struct TaskRow {
     submitted_at: Option<i64>,
     upstream_reserved: Option<i64>,
     upstream_charged: Option<i64>,
+    token_id: Option<i64>,
 }
 
 impl TryFrom<TaskRow> for TaskRecord {
@@ -125,6 +128,7 @@ impl TryFrom<TaskRow> for TaskRecord {
             submitted_at: row.submitted_at,
             upstream_reserved: row.upstream_reserved,
             upstream_charged: row.upstream_charged,
+            token_id: row.token_id,
         })
     }
 }
@@ -138,7 +142,7 @@ const TASK_COLUMNS: &str = "id, owner_id, kind, idempotency_key, state, params, 
      video_upload_id, quality, upstream_id, progress, cost_reserved, cost_final, output_seconds, \
      failure_code, failure_message, result_key, result_url, result_url_expires_at, callback_token, \
      lease_owner, lease_until, epoch, attempts, next_run_at, deadline_at, created_at, updated_at, \
-     finished_at, deleted_at, submitted_at, upstream_reserved, upstream_charged";
+     finished_at, deleted_at, submitted_at, upstream_reserved, upstream_charged, token_id";
 
 /// `state IN (...)` over `count` states bound from parameter `$first` on.
 fn states_sql(first: usize, count: usize) -> String {
@@ -217,7 +221,7 @@ impl Store {
     ) -> Result<(TaskRecord, bool), BackendError> {
         let insert = format!(
             "INSERT INTO tasks ({TASK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-             $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33) \
+             $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34) \
              ON CONFLICT (owner_id, idempotency_key) DO NOTHING RETURNING {TASK_COLUMNS}"
         );
         let existing = format!(
@@ -251,7 +255,7 @@ impl Store {
                     .await?;
                 if spent + task.cost_reserved > limit {
                     tx.rollback().await?;
-                    return Err(BackendError::Invalid(budget_message(task.cost_reserved, limit, spent, false)));
+                    return Err(BackendError::OverBudget(budget_message(task.cost_reserved, limit, spent, false)));
                 }
             }
             let team_limit: Option<i64> =
@@ -266,7 +270,7 @@ impl Store {
                     .await?;
                 if spent + task.cost_reserved > limit {
                     tx.rollback().await?;
-                    return Err(BackendError::Invalid(budget_message(task.cost_reserved, limit, spent, true)));
+                    return Err(BackendError::OverBudget(budget_message(task.cost_reserved, limit, spent, true)));
                 }
             }
             let created = sqlx::query_as::<_, TaskRow>(&insert)
@@ -303,6 +307,7 @@ impl Store {
                 .bind(task.submitted_at)
                 .bind(task.upstream_reserved)
                 .bind(task.upstream_charged)
+                .bind(task.token_id)
                 .fetch_optional(&mut *tx)
                 .await?;
             match record(created)? {

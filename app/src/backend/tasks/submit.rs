@@ -26,6 +26,8 @@ pub struct NewTask {
     pub quality: Option<Quality>,
     /// Micro-credits reserved at submit.
     pub cost: i64,
+    /// The API token it came through (gateway); `None` from the studio.
+    pub token_id: Option<i64>,
 }
 
 /// Writes a queued task and its reservation (and, for an element, its library row) in one
@@ -72,6 +74,7 @@ pub async fn enqueue(
         submitted_at: None,
         upstream_reserved: None,
         upstream_charged: None,
+        token_id: new.token_id,
     };
     let (task, created) = state
         .store()
@@ -136,6 +139,16 @@ pub async fn submit_motion(
     owner: &crate::backend::store::UserRecord,
     form: MotionForm,
 ) -> Result<TaskView, BackendError> {
+    submit_motion_via(state, owner, form, None).await
+}
+
+/// [`submit_motion`] for a task that came through the gateway with API token `token_id`.
+pub async fn submit_motion_via(
+    state: &AppState,
+    owner: &crate::backend::store::UserRecord,
+    form: MotionForm,
+    token_id: Option<i64>,
+) -> Result<TaskView, BackendError> {
     let quality = Quality::parse(&form.quality).ok_or_else(|| {
         invalid(format!(
             "Quality '{}' is not offered; choose 720p or 1080p.",
@@ -191,6 +204,7 @@ pub async fn submit_motion(
             video_upload_id: Some(video.id),
             quality: Some(quality),
             cost,
+            token_id,
         },
         None,
     )

@@ -65,6 +65,7 @@ fn motion_task(state: TaskState) -> TaskRecord {
         submitted_at: None,
         upstream_reserved: None,
         upstream_charged: None,
+        token_id: None,
     }
 }
 
