@@ -83,6 +83,10 @@ pub struct Settings {
     /// are spaced to stay under it.
     #[arg(long, env = "KINEMA_UPSTREAM_RPS", default_value_t = 20)]
     pub upstream_rps: u32,
+    /// Requests per minute each personal API token may make on the EvoLink-compatible gateway
+    /// (more get 429 with Retry-After) [default: 300]
+    #[arg(long, env = "KINEMA_GATEWAY_REQUESTS_PER_MINUTE")]
+    pub gateway_requests_per_minute: Option<u32>,
     /// For development: serve the browser files (`pkg/`) from this site directory, as `cargo
     /// leptos build` leaves it, instead of the ones built into the binary [default: the embedded
     /// files; `target/site` when the binary has none]
@@ -157,6 +161,8 @@ pub struct Config {
     pub sandbox_task_seconds: f64,
     pub task_lease_seconds: u64,
     pub upstream_rps: u32,
+    /// Requests per minute per API token on the gateway.
+    pub gateway_requests_per_minute: u32,
     /// Where the browser files come from.
     pub site: SiteSource,
     pub log: String,
@@ -262,6 +268,15 @@ impl Config {
         if settings.upstream_rps == 0 {
             return Err(invalid("KINEMA_UPSTREAM_RPS", "must be at least 1"));
         }
+        let gateway_requests_per_minute = settings
+            .gateway_requests_per_minute
+            .unwrap_or(app::backend::gateway::DEFAULT_REQUESTS_PER_MINUTE as u32);
+        if gateway_requests_per_minute == 0 {
+            return Err(invalid(
+                "KINEMA_GATEWAY_REQUESTS_PER_MINUTE",
+                "must be at least 1",
+            ));
+        }
         let time_zone = if settings.time_zone.trim().is_empty() {
             "UTC".to_string()
         } else {
@@ -291,6 +306,7 @@ impl Config {
             sandbox_task_seconds: settings.sandbox_task_seconds,
             task_lease_seconds: settings.task_lease_seconds,
             upstream_rps: settings.upstream_rps,
+            gateway_requests_per_minute,
             site: SiteSource::choose(settings.site_root),
             log: settings.log,
             log_format,

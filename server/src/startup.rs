@@ -212,8 +212,11 @@ impl Application {
             }
             None => None,
         };
+        let gateway =
+            app::backend::gateway::Gateway::new(i64::from(config.gateway_requests_per_minute));
         let router = build_router(
             leptos_options,
+            gateway,
             assets,
             state.clone(),
             sessions,
@@ -380,6 +383,7 @@ async fn connect_evolink(
 #[allow(clippy::too_many_arguments)]
 fn build_router(
     leptos_options: LeptosOptions,
+    gateway: app::backend::gateway::Gateway,
     assets: Assets,
     state: AppState,
     sessions: SessionManagerLayer<CachedSessionStore>,
@@ -434,6 +438,8 @@ fn build_router(
         .layer(from_fn(middleware::guard_pages))
         .layer(from_fn(middleware::resolve_user))
         .layer(sessions)
+        // The gateway authorises by bearer token alone: no session, no signed-in user.
+        .merge(routes::gateway::router(gateway))
         .layer(Extension(state))
         .layer(Extension(event_slots))
         .layer(Extension(stopping))

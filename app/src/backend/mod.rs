@@ -9,6 +9,7 @@ pub mod elements;
 pub mod error;
 pub mod events;
 pub mod evolink;
+pub mod gateway;
 pub mod media;
 pub mod metrics;
 pub mod outbound;

@@ -3,6 +3,7 @@
 pub mod error;
 pub mod event_slots;
 pub mod events;
+pub mod gateway;
 pub mod health;
 pub mod metrics;
 pub mod tasks;

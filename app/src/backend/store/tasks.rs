@@ -373,6 +373,24 @@ impl Store {
         record(row)
     }
 
+    /// The owner's task made with `idempotency_key`, if any (deleted ones too: a retried
+    /// create must not make a second task).
+    pub async fn task_by_idempotency_key(
+        &self,
+        owner_id: i64,
+        idempotency_key: &str,
+    ) -> Result<Option<TaskRecord>, BackendError> {
+        let sql = format!(
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE owner_id = $1 AND idempotency_key = $2"
+        );
+        let row = on_pool!(self, pool => sqlx::query_as::<_, TaskRow>(&sql)
+            .bind(owner_id)
+            .bind(idempotency_key)
+            .fetch_optional(pool)
+            .await)?;
+        record(row)
+    }
+
     /// Any task by id (the engine's view).
     pub async fn task_by_id(&self, id: &str) -> Result<Option<TaskRecord>, BackendError> {
         let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1");
