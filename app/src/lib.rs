@@ -21,7 +21,7 @@ use components::frame::Frame;
 use pages::{
     admin::AdminPage, admin_usage::AdminUsagePage, elements::ElementsPage, history::HistoryPage,
     invite::InvitePage, login::LoginPage, not_found::NotFound, pricing::PricingPage,
-    setup::SetupPage, studio::StudioPage, task::TaskPage, usage::UsagePage,
+    setup::SetupPage, studio::StudioPage, task::TaskPage, tokens::TokensPage, usage::UsagePage,
 };
 
 /// The HTML document around the app, rendered on the server (with its Content-Security-Policy).
@@ -68,6 +68,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/elements") view=ElementsPage ssr=SsrMode::InOrder />
                     <Route path=path!("/usage") view=UsagePage ssr=SsrMode::InOrder />
                     <Route path=path!("/pricing") view=PricingPage ssr=SsrMode::InOrder />
+                    <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::InOrder />
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::InOrder />
                     <Route path=path!("/admin/usage") view=AdminUsagePage ssr=SsrMode::InOrder />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::InOrder />

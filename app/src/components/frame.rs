@@ -54,6 +54,7 @@ fn Nav(is_admin: bool, name: String) -> impl IntoView {
             <A href="/elements">"Elements"</A>
             <A href="/usage">"Usage"</A>
             <A href="/pricing">"Pricing"</A>
+            <A href="/tokens">"API tokens"</A>
             <Show when=move || is_admin>
                 <A href="/admin">"Admin"</A>
             </Show>

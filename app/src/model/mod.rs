@@ -238,6 +238,8 @@ pub struct TaskView {
     pub upstream_link: Option<(String, i64)>,
     /// The character element used, as (Kinema element id, name).
     pub element: Option<(String, String)>,
+    /// The name of the API token the task came through (gateway); `None` from the studio.
+    pub api_token: Option<String>,
 }
 
 impl TaskView {

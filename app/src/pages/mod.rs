@@ -12,4 +12,5 @@ pub mod pricing;
 pub mod setup;
 pub mod studio;
 pub mod task;
+pub mod tokens;
 pub mod usage;

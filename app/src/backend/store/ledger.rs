@@ -31,6 +31,8 @@ pub struct LedgerLine {
     pub amount: i64,
     pub reason: Option<String>,
     pub created_at: i64,
+    /// The name of the API token the entry's task came through, if any.
+    pub token_name: Option<String>,
 }
 
 /// One member's figures for the admin's usage page.
@@ -69,8 +71,9 @@ pub(super) const SPENT_SINCE: &str = "SELECT CAST(COALESCE(-SUM(l.amount), 0) AS
      WHERE COALESCE(t.created_at, l.created_at) >= $1 AND ($2 IS NULL OR l.user_id = $2)";
 
 const LINE_SELECT: &str = "SELECT l.id, l.user_id, u.username, l.task_id, t.kind AS task_kind, \
-     t.quality, l.kind, l.amount, l.reason, l.created_at FROM ledger_entries l \
-     JOIN users u ON u.id = l.user_id LEFT JOIN tasks t ON t.id = l.task_id";
+     t.quality, l.kind, l.amount, l.reason, l.created_at, a.name AS token_name FROM ledger_entries l \
+     JOIN users u ON u.id = l.user_id LEFT JOIN tasks t ON t.id = l.task_id \
+     LEFT JOIN api_tokens a ON a.id = t.token_id";
 
 impl Store {
     /// Sets (or with `None` removes) a member's monthly budget.
