@@ -13,6 +13,8 @@ mod budgets;
 mod callbacks;
 mod elements;
 mod evolink;
+mod gateway;
+mod gateway_flow;
 mod hostile_uploads;
 mod keep_alive;
 mod leases;
