@@ -417,6 +417,7 @@ fn build_router(
         .route("/api/events", get(routes::events::task_events))
         .route("/api/usage/charges.csv", get(routes::usage::member_csv))
         .route("/api/admin/usage.csv", get(routes::usage::team_csv))
+        .route("/api/admin/audit.csv", get(routes::audit::csv))
         .route(
             "/media/{id}",
             get(routes::tasks::signed_media).layer(from_fn(media_headers)),

@@ -4,12 +4,14 @@
 
 use super::{
     accounts::random_token,
+    audit::Actor,
     store::{ElementRecord, NewElement, UploadRecord, UserRecord},
     tasks::{enqueue, ElementParamsRecord, NewTask, TaskParams},
     AppState, BackendError,
 };
 use crate::model::{ElementForm, ElementView, Role};
 use crate::rules::{
+    audit::AuditAction,
     element_inputs::{
         check_description, check_image, check_refer_count, check_text, check_video, check_voice_id,
         ReferenceType,
@@ -69,6 +71,7 @@ async fn owned_upload(
 /// the element made the first time.
 pub async fn create_element(
     state: &AppState,
+    actor: &Actor,
     owner: &UserRecord,
     form: ElementForm,
 ) -> Result<ElementView, BackendError> {
@@ -170,6 +173,7 @@ pub async fn create_element(
             cost: ELEMENT_MICRO_CREDITS,
         },
         Some(&element),
+        actor,
     )
     .await?;
     let store = state.store();
@@ -226,6 +230,7 @@ async fn editable(
 /// Gives the element a new description (its creator or an admin).
 pub async fn describe_element(
     state: &AppState,
+    actor: &Actor,
     viewer: &UserRecord,
     id: &str,
     description: &str,
@@ -237,7 +242,12 @@ pub async fn describe_element(
     let now = state.billing().now();
     if !state
         .store()
-        .update_element_description(id, description.trim(), now)
+        .update_element_description(
+            id,
+            description.trim(),
+            now,
+            &actor.entry(AuditAction::ElementEdited, id, "", state.clock().now_ms()),
+        )
         .await?
     {
         return Err(BackendError::NotFound);
@@ -254,13 +264,18 @@ pub async fn describe_element(
 /// so the element itself lives on upstream; tasks that used it keep their results.
 pub async fn remove_element(
     state: &AppState,
+    actor: &Actor,
     viewer: &UserRecord,
     id: &str,
 ) -> Result<(), BackendError> {
     editable(state, viewer, id).await?;
     if !state
         .store()
-        .remove_element(id, state.billing().now())
+        .remove_element(
+            id,
+            state.billing().now(),
+            &actor.entry(AuditAction::ElementRemoved, id, "", state.clock().now_ms()),
+        )
         .await?
     {
         return Err(BackendError::NotFound);

@@ -2,6 +2,7 @@
 //! nothing below it is compiled into the browser.
 
 pub mod accounts;
+pub mod audit;
 pub mod billing;
 pub mod connection;
 pub mod context;

@@ -1,9 +1,11 @@
 //! Serializable types that cross the wire between the browser and the server.
 
+mod audit;
 mod element;
 mod error;
 mod usage;
 
+pub use audit::{AuditEntryView, AuditPage};
 pub use element::{ElementForm, ElementView};
 pub use error::AppError;
 pub use usage::{

@@ -57,6 +57,8 @@ fn AdminPanels() -> impl IntoView {
     view! {
         <p>
             <a href="/admin/usage">"Team usage, budgets and adjustments →"</a>
+            " · "
+            <a href="/admin/audit">"Audit log →"</a>
         </p>
         <section class="card">
             <h1>"Members"</h1>

@@ -6,6 +6,7 @@ mod helpers;
 mod account_controls;
 mod accounts;
 mod assets;
+mod audit;
 mod backup;
 mod binary;
 mod bounds;

@@ -1,6 +1,7 @@
 //! Database access for SQLite and PostgreSQL behind one API. SQL is written once with `$1`
 //! placeholders; [`on_pool!`] runs the same statement on whichever backend is active.
 
+pub(crate) mod audit;
 mod counts;
 mod drift;
 mod elements;
@@ -12,6 +13,7 @@ mod throttle;
 mod uploads;
 mod users;
 
+pub use audit::{AuditFilter, AuditRecord, NewAuditEntry};
 pub use drift::DriftRecord;
 pub use elements::{ElementRecord, NewElement};
 pub use invites::{InviteRecord, NewInvite};
