@@ -20,7 +20,11 @@ pub async fn list_members() -> Result<Vec<MemberView>, AppError> {
 
 /// Creates a single-use invite link for the role, valid for `hours`.
 #[server(prefix = "/api", endpoint = "create_invite")]
-pub async fn create_invite(role: String, hours: i64) -> Result<InviteView, AppError> {
+pub async fn create_invite(
+    role: String,
+    hours: i64,
+    #[server(default)] email: String,
+) -> Result<InviteView, AppError> {
     use crate::backend::{accounts, context, BackendError};
     use crate::model::Role;
     context::respond(
@@ -30,7 +34,7 @@ pub async fn create_invite(role: String, hours: i64) -> Result<InviteView, AppEr
                 BackendError::Invalid(format!("Unknown role '{role}'; choose admin or member."))
             })?;
             let actor = context::actor(&admin);
-            accounts::create_invite(&context::state()?, &actor, admin.id, role, hours).await
+            accounts::create_invite(&context::state()?, &actor, admin.id, role, hours, &email).await
         }
         .await,
     )

@@ -16,6 +16,7 @@ pub async fn get_session_info() -> Result<SessionInfo, AppError> {
                 needs_setup: state.needs_setup().await?,
                 sandbox: state.sandbox(),
                 credits_per_usd: state.billing().credits_per_usd(),
+                sso_provider: state.oidc().map(|oidc| oidc.provider_name().to_string()),
             })
         }
         .await,

@@ -194,8 +194,18 @@ pub async fn create_invite(
     admin_id: i64,
     role: Role,
     hours: i64,
+    email: &str,
 ) -> Result<InviteView, BackendError> {
     rules::check_invite_hours(hours).map_err(BackendError::Invalid)?;
+    let email = email.trim().to_lowercase();
+    if !email.is_empty()
+        && (email.len() > 254 || !email.contains('@') || email.contains(char::is_whitespace))
+    {
+        return Err(BackendError::Invalid(format!(
+            "'{email}' is not an email address; leave it empty or give the one the person signs in with."
+        )));
+    }
+    let email = Some(email).filter(|email| !email.is_empty());
     let token = random_token();
     let now = now_unix();
     let expires_at = now + hours * 3600;
@@ -208,11 +218,15 @@ pub async fn create_invite(
                 created_by: admin_id,
                 created_at: now,
                 expires_at,
+                email: email.as_deref(),
             },
             &admin.entry(
                 AuditAction::MemberInvited,
                 "",
-                format!("{}, valid for {hours} h", role.as_str()),
+                match &email {
+                    Some(email) => format!("{}, valid for {hours} h, for {email}", role.as_str()),
+                    None => format!("{}, valid for {hours} h", role.as_str()),
+                },
                 state.clock().now_ms(),
             ),
         )

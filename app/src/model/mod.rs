@@ -79,6 +79,9 @@ pub struct SessionInfo {
     pub sandbox: bool,
     /// Credits one US dollar buys, when the installation shows estimated dollars.
     pub credits_per_usd: Option<f64>,
+    /// The identity provider's name when single sign-on is set up.
+    #[serde(default)]
+    pub sso_provider: Option<String>,
 }
 
 /// A member as the admin pages list them.

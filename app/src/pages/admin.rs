@@ -97,6 +97,10 @@ fn AdminPanels() -> impl IntoView {
                         value=INVITE_HOURS_DEFAULT
                     />
                 </label>
+                <label>
+                    "For email (optional: lets them join by single sign-on)"
+                    <input name="email" type="email" autocomplete="off" />
+                </label>
                 <ErrorNote value=create_invite.value() />
                 <button type="submit">"Create invite link"</button>
             </ActionForm>

@@ -106,20 +106,20 @@ pub fn check_date(text: &str) -> Result<Option<(i16, i8, i8)>, String> {
     Ok(Some((year, month, day)))
 }
 
+/// `value` for a URL query: every byte outside `A-Za-z0-9-_.` percent-encoded.
+pub fn query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// The audit filters as a URL query (`member=3&action=budget_set&from=…&to=…`), leaving out
-/// empty ones; every byte outside `A-Za-z0-9-_.` is percent-encoded.
+/// empty ones.
 pub fn filter_query(member: &str, action: &str, from: &str, to: &str) -> String {
-    fn encode(value: &str) -> String {
-        value
-            .bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
-    }
     [
         ("member", member),
         ("action", action),
@@ -128,7 +128,7 @@ pub fn filter_query(member: &str, action: &str, from: &str, to: &str) -> String 
     ]
     .iter()
     .filter(|(_, value)| !value.trim().is_empty())
-    .map(|(name, value)| format!("{name}={}", encode(value.trim())))
+    .map(|(name, value)| format!("{name}={}", query_value(value.trim())))
     .collect::<Vec<_>>()
     .join("&")
 }

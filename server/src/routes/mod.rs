@@ -6,6 +6,7 @@ pub mod event_slots;
 pub mod events;
 pub mod health;
 pub mod metrics;
+pub mod oidc;
 pub mod tasks;
 pub mod uploads;
 pub mod usage;

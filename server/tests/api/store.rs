@@ -95,6 +95,7 @@ async fn store_suite(db: Db) {
                     created_by: admin.id,
                     created_at: 1_000,
                     expires_at,
+                    email: None,
                 },
                 &entry(AuditAction::MemberInvited),
             )

@@ -23,6 +23,8 @@ pub struct NewInvite<'a> {
     pub created_by: i64,
     pub created_at: i64,
     pub expires_at: i64,
+    /// The email the invite is meant for (lets that person join by single sign-on).
+    pub email: Option<&'a str>,
 }
 
 const INVITE_SELECT: &str =
@@ -41,14 +43,15 @@ impl Store {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO invites (token_hash, role, created_by, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                "INSERT INTO invites (token_hash, role, created_by, created_at, expires_at, email) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             )
             .bind(invite.token_hash)
             .bind(invite.role)
             .bind(invite.created_by)
             .bind(invite.created_at)
             .bind(invite.expires_at)
+            .bind(invite.email)
             .fetch_one(&mut *tx)
             .await?;
             let entry = NewAuditEntry {
