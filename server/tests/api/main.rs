@@ -22,6 +22,7 @@ mod ledger_property;
 mod media;
 mod metrics;
 mod motion;
+mod oidc;
 mod proxy;
 mod restart;
 mod route_errors;
