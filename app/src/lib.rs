@@ -19,9 +19,10 @@ use leptos_router::{
 
 use components::frame::Frame;
 use pages::{
-    admin::AdminPage, admin_usage::AdminUsagePage, elements::ElementsPage, history::HistoryPage,
-    invite::InvitePage, login::LoginPage, not_found::NotFound, pricing::PricingPage,
-    setup::SetupPage, studio::StudioPage, task::TaskPage, tokens::TokensPage, usage::UsagePage,
+    account::AccountPage, admin::AdminPage, admin_audit::AdminAuditPage,
+    admin_usage::AdminUsagePage, elements::ElementsPage, history::HistoryPage, invite::InvitePage,
+    login::LoginPage, not_found::NotFound, pricing::PricingPage, setup::SetupPage,
+    studio::StudioPage, task::TaskPage, tokens::TokensPage, usage::UsagePage,
 };
 
 /// The HTML document around the app, rendered on the server (with its Content-Security-Policy).
@@ -71,6 +72,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::InOrder />
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::InOrder />
                     <Route path=path!("/admin/usage") view=AdminUsagePage ssr=SsrMode::InOrder />
+                    <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::InOrder />
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::InOrder />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::InOrder />
                     <Route path=path!("/setup") view=SetupPage ssr=SsrMode::InOrder />
                     <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::InOrder />

@@ -7,12 +7,14 @@ use clap::Args;
 use crate::assets::SiteSource;
 
 mod limits;
+mod oidc;
 mod operations;
 mod proxies;
 mod storage;
 
 pub use app::backend::storage_policy::StoragePolicy;
 pub use limits::Limits;
+pub use oidc::OidcConfig;
 pub use operations::{LogFormat, MetricsConfig};
 pub use proxies::TrustedProxies;
 
@@ -145,6 +147,29 @@ pub struct Settings {
     /// MB of uploads one member may have stored; more is refused [default: 2048]
     #[arg(long, env = "KINEMA_UPLOAD_QUOTA_MB")]
     pub upload_quota_mb: Option<f64>,
+    /// Single sign-on: the OpenID Connect issuer (its discovery document is read from it)
+    /// [default: password sign-in only]
+    #[arg(long, env = "KINEMA_OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+    /// Single sign-on: Kinema's client id at the provider.
+    #[arg(long, env = "KINEMA_OIDC_CLIENT_ID")]
+    pub oidc_client_id: Option<String>,
+    /// Single sign-on: Kinema's client secret at the provider.
+    #[arg(long, env = "KINEMA_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    pub oidc_client_secret: Option<String>,
+    /// Single sign-on: comma-separated email domains whose people may join on their first
+    /// sign-in [default: none; only people with an invite for their email]
+    #[arg(long, env = "KINEMA_OIDC_ALLOWED_DOMAINS")]
+    pub oidc_allowed_domains: Option<String>,
+    /// Single sign-on: people in this group join as admins [default: none]
+    #[arg(long, env = "KINEMA_OIDC_ADMIN_GROUP")]
+    pub oidc_admin_group: Option<String>,
+    /// Single sign-on: the ID token claim listing the person's groups [default: groups]
+    #[arg(long, env = "KINEMA_OIDC_GROUPS_CLAIM")]
+    pub oidc_groups_claim: Option<String>,
+    /// Single sign-on: the provider's name on the sign-in button [default: the issuer's host]
+    #[arg(long, env = "KINEMA_OIDC_PROVIDER_NAME")]
+    pub oidc_provider_name: Option<String>,
 }
 
 /// Validated configuration.
@@ -179,6 +204,8 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     /// Upload retention and quota.
     pub storage: StoragePolicy,
+    /// Single sign-on, when configured.
+    pub oidc: Option<OidcConfig>,
 }
 
 /// A configuration value that stops start-up; its Display is one line naming the variable.
@@ -216,6 +243,7 @@ impl Config {
             TrustedProxies::parse(settings.trusted_proxies.as_deref().unwrap_or_default())?;
         let storage = storage::from_settings(&settings)?;
         let metrics = operations::metrics_from_settings(&settings)?;
+        let oidc = oidc::from_settings(&settings)?;
         let log_format = operations::log_format_from_settings(&settings)?;
         let listen: SocketAddr = settings.listen.parse().map_err(|_| {
             invalid(
@@ -314,6 +342,7 @@ impl Config {
             time_zone,
             credits_per_usd: settings.credits_per_usd,
             limits,
+            oidc,
             trusted_proxies,
             storage,
         })
@@ -425,10 +454,18 @@ mod tests {
             evolink_api_key: Some("sk-very-secret".into()),
             database_url: Some("postgres://user:pw-secret@localhost/db".into()),
             metrics_token: Some("metrics-token-secret".into()),
+            oidc_issuer: Some("https://idp.example.com".into()),
+            oidc_client_id: Some("kinema".into()),
+            oidc_client_secret: Some("oidc-client-secret".into()),
             ..settings()
         })
         .unwrap();
         let shown = format!("{config:?}");
+        assert!(!shown.contains("oidc-client-secret"));
+        assert!(
+            !format!("{:?}", config.oidc.as_ref().unwrap().app_settings())
+                .contains("oidc-client-secret")
+        );
         assert!(!shown.contains("sk-very-secret"));
         assert!(!shown.contains("pw-secret"));
         assert!(!shown.contains("metrics-token-secret"));

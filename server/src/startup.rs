@@ -67,6 +67,8 @@ pub enum StartupError {
     Billing(String),
     #[error("{0}")]
     Site(String),
+    #[error("cannot set up single sign-on: {0}")]
+    Oidc(String),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -169,6 +171,13 @@ impl Application {
             state.with_media_base_url(&format!("http://{host}:{}", bound.port()))
         } else {
             state
+        };
+        let state = match &config.oidc {
+            Some(oidc) => state.with_oidc(
+                app::backend::oidc::Oidc::new(oidc.app_settings())
+                    .map_err(|err| StartupError::Oidc(err.to_string()))?,
+            ),
+            None => state,
         };
         let cleanup = tokio::spawn(
             session_store
@@ -421,6 +430,12 @@ fn build_router(
         .route("/api/events", get(routes::events::task_events))
         .route("/api/usage/charges.csv", get(routes::usage::member_csv))
         .route("/api/admin/usage.csv", get(routes::usage::team_csv))
+        .route("/api/admin/audit.csv", get(routes::audit::csv))
+        .route("/auth/oidc/start", get(routes::oidc::start))
+        .route(
+            app::backend::oidc::CALLBACK_PATH,
+            get(routes::oidc::callback),
+        )
         .route(
             "/media/{id}",
             get(routes::tasks::signed_media).layer(from_fn(media_headers)),

@@ -2,6 +2,7 @@
 //! calls the backend and maps the error once with `respond`.
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod elements;
 pub mod motion;

@@ -8,7 +8,7 @@ use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 use tower_sessions::Session;
 
-use super::{store::UserRecord, AppState, BackendError};
+use super::{audit, store::UserRecord, AppState, BackendError};
 use crate::model::{AppError, Role};
 
 /// The signed-in user, resolved once per request by the server's auth middleware.
@@ -90,6 +90,22 @@ fn request_id() -> String {
         .ok()
         .and_then(|parts| parts.extensions.get::<RequestId>().map(|id| id.0.clone()))
         .unwrap_or_else(|| "unknown".into())
+}
+
+/// Where this request came from, for the audit log.
+pub fn origin() -> audit::Origin {
+    audit::Origin {
+        address: client_address(),
+        request_id: parts()
+            .ok()
+            .and_then(|parts| parts.extensions.get::<RequestId>().map(|id| id.0.clone())),
+        token_id: None,
+    }
+}
+
+/// The signed-in member and where the request came from, for the audit log.
+pub fn actor(user: &UserRecord) -> audit::Actor {
+    audit::Actor::member(user, &origin())
 }
 
 /// Maps a backend result to what the browser sees: internal details are logged with the request

@@ -4,12 +4,14 @@
 
 use super::{
     accounts::random_token,
+    audit::Actor,
     store::{ElementRecord, NewElement, TaskRecord, UploadRecord, UserRecord},
     tasks::{enqueue, ElementParamsRecord, NewTask, TaskParams},
     AppState, BackendError,
 };
 use crate::model::{ElementForm, ElementView, Role};
 use crate::rules::{
+    audit::AuditAction,
     element_inputs::{
         check_description, check_image, check_refer_count, check_text, check_video, check_voice_id,
         ReferenceType,
@@ -64,26 +66,15 @@ async fn owned_upload(
         .ok_or_else(|| invalid(missing))
 }
 
-/// Creates an element for `owner`: checks everything, then writes the task, its 1-credit
-/// reservation and the library entry in one transaction. A repeated idempotency key returns
-/// the element made the first time.
+/// Creates an element for `owner`, from the studio or (when `actor` carries an API token)
+/// through the gateway: checks everything, then writes the task, its 1-credit reservation, the
+/// library entry and the audit entry in one transaction. A repeated idempotency key returns
+/// the element made the first time. Also returns the element's task.
 pub async fn create_element(
     state: &AppState,
+    actor: &Actor,
     owner: &UserRecord,
     form: ElementForm,
-) -> Result<ElementView, BackendError> {
-    create_element_via(state, owner, form, None)
-        .await
-        .map(|(view, _)| view)
-}
-
-/// [`create_element`] for an element requested through the gateway with API token `token_id`;
-/// also returns the element's task.
-pub async fn create_element_via(
-    state: &AppState,
-    owner: &UserRecord,
-    form: ElementForm,
-    token_id: Option<i64>,
 ) -> Result<(ElementView, TaskRecord), BackendError> {
     let reference = ReferenceType::parse(&form.reference_type)
         .ok_or_else(|| invalid("Choose how to make the element: from a video or from images."))?;
@@ -181,9 +172,9 @@ pub async fn create_element_via(
             video_upload_id,
             quality: None,
             cost: ELEMENT_MICRO_CREDITS,
-            token_id,
         },
         Some(&element),
+        actor,
     )
     .await?;
     let store = state.store();
@@ -240,6 +231,7 @@ async fn editable(
 /// Gives the element a new description (its creator or an admin).
 pub async fn describe_element(
     state: &AppState,
+    actor: &Actor,
     viewer: &UserRecord,
     id: &str,
     description: &str,
@@ -251,7 +243,12 @@ pub async fn describe_element(
     let now = state.billing().now();
     if !state
         .store()
-        .update_element_description(id, description.trim(), now)
+        .update_element_description(
+            id,
+            description.trim(),
+            now,
+            &actor.entry(AuditAction::ElementEdited, id, "", state.clock().now_ms()),
+        )
         .await?
     {
         return Err(BackendError::NotFound);
@@ -268,13 +265,18 @@ pub async fn describe_element(
 /// so the element itself lives on upstream; tasks that used it keep their results.
 pub async fn remove_element(
     state: &AppState,
+    actor: &Actor,
     viewer: &UserRecord,
     id: &str,
 ) -> Result<(), BackendError> {
     editable(state, viewer, id).await?;
     if !state
         .store()
-        .remove_element(id, state.billing().now())
+        .remove_element(
+            id,
+            state.billing().now(),
+            &actor.entry(AuditAction::ElementRemoved, id, "", state.clock().now_ms()),
+        )
         .await?
     {
         return Err(BackendError::NotFound);

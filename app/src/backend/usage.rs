@@ -153,7 +153,7 @@ fn model_name(task_kind: TaskKind) -> &'static str {
 }
 
 /// Quotes a CSV field when needed, and defuses text a spreadsheet would run as a formula.
-fn csv_field(value: &str) -> String {
+pub(crate) fn csv_field(value: &str) -> String {
     let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {

@@ -60,7 +60,9 @@ fn Nav(is_admin: bool, name: String) -> impl IntoView {
             </Show>
         </nav>
         <div class="account">
-            <span class="who">{name}</span>
+            <A href="/account" attr:class="who">
+                {name}
+            </A>
             <ActionForm action=sign_out>
                 <button type="submit" class="link">
                     "Sign out"

@@ -1,10 +1,12 @@
 //! Serializable types that cross the wire between the browser and the server.
 
+mod audit;
 mod element;
 mod error;
 mod tokens;
 mod usage;
 
+pub use audit::{AuditEntryView, AuditPage};
 pub use element::{ElementForm, ElementView};
 pub use error::AppError;
 pub use tokens::{ApiTokenView, NewApiTokenView};
@@ -79,6 +81,9 @@ pub struct SessionInfo {
     pub sandbox: bool,
     /// Credits one US dollar buys, when the installation shows estimated dollars.
     pub credits_per_usd: Option<f64>,
+    /// The identity provider's name when single sign-on is set up.
+    #[serde(default)]
+    pub sso_provider: Option<String>,
 }
 
 /// A member as the admin pages list them.

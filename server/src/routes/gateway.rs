@@ -9,7 +9,7 @@ use axum::{
         multipart::MultipartRejection, rejection::QueryRejection, DefaultBodyLimit, Multipart,
         Path, Query, Request,
     },
-    http::{header, HeaderMap, HeaderValue, StatusCode},
+    http::{header, Extensions, HeaderMap, HeaderValue, StatusCode},
     middleware::from_fn,
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -89,14 +89,16 @@ async fn create(
     Extension(state): Extension<AppState>,
     Extension(settings): Extension<Gateway>,
     headers: HeaderMap,
+    extensions: Extensions,
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, Refusal> {
     let caller = authorise(&state, &settings, &headers).await?;
     let key = headers
         .get("idempotency-key")
         .and_then(|value| value.to_str().ok());
+    let origin = super::origin(&extensions);
     Ok(Json(
-        gateway::create(&state, &settings, &caller, key, &body).await?,
+        gateway::create(&state, &settings, &caller, &origin, key, &body).await?,
     ))
 }
 

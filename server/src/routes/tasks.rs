@@ -12,9 +12,11 @@ use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
 use app::backend::{
+    audit::{self, Actor},
     tasks::{verify_media_signature, wake_from_callback},
     AppState,
 };
+use app::rules::audit::AuditAction;
 
 use super::{RequireUser, RouteError};
 
@@ -35,7 +37,20 @@ async fn serve(
     }
 }
 
-/// `GET /api/tasks/{id}/result`: the archived result, to its owner only.
+/// True when a request for the result starts at its first byte: a download, or a player's
+/// first request. The further Range requests a player makes while seeking are not new
+/// downloads and are not recorded.
+fn starts_a_download(request: &Request) -> bool {
+    match request.headers().get(axum::http::header::RANGE) {
+        None => true,
+        Some(range) => range
+            .to_str()
+            .is_ok_and(|range| range.trim().starts_with("bytes=0-")),
+    }
+}
+
+/// `GET /api/tasks/{id}/result`: the archived result, to its owner only. A download is
+/// recorded in the audit log before the file is sent.
 pub async fn result(
     Extension(state): Extension<AppState>,
     RequireUser(user): RequireUser,
@@ -57,6 +72,18 @@ pub async fn result(
             "The result is not saved yet.",
         ));
     };
+    if starts_a_download(&request) {
+        let origin = super::origin(request.extensions());
+        let entry = Actor::member(&user, &origin).entry(
+            AuditAction::ResultDownloaded,
+            task.id.clone(),
+            "",
+            state.clock().now_ms(),
+        );
+        if let Err(err) = audit::record(&state, &entry).await {
+            return Err(RouteError::internal("recording a download", err));
+        }
+    }
     serve(path, &content_type("video/mp4"), request).await
 }
 

@@ -1,6 +1,7 @@
 //! Who is calling: the bearer token, checked on every request, and its rate limit.
 
 use crate::backend::{
+    audit::{Actor, Origin},
     store::{ApiTokenRecord, Budget, Reservation, UserRecord},
     tokens::{authenticate, TokenRefusal},
     AppState,
@@ -13,6 +14,20 @@ use super::{Gateway, GatewayError};
 pub struct Caller {
     pub user: UserRecord,
     pub token: ApiTokenRecord,
+}
+
+impl Caller {
+    /// The member acting through this token from `origin`, for the audit log: the entries it
+    /// writes name the token.
+    pub fn actor(&self, origin: &Origin) -> Actor {
+        Actor::member(
+            &self.user,
+            &Origin {
+                token_id: Some(self.token.id),
+                ..origin.clone()
+            },
+        )
+    }
 }
 
 /// The token from an `Authorization` header value (`Bearer kin_…`).

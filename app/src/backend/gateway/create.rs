@@ -6,7 +6,11 @@
 use serde_json::Value;
 
 use crate::backend::{
-    accounts::random_token, elements::create_element_via, evolink::wire, tasks::submit_motion_via,
+    accounts::random_token,
+    audit::{Actor, Origin},
+    elements::create_element as create_library_element,
+    evolink::wire,
+    tasks::submit_motion,
     AppState,
 };
 use crate::model::{ElementForm, MotionForm, UploadPurpose};
@@ -50,11 +54,13 @@ fn text<'a>(params: &'a Value, field: &'static str) -> Result<&'a str, GatewayEr
     }
 }
 
-/// Creates the task the body asks for and answers it in EvoLink's task shape.
+/// Creates the task the body asks for and answers it in EvoLink's task shape. The task and its
+/// audit entry (from `origin`) keep the caller's API token.
 pub async fn create(
     state: &AppState,
     gateway: &Gateway,
     caller: &Caller,
+    origin: &Origin,
     idempotency_key: Option<&str>,
     body: &[u8],
 ) -> Result<Value, GatewayError> {
@@ -108,10 +114,11 @@ pub async fn create(
         let element = state.store().element_id_of_task(&task.id).await?;
         return Ok(task_json(state, &task, element.as_deref()));
     }
+    let actor = caller.actor(origin);
     if model == wire::MOTION_MODEL {
-        create_motion(state, gateway, caller, &body, key).await
+        create_motion(state, gateway, caller, &actor, &body, key).await
     } else {
-        create_element(state, gateway, caller, &body, key).await
+        create_element(state, gateway, caller, &actor, &body, key).await
     }
 }
 
@@ -119,6 +126,7 @@ async fn create_motion(
     state: &AppState,
     gateway: &Gateway,
     caller: &Caller,
+    actor: &Actor,
     body: &Value,
     key: String,
 ) -> Result<Value, GatewayError> {
@@ -196,7 +204,7 @@ async fn create_motion(
         idempotency_key: key,
         element_id,
     };
-    let view = submit_motion_via(state, &caller.user, form, Some(caller.token.id)).await?;
+    let view = submit_motion(state, actor, &caller.user, form).await?;
     let task = state
         .store()
         .task_of_owner(&view.id, caller.user.id)
@@ -209,6 +217,7 @@ async fn create_element(
     state: &AppState,
     gateway: &Gateway,
     caller: &Caller,
+    actor: &Actor,
     body: &Value,
     key: String,
 ) -> Result<Value, GatewayError> {
@@ -315,7 +324,6 @@ async fn create_element(
             form.refer_upload_ids = ids.join(",");
         }
     }
-    let (element, task) =
-        create_element_via(state, &caller.user, form, Some(caller.token.id)).await?;
+    let (element, task) = create_library_element(state, actor, &caller.user, form).await?;
     Ok(task_json(state, &task, Some(&element.id)))
 }

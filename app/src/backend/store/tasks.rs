@@ -1,7 +1,7 @@
 //! Tasks and their ledger entries. Every engine write carries the epoch of its lease, so a
 //! stale worker's late write changes nothing.
 
-use super::{ledger::SPENT_SINCE, on_pool, NewElement, Store};
+use super::{audit::insert_audit, ledger::SPENT_SINCE, on_pool, NewAuditEntry, NewElement, Store};
 use crate::backend::{tasks::TaskParams, BackendError};
 use crate::rules::vocab::{EntryKind, Quality, StatusFilter, TaskKind, TaskState};
 
@@ -213,11 +213,14 @@ impl Store {
     /// `false`. Spending counts ledger entries since `month_start` (unix seconds). Submits are
     /// serialised (SQLite: the write lock taken at BEGIN; PostgreSQL: an advisory lock), so
     /// concurrent submits can never push spending past a budget.
+    ///
+    /// The audit entry is written with a new task (not when the key was used before).
     pub async fn create_task(
         &self,
         task: &TaskRecord,
         month_start: i64,
         element: Option<&NewElement>,
+        audit: &NewAuditEntry,
     ) -> Result<(TaskRecord, bool), BackendError> {
         let insert = format!(
             "INSERT INTO tasks ({TASK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
@@ -340,6 +343,7 @@ impl Store {
                         .execute(&mut *tx)
                         .await?;
                     }
+                    insert_audit!(&mut *tx, audit)?;
                     tx.commit().await?;
                     Ok((created, true))
                 }
@@ -630,22 +634,31 @@ impl Store {
         Ok(changed == 1)
     }
 
-    /// Hides a task from its owner's history (its ledger entries stay).
+    /// Hides a task from its owner's history (its ledger entries stay), with its audit entry;
+    /// `false` (nothing written) when it was not there.
     pub async fn delete_task_of_owner(
         &self,
         id: &str,
         owner_id: i64,
         now: i64,
+        audit: &NewAuditEntry,
     ) -> Result<bool, BackendError> {
-        let changed = on_pool!(self, pool => sqlx::query(
-            "UPDATE tasks SET deleted_at = $3 WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL"
-        )
-        .bind(id)
-        .bind(owner_id)
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
-        Ok(changed == 1)
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let changed = sqlx::query(
+                "UPDATE tasks SET deleted_at = $3 WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL",
+            )
+            .bind(id)
+            .bind(owner_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed == 1 {
+                insert_audit!(&mut *tx, audit)?;
+            }
+            tx.commit().await?;
+            Ok(changed == 1)
+        })
     }
 }

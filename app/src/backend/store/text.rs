@@ -4,6 +4,7 @@
 use sqlx::{encode::IsNull, error::BoxDynError, Database, Decode, Encode, Type};
 
 use crate::rules::{
+    audit::AuditAction,
     element_inputs::ReferenceType,
     motion_inputs::{ImageFormat, VideoFormat},
     vocab::{EntryKind, Orientation, Quality, TaskKind, TaskState, TokenScope, UploadKind},
@@ -62,4 +63,5 @@ text_columns!(
     VideoFormat,
     EntryKind,
     TokenScope,
+    AuditAction,
 );

@@ -19,7 +19,7 @@ pub use history::history_page;
 pub use params::{ElementParamsRecord, ElementUse, MotionParamsRecord, TaskParams};
 pub use publish::{verify_media_signature, MEDIA_URL_LIFETIME_SECS};
 pub use runner::{run_once, run_workers, wake_from_callback, Outcome};
-pub use submit::{enqueue, submit_motion, submit_motion_via, NewTask};
+pub use submit::{enqueue, submit_motion, NewTask};
 pub use view::task_view;
 
 /// Something about one of `owner_id`'s tasks changed.
