@@ -5,7 +5,12 @@ use std::io::BufRead;
 use clap::{Parser, Subcommand};
 
 use app::backend::{
-    accounts, storage::Storage, store::Store, tasks::EngineSettings, tokens, AppState,
+    accounts,
+    audit::{Actor, Origin},
+    storage::Storage,
+    store::Store,
+    tasks::EngineSettings,
+    tokens, AppState,
 };
 
 use crate::config::{Config, Settings};
@@ -154,7 +159,9 @@ async fn create_token(
         .map_err(|err| err.to_string())?
         .filter(|user| !user.disabled)
         .ok_or_else(|| format!("There is no enabled member '{username}'."))?;
-    tokens::create_token(state, &user, name, scope, expires_in_days)
+    // Made on the server's own command line: no client address or request behind it.
+    let actor = Actor::member(&user, &Origin::default());
+    tokens::create_token(state, &actor, &user, name, scope, expires_in_days)
         .await
         .map(|created| created.token)
         .map_err(|err| err.to_string())

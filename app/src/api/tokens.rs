@@ -16,7 +16,15 @@ pub async fn create_api_token(
     context::respond(
         async {
             let user = context::require_user()?;
-            tokens::create_token(&context::state()?, &user, &name, &scope, &expires_in_days).await
+            tokens::create_token(
+                &context::state()?,
+                &context::actor(&user),
+                &user,
+                &name,
+                &scope,
+                &expires_in_days,
+            )
+            .await
         }
         .await,
     )
@@ -42,7 +50,7 @@ pub async fn revoke_api_token(id: i64) -> Result<(), AppError> {
     context::respond(
         async {
             let user = context::require_user()?;
-            tokens::revoke_token(&context::state()?, &user, id).await
+            tokens::revoke_token(&context::state()?, &context::actor(&user), &user, id).await
         }
         .await,
     )

@@ -7,11 +7,12 @@ use rand::RngCore;
 
 use super::{
     accounts::token_hash,
+    audit::Actor,
     store::{ApiTokenRecord, NewApiToken, UserRecord},
     AppState, BackendError,
 };
 use crate::model::{ApiTokenView, NewApiTokenView, Role};
-use crate::rules::vocab::TokenScope;
+use crate::rules::{audit::AuditAction, vocab::TokenScope};
 
 /// Every token starts with this.
 pub const TOKEN_PREFIX: &str = "kin_";
@@ -54,8 +55,10 @@ fn invalid(message: impl Into<String>) -> BackendError {
 
 /// Creates a token for `owner`: `name` (required), `scope` (empty for full access) and an
 /// expiry in days (empty for none). The answer holds the token's text, which is not kept.
+/// `actor`'s `token_created` entry (target: the token's prefix) names the new token.
 pub async fn create_token(
     state: &AppState,
+    actor: &Actor,
     owner: &UserRecord,
     name: &str,
     scope: &str,
@@ -78,8 +81,10 @@ pub async fn create_token(
             invalid("Choose a scope: full access, motion control, elements or read-only.")
         })?,
     };
-    let now = state.clock().now();
-    let expires_at = match expires_in_days.trim() {
+    let now_ms = state.clock().now_ms();
+    let now = now_ms.div_euclid(1000);
+    let expiry = expires_in_days.trim();
+    let expires_at = match expiry {
         "" => None,
         days => match days.parse::<i64>() {
             Ok(days) if (1..=EXPIRY_MAX_DAYS).contains(&days) => Some(now + days * 86_400),
@@ -91,17 +96,35 @@ pub async fn create_token(
         },
     };
     let token = new_token();
+    let prefix = &token[..SHOWN_PREFIX_CHARS];
+    let expiry = match expires_at {
+        None => "no expiry".to_string(),
+        Some(_) => format!("expires in {expiry} days"),
+    };
+    let entry = actor.entry(
+        AuditAction::TokenCreated,
+        prefix,
+        format!(
+            "\"{name}\" for {}, {}, {expiry}",
+            owner.username,
+            scope.label().to_lowercase()
+        ),
+        now_ms,
+    );
     let record = state
         .store()
-        .insert_api_token(&NewApiToken {
-            owner_id: owner.id,
-            name,
-            prefix: &token[..SHOWN_PREFIX_CHARS],
-            token_hash: &token_hash(&token),
-            scope,
-            created_at: now,
-            expires_at,
-        })
+        .insert_api_token(
+            &NewApiToken {
+                owner_id: owner.id,
+                name,
+                prefix,
+                token_hash: &token_hash(&token),
+                scope,
+                created_at: now,
+                expires_at,
+            },
+            &entry,
+        )
         .await?;
     Ok(NewApiTokenView {
         token,
@@ -125,25 +148,35 @@ pub async fn list_tokens(
         .collect())
 }
 
-/// Revokes a token of the viewer's own, or any token for an admin. Takes effect at once.
+/// Revokes a token of the viewer's own, or any token for an admin. Takes effect at once, with
+/// `actor`'s `token_revoked` entry (target: the token's prefix) naming the token. Revoking it
+/// again is fine and records nothing; someone else's token reads as absent.
 pub async fn revoke_token(
     state: &AppState,
+    actor: &Actor,
     viewer: &UserRecord,
     id: i64,
 ) -> Result<(), BackendError> {
     let owner = (viewer.role() != Role::Admin).then_some(viewer.id);
-    let revoked = state
+    let token = state
         .store()
-        .revoke_api_token(id, owner, state.clock().now())
+        .api_token_by_id(id)
+        .await?
+        .filter(|token| owner.is_none_or(|owner| owner == token.owner_id))
+        .ok_or(BackendError::NotFound)?;
+    let now_ms = state.clock().now_ms();
+    let mut entry = actor.entry(
+        AuditAction::TokenRevoked,
+        token.prefix.clone(),
+        format!("\"{}\" of {}", token.name, token.owner_username),
+        now_ms,
+    );
+    entry.token_id = Some(token.id);
+    state
+        .store()
+        .revoke_api_token(id, owner, now_ms.div_euclid(1000), &entry)
         .await?;
-    if revoked {
-        return Ok(());
-    }
-    // Already revoked is fine; someone else's token reads as absent.
-    match state.store().api_token_by_id(id).await? {
-        Some(token) if owner.is_none_or(|owner| owner == token.owner_id) => Ok(()),
-        _ => Err(BackendError::NotFound),
-    }
+    Ok(())
 }
 
 /// Why a bearer token was not accepted (all answer 401, in the same words).

@@ -11,7 +11,11 @@ use crate::helpers::{
 };
 
 /// (member, action, target) of every entry on the admin's pages, oldest first.
-async fn entries(app: &TestApp, admin: &reqwest::Client, filters: &[(&str, &str)]) -> Vec<Value> {
+pub async fn entries(
+    app: &TestApp,
+    admin: &reqwest::Client,
+    filters: &[(&str, &str)],
+) -> Vec<Value> {
     let mut all = Vec::new();
     for page in 1.. {
         let page_text = page.to_string();
@@ -27,7 +31,7 @@ async fn entries(app: &TestApp, admin: &reqwest::Client, filters: &[(&str, &str)
     all
 }
 
-fn summary(entries: &[Value]) -> Vec<(String, String, String)> {
+pub fn summary(entries: &[Value]) -> Vec<(String, String, String)> {
     entries
         .iter()
         .map(|e| {
@@ -40,7 +44,7 @@ fn summary(entries: &[Value]) -> Vec<(String, String, String)> {
         .collect()
 }
 
-fn row(actor: &str, action: &str, target: &str) -> (String, String, String) {
+pub fn row(actor: &str, action: &str, target: &str) -> (String, String, String) {
     (actor.into(), action.into(), target.into())
 }
 

@@ -7,6 +7,7 @@ mod account_controls;
 mod accounts;
 mod assets;
 mod audit;
+mod audit_tokens;
 mod backup;
 mod binary;
 mod bounds;

@@ -1,6 +1,6 @@
 //! Personal API tokens: stored as the SHA-256 of the token, never the token itself.
 
-use super::{on_pool, Store};
+use super::{audit::insert_audit, on_pool, NewAuditEntry, Store};
 use crate::backend::BackendError;
 use crate::rules::vocab::TokenScope;
 
@@ -43,24 +43,36 @@ const TOKEN_SELECT: &str = "SELECT t.id, t.owner_id, u.username AS owner_usernam
      FROM api_tokens t JOIN users u ON u.id = t.owner_id";
 
 impl Store {
-    /// Stores a new token and returns its row.
+    /// Stores a new token with its audit entry (which gets the new token's id) in one
+    /// transaction, and returns its row.
     pub async fn insert_api_token(
         &self,
         token: &NewApiToken<'_>,
+        audit: &NewAuditEntry,
     ) -> Result<ApiTokenRecord, BackendError> {
-        let id: i64 = on_pool!(self, pool => sqlx::query_scalar(
-            "INSERT INTO api_tokens (owner_id, name, prefix, token_hash, scope, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
-        )
-        .bind(token.owner_id)
-        .bind(token.name)
-        .bind(token.prefix)
-        .bind(token.token_hash)
-        .bind(token.scope)
-        .bind(token.created_at)
-        .bind(token.expires_at)
-        .fetch_one(pool)
-        .await)?;
+        let id: i64 = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO api_tokens (owner_id, name, prefix, token_hash, scope, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
+            )
+            .bind(token.owner_id)
+            .bind(token.name)
+            .bind(token.prefix)
+            .bind(token.token_hash)
+            .bind(token.scope)
+            .bind(token.created_at)
+            .bind(token.expires_at)
+            .fetch_one(&mut *tx)
+            .await?;
+            let entry = NewAuditEntry {
+                token_id: Some(id),
+                ..audit.clone()
+            };
+            insert_audit!(&mut *tx, &entry)?;
+            tx.commit().await?;
+            Ok::<i64, BackendError>(id)
+        })?;
         self.api_token_by_id(id)
             .await?
             .ok_or_else(|| BackendError::Internal("a stored token vanished".into()))
@@ -103,24 +115,35 @@ impl Store {
         Ok(rows)
     }
 
-    /// Revokes a token (of `owner_id` only, unless `None`); false when there was none to revoke.
+    /// Revokes a token (of `owner_id` only, unless `None`) with its audit entry, in one
+    /// transaction; false (and nothing written) when there was none to revoke.
     pub async fn revoke_api_token(
         &self,
         id: i64,
         owner_id: Option<i64>,
         now: i64,
+        audit: &NewAuditEntry,
     ) -> Result<bool, BackendError> {
-        let changed = on_pool!(self, pool => sqlx::query(
-            "UPDATE api_tokens SET revoked_at = $1 \
-             WHERE id = $2 AND ($3 IS NULL OR owner_id = $3) AND revoked_at IS NULL"
-        )
-        .bind(now)
-        .bind(id)
-        .bind(owner_id)
-        .execute(pool)
-        .await
-        .map(|done| done.rows_affected()))?;
-        Ok(changed > 0)
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let changed = sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 \
+                 WHERE id = $2 AND ($3 IS NULL OR owner_id = $3) AND revoked_at IS NULL"
+            )
+            .bind(now)
+            .bind(id)
+            .bind(owner_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed != 1 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            insert_audit!(&mut *tx, audit)?;
+            tx.commit().await?;
+            Ok(true)
+        })
     }
 
     /// Notes that a token was used at `now`; written at most once a minute per token.
