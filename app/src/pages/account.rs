@@ -46,7 +46,9 @@ fn MyActivity() -> impl IntoView {
     };
     let entries = Resource::new(page, my_audit);
     view! {
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+        <Transition fallback=|| {
+            view! { <p>"Loading…"</p> }
+        }>
             {move || Suspend::new(async move {
                 match entries.await {
                     Ok(page) => {

@@ -91,15 +91,16 @@ fn AuditLog() -> impl IntoView {
             <p class="hint">
                 "Every action that used the team's EvoLink key or changed the team, with who, when and from where. Entries are never changed or removed."
             </p>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            <Transition fallback=|| {
+                view! { <p>"Loading…"</p> }
+            }>
                 {move || Suspend::new(async move {
                     let current = filters();
                     let members = members.await.unwrap_or_default();
                     view! {
                         <form method="get" action="/admin/audit" class="inline-form filters">
                             <label>
-                                "Member"
-                                <select name="member">
+                                "Member" <select name="member">
                                     <option value="" selected=current.member.is_empty()>
                                         "Anyone"
                                     </option>
@@ -118,8 +119,7 @@ fn AuditLog() -> impl IntoView {
                                 </select>
                             </label>
                             <label>
-                                "Action"
-                                <select name="action">
+                                "Action" <select name="action">
                                     <option value="" selected=current.action.is_empty()>
                                         "Any action"
                                     </option>
@@ -149,7 +149,9 @@ fn AuditLog() -> impl IntoView {
                     }
                 })}
             </Transition>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            <Transition fallback=|| {
+                view! { <p>"Loading…"</p> }
+            }>
                 {move || Suspend::new(async move {
                     let current = filters();
                     match entries.await {

@@ -191,7 +191,9 @@ fn HistoryItem(task: TaskView) -> impl IntoView {
                 {task
                     .api_token
                     .clone()
-                    .map(|name| view! { <p class="hint api-token-used">{format!("API · {name}")}</p> })}
+                    .map(|name| {
+                        view! { <p class="hint api-token-used">{format!("API · {name}")}</p> }
+                    })}
                 {task
                     .element
                     .clone()

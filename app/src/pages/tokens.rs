@@ -37,7 +37,8 @@ fn TokenPanels() -> impl IntoView {
             <ActionForm action=create>
                 <label>"Name" <input name="name" required maxlength="60" /></label>
                 <label>
-                    "Scope" <select name="scope">
+                    "Scope"
+                    <select name="scope">
                         {TokenScope::ALL
                             .iter()
                             .map(|scope| {
@@ -73,12 +74,12 @@ fn TokenPanels() -> impl IntoView {
         <section class="card">
             <h2>"Your tokens"</h2>
             <ErrorNote value=revoke.value() />
-            <Suspense fallback=|| view! { <p>"Loading tokens…"</p> }>
+            <Suspense fallback=|| {
+                view! { <p>"Loading tokens…"</p> }
+            }>
                 {move || Suspend::new(async move {
                     match tokens.await {
-                        Ok(list) if list.is_empty() => {
-                            view! { <p>"No tokens yet."</p> }.into_any()
-                        }
+                        Ok(list) if list.is_empty() => view! { <p>"No tokens yet."</p> }.into_any(),
                         Ok(list) => view! { <TokenTable tokens=list action=revoke /> }.into_any(),
                         Err(err) => view! { <p class="error">{err.to_string()}</p> }.into_any(),
                     }
@@ -124,10 +125,16 @@ fn TokenTable(tokens: Vec<ApiTokenView>, action: ServerAction<RevokeApiToken>) -
                                 <td>{token.scope.label()}</td>
                                 <td>{utc_datetime(token.created_at)}</td>
                                 <td>
-                                    {token.last_used_at.map(utc_datetime).unwrap_or_else(|| "never".into())}
+                                    {token
+                                        .last_used_at
+                                        .map(utc_datetime)
+                                        .unwrap_or_else(|| "never".into())}
                                 </td>
                                 <td>
-                                    {token.expires_at.map(utc_datetime).unwrap_or_else(|| "never".into())}
+                                    {token
+                                        .expires_at
+                                        .map(utc_datetime)
+                                        .unwrap_or_else(|| "never".into())}
                                 </td>
                                 <td>
                                     {match status {
