@@ -4,7 +4,13 @@ use std::io::BufRead;
 
 use clap::{Parser, Subcommand};
 
-use app::backend::{accounts, storage::Storage, store::Store, tasks::EngineSettings, AppState};
+use app::backend::{
+    accounts,
+    storage::{load_signing_key, Storage},
+    store::Store,
+    tasks::EngineSettings,
+    AppState,
+};
 
 use crate::config::{Config, Settings};
 
@@ -64,7 +70,14 @@ pub async fn run_account_command(config: &Config, command: Command) -> Result<St
         String::new(),
         config.sandbox(),
         None,
-        Storage::new(&config.data_dir).map_err(|err| err.to_string())?,
+        Storage::open(
+            &config.data_dir,
+            config.media.clone(),
+            load_signing_key(&store, &config.data_dir)
+                .await
+                .map_err(|err| err.to_string())?,
+        )
+        .map_err(|err| err.to_string())?,
         EngineSettings::default(),
     );
     let outcome = match command {

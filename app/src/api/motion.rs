@@ -101,7 +101,7 @@ pub async fn delete_task(id: String) -> Result<(), AppError> {
                 .delete_task_of_owner(&id, user.id, now_unix())
                 .await?;
             if let Some(key) = task.result_key {
-                state.storage().delete(&key)?;
+                state.storage().delete(&key).await?;
             }
             Ok(())
         }

@@ -9,16 +9,22 @@ pub async fn healthz() -> impl IntoResponse {
     "ok"
 }
 
-/// `GET /readyz`: the database answers and every migration is applied.
+/// `GET /readyz`: the database answers with every migration applied, and the media storage
+/// (the bucket, with S3) can be reached.
 pub async fn readyz(Extension(state): Extension<AppState>) -> impl IntoResponse {
-    match state.store().check_ready().await {
-        Ok(()) => (StatusCode::OK, "ready".to_string()),
-        Err(err) => {
-            tracing::warn!(error = %err, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "not ready: the database is unreachable or not migrated".to_string(),
-            )
-        }
+    if let Err(err) = state.store().check_ready().await {
+        tracing::warn!(error = %err, "readiness check failed");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: the database is unreachable or not migrated".to_string(),
+        );
     }
+    if let Err(err) = state.storage().check_ready().await {
+        tracing::warn!(error = %err, "readiness check failed");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: the media storage is unreachable".to_string(),
+        );
+    }
+    (StatusCode::OK, "ready".to_string())
 }

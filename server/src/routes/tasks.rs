@@ -1,39 +1,26 @@
-//! Task routes that are not server functions: the archived result (owner only, with Range), the
+//! Task routes that are not server functions: the archived result (owner only, with Range, or a
+//! redirect to a presigned URL when configured), the
 //! signed `/media` URLs the upstream fetches inputs from, and EvoLink callbacks.
 
 use axum::{
     extract::{rejection::QueryRejection, Path, Query, Request},
     http::StatusCode,
-    response::{IntoResponse, Response},
+    response::Response,
     Extension,
 };
 use serde::Deserialize;
-use tower::ServiceExt;
-use tower_http::services::ServeFile;
 
 use app::backend::{
     tasks::{verify_media_signature, wake_from_callback},
     AppState,
 };
 
-use super::{RequireUser, RouteError};
+use super::{
+    objects::{serve_object, serve_result},
+    RequireUser, RouteError,
+};
 
 const BAD_LINK: &str = "This link is invalid or has expired.";
-
-fn content_type(value: &str) -> mime::Mime {
-    value.parse().expect("static mime types parse")
-}
-
-async fn serve(
-    path: std::path::PathBuf,
-    mime: &mime::Mime,
-    request: Request,
-) -> Result<Response, RouteError> {
-    match ServeFile::new_with_mime(path, mime).oneshot(request).await {
-        Ok(response) => Ok(response.into_response()),
-        Err(err) => Err(RouteError::internal("serving a file", err)),
-    }
-}
 
 /// `GET /api/tasks/{id}/result`: the archived result, to its owner only.
 pub async fn result(
@@ -47,17 +34,13 @@ pub async fn result(
         Ok(None) => return Err(RouteError::not_found()),
         Err(err) => return Err(RouteError::internal("loading a task", err)),
     };
-    let Some(path) = task
-        .result_key
-        .as_deref()
-        .and_then(|key| state.storage().object_path(key).ok())
-    else {
+    let Some(key) = task.result_key.as_deref() else {
         return Err(RouteError::new(
             StatusCode::NOT_FOUND,
             "The result is not saved yet.",
         ));
     };
-    serve(path, &content_type("video/mp4"), request).await
+    serve_result(&state, key, request).await
 }
 
 /// Query of a signed media URL.
@@ -85,10 +68,7 @@ pub async fn signed_media(
         Ok(None) => return Err(RouteError::not_found()),
         Err(err) => return Err(RouteError::internal("loading an upload", err)),
     };
-    let Ok(path) = state.storage().object_path(&upload.storage_key) else {
-        return Err(RouteError::not_found());
-    };
-    serve(path, &content_type(upload.mime_type()), request).await
+    serve_object(&state, &upload.storage_key, upload.mime_type(), request).await
 }
 
 /// `POST /hooks/evolink/{id}/{token}`: a hint that the task changed. The body is ignored; the

@@ -19,6 +19,7 @@ mod ledger;
 mod ledger_property;
 mod media;
 mod motion;
+mod object_storage;
 mod restart;
 mod route_errors;
 mod sandbox;

@@ -45,9 +45,8 @@ async fn ledger_sum(app: &TestApp, task_id: &str) -> (i64, i64) {
     (count, sum.unwrap_or(0))
 }
 
-#[tokio::test]
-async fn both_qualities_and_orientations_complete_archive_and_settle() {
-    let app = TestApp::spawn_stepped(Db::Sqlite).await;
+async fn both_qualities_and_orientations_complete_archive_and_settle(db: Db) {
+    let app = TestApp::spawn_stepped(db).await;
     let admin = app.client();
     assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
     let inputs = inputs(&app, &admin, "valid-index-at-end.mp4").await;
@@ -88,7 +87,7 @@ async fn both_qualities_and_orientations_complete_archive_and_settle() {
         assert!(body["image_urls"][0]
             .as_str()
             .unwrap()
-            .starts_with(&format!("{}/media/", app.base)));
+            .starts_with(&app.input_url_prefix()));
         // The archived result is Kinema's own copy, served with Range.
         let result = admin
             .get(app.url(&format!("/api/tasks/{id}/result")))
@@ -134,9 +133,8 @@ async fn both_qualities_and_orientations_complete_archive_and_settle() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn the_same_idempotency_key_never_makes_a_second_task() {
-    let app = TestApp::spawn_stepped(Db::Sqlite).await;
+async fn the_same_idempotency_key_never_makes_a_second_task(db: Db) {
+    let app = TestApp::spawn_stepped(db).await;
     let admin = app.client();
     assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
     let inputs = inputs(&app, &admin, "valid-index-at-end.mp4").await;
@@ -168,9 +166,8 @@ async fn the_same_idempotency_key_never_makes_a_second_task() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn an_upstream_failure_is_explained_and_refunded() {
-    let app = TestApp::spawn_stepped(Db::Sqlite).await;
+async fn an_upstream_failure_is_explained_and_refunded(db: Db) {
+    let app = TestApp::spawn_stepped(db).await;
     let admin = app.client();
     assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
     let inputs = inputs(&app, &admin, "valid-index-at-end.mp4").await;
@@ -248,9 +245,8 @@ async fn the_chosen_orientation_is_checked_before_anything_is_charged() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn members_see_only_their_own_tasks_uploads_and_results() {
-    let app = TestApp::spawn_stepped(Db::Sqlite).await;
+async fn members_see_only_their_own_tasks_uploads_and_results(db: Db) {
+    let app = TestApp::spawn_stepped(db).await;
     let (admin, inputs, id) = admin_with_a_finished_task(&app, "mine").await;
 
     let token = invite(&app, &admin, "member").await;
@@ -323,11 +319,14 @@ async fn members_see_only_their_own_tasks_uploads_and_results() {
         404
     );
     assert_eq!(ledger_sum(&app, &id).await.0, 2);
-    assert!(!app
-        .data_dir
-        .path()
-        .join(format!("media/objects/result-{id}"))
-        .exists());
+    assert_eq!(
+        app.state()
+            .storage()
+            .size(&format!("result-{id}"))
+            .await
+            .unwrap(),
+        None
+    );
     app.stop().await;
 }
 
@@ -491,4 +490,44 @@ async fn history_pages_and_filters() {
     let failed = page(vec![("page", "1"), ("status", "failed")]).await;
     assert_eq!(failed["items"].as_array().unwrap().len(), 0);
     app.stop().await;
+}
+
+#[tokio::test]
+async fn both_qualities_and_orientations_complete_archive_and_settle_on_sqlite_and_local_disk() {
+    both_qualities_and_orientations_complete_archive_and_settle(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn both_qualities_and_orientations_complete_archive_and_settle_on_postgres_and_s3() {
+    both_qualities_and_orientations_complete_archive_and_settle(Db::Postgres).await;
+}
+
+#[tokio::test]
+async fn the_same_idempotency_key_never_makes_a_second_task_on_sqlite_and_local_disk() {
+    the_same_idempotency_key_never_makes_a_second_task(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_same_idempotency_key_never_makes_a_second_task_on_postgres_and_s3() {
+    the_same_idempotency_key_never_makes_a_second_task(Db::Postgres).await;
+}
+
+#[tokio::test]
+async fn an_upstream_failure_is_explained_and_refunded_on_sqlite_and_local_disk() {
+    an_upstream_failure_is_explained_and_refunded(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn an_upstream_failure_is_explained_and_refunded_on_postgres_and_s3() {
+    an_upstream_failure_is_explained_and_refunded(Db::Postgres).await;
+}
+
+#[tokio::test]
+async fn members_see_only_their_own_tasks_uploads_and_results_on_sqlite_and_local_disk() {
+    members_see_only_their_own_tasks_uploads_and_results(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn members_see_only_their_own_tasks_uploads_and_results_on_postgres_and_s3() {
+    members_see_only_their_own_tasks_uploads_and_results(Db::Postgres).await;
 }

@@ -3,6 +3,7 @@
 
 mod drift;
 mod elements;
+mod instance_keys;
 mod invites;
 mod ledger;
 mod tasks;
