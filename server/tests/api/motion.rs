@@ -2,6 +2,7 @@
 //! ledger, idempotency, failures, isolation and live events.
 
 use crate::helpers::fixtures::file as fixture;
+use app::backend::store::Store;
 
 use std::time::Duration;
 
@@ -28,19 +29,11 @@ async fn sim(app: &TestApp, path: &str) -> serde_json::Value {
 }
 
 async fn ledger_sum(app: &TestApp, task_id: &str) -> (i64, i64) {
-    let db = format!(
-        "sqlite://{}",
-        app.data_dir.path().join("kinema.db").display()
-    );
-    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&db)
-        .await
-        .unwrap();
-    let (count, sum): (i64, Option<i64>) = sqlx::query_as(
-        "SELECT COUNT(*), CAST(SUM(amount) AS BIGINT) FROM ledger_entries WHERE task_id = $1",
-    )
-    .bind(task_id)
-    .fetch_one(&mut conn)
-    .await
+    let sql = "SELECT COUNT(*), CAST(SUM(amount) AS BIGINT) FROM ledger_entries WHERE task_id = $1";
+    let (count, sum): (i64, Option<i64>) = match app.state().store() {
+        Store::Sqlite(pool) => sqlx::query_as(sql).bind(task_id).fetch_one(pool).await,
+        Store::Postgres(pool) => sqlx::query_as(sql).bind(task_id).fetch_one(pool).await,
+    }
     .unwrap();
     (count, sum.unwrap_or(0))
 }

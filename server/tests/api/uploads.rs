@@ -250,18 +250,24 @@ async fn an_upload_cancelled_halfway_leaves_nothing(db: Db) {
     let response = setup_admin(&app, &plain, "ada").await;
     let cookie = cookie_pair(&set_cookie(&response, SESSION_COOKIE).unwrap());
     let host = app.base.strip_prefix("http://").unwrap().to_string();
-    let mut stream = std::net::TcpStream::connect(&host).unwrap();
-    write!(
-        stream,
+    // The client runs on a thread of its own: its blocking writes must not stall the runtime
+    // the server (and the S3 server) run on.
+    let request = format!(
         "POST /api/uploads?purpose=motion_video&name=half.mp4 HTTP/1.1\r\nHost: {host}\r\nOrigin: {}\r\nCookie: {cookie}\r\nContent-Length: 16000000\r\n\r\n",
         app.base
-    )
-    .unwrap();
-    // More than one 5 MB part, so a part is already stored when the client goes away.
-    let mut head = fixture("valid-index-at-end.mp4");
-    head.resize(7 * 1024 * 1024, 0);
-    stream.write_all(&head).unwrap();
-    stream.flush().unwrap();
+    );
+    let (give_up, given_up) = std::sync::mpsc::channel::<()>();
+    let client = std::thread::spawn(move || {
+        let mut stream = std::net::TcpStream::connect(&host).unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        // More than one 5 MB part, so a part is already stored when the client goes away.
+        let mut head = fixture("valid-index-at-end.mp4");
+        head.resize(7 * 1024 * 1024, 0);
+        stream.write_all(&head).unwrap();
+        stream.flush().unwrap();
+        let _ = given_up.recv();
+        drop(stream);
+    });
     // The upload in progress exists while the request is open (with S3: a multipart upload
     // and its first part)…
     let parts = if db == Db::Postgres { 2 } else { 1 };
@@ -275,7 +281,10 @@ async fn an_upload_cancelled_halfway_leaves_nothing(db: Db) {
     )
     .await;
     // …and is aborted once the client gives up: no object, no open multipart upload, no row.
-    drop(stream);
+    give_up.send(()).unwrap();
+    tokio::task::spawn_blocking(move || client.join().unwrap())
+        .await
+        .unwrap();
     eventually(
         "no uploads in progress, stored objects or upload rows",
         Duration::from_secs(10),
