@@ -201,7 +201,11 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice(
     });
     let sending = submit("sending").await;
     until_state(dir.path(), &sending, "submitting", Duration::from_secs(30)).await;
-    // One cannot even publish its inputs: it waits in "queued".
+    // One cannot even publish its inputs: it waits in "queued". (With S3 the bucket is down:
+    // an input is looked up before its URL is presigned.)
+    if let Some(bucket) = bucket {
+        bucket.stop_server();
+    }
     sim.set_faults(Faults {
         fail_uploads: true,
         create_delay_ms: 8_000,
@@ -226,6 +230,9 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice(
 
     first.kill();
     sim.set_faults(Faults::default());
+    if let Some(bucket) = bucket {
+        bucket.start_server().await;
+    }
     let creates_at_crash = sim.stats().tasks_created;
     assert_eq!(creates_at_crash, 4);
 

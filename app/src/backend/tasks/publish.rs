@@ -56,6 +56,13 @@ pub async fn input_url(state: &AppState, upload: &UploadRecord) -> Result<String
     let lifetime = storage.settings().input_url_lifetime;
     let unreachable = |detail: String| EvoLinkError::Unreachable { detail };
     if storage.is_s3() {
+        // Presigning needs no request; looking the object up first turns a missing or
+        // unreachable input into an error here instead of a link the upstream cannot fetch.
+        match storage.size(&upload.storage_key).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return Err(unreachable("an input file is missing from storage".into())),
+            Err(err) => return Err(unreachable(err.to_string())),
+        }
         return storage
             .presigned_get(&upload.storage_key, lifetime)
             .await

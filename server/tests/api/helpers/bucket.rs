@@ -7,7 +7,10 @@ use std::path::Path;
 
 use hyper_util::rt::TokioIo;
 use kinema_server::config::Settings;
-use s3s::{auth::SimpleAuth, service::S3ServiceBuilder};
+use s3s::{
+    auth::SimpleAuth,
+    service::{S3Service, S3ServiceBuilder},
+};
 
 /// The one bucket tests use.
 pub const BUCKET: &str = "kinema-test";
@@ -20,7 +23,9 @@ pub struct TestBucket {
     /// e.g. `http://127.0.0.1:40123`
     pub endpoint: String,
     root: tempfile::TempDir,
-    server: tokio::task::JoinHandle<()>,
+    address: std::net::SocketAddr,
+    service: S3Service,
+    server: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl TestBucket {
@@ -35,7 +40,20 @@ impl TestBucket {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bucket port");
-        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let address = listener.local_addr().unwrap();
+        let bucket = TestBucket {
+            endpoint: format!("http://{address}"),
+            root,
+            address,
+            service,
+            server: std::sync::Mutex::new(None),
+        };
+        bucket.serve(listener);
+        bucket
+    }
+
+    fn serve(&self, listener: tokio::net::TcpListener) {
+        let service = self.service.clone();
         // Connections live in the server task's set, so stopping the server ends them too.
         let server = tokio::spawn(async move {
             let mut connections = tokio::task::JoinSet::new();
@@ -49,11 +67,24 @@ impl TestBucket {
                 while connections.try_join_next().is_some() {}
             }
         });
-        TestBucket {
-            endpoint,
-            root,
-            server,
+        if let Some(old) = self.server.lock().unwrap().replace(server) {
+            old.abort();
         }
+    }
+
+    /// Stops the server and closes its connections (the bucket becomes unreachable).
+    pub fn stop_server(&self) {
+        if let Some(server) = self.server.lock().unwrap().take() {
+            server.abort();
+        }
+    }
+
+    /// Serves the same bucket on the same address again.
+    pub async fn start_server(&self) {
+        let listener = tokio::net::TcpListener::bind(self.address)
+            .await
+            .expect("the bucket's port again");
+        self.serve(listener);
     }
 
     /// The variables that point Kinema at this bucket (for a server run as a process).
@@ -120,15 +151,8 @@ fn collect(dir: &Path, prefix: &str, found: &mut Vec<String>) {
     }
 }
 
-impl TestBucket {
-    /// Stops the server and closes its connections (the bucket becomes unreachable).
-    pub fn stop_server(&self) {
-        self.server.abort();
-    }
-}
-
 impl Drop for TestBucket {
     fn drop(&mut self) {
-        self.server.abort();
+        self.stop_server();
     }
 }
