@@ -77,6 +77,7 @@ pub async fn run_account_command(config: &Config, command: Command) -> Result<St
                 .await
                 .map_err(|err| err.to_string())?,
         )
+        .await
         .map_err(|err| err.to_string())?,
         EngineSettings::default(),
     );

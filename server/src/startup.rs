@@ -141,7 +141,7 @@ impl Application {
         let public_url = config.public_url_for(bound);
         let (evolink, simulator) = connect_evolink(&config, &engine).await?;
         let signing_key = load_signing_key(&store, &config.data_dir).await?;
-        let storage = Storage::open(&config.data_dir, config.media.clone(), signing_key)?;
+        let storage = Storage::open(&config.data_dir, config.media.clone(), signing_key).await?;
         // Result links may use plain http and any address only on the configured EvoLink
         // origin (in sandbox mode the loopback simulator); anything else must be public https.
         let url_policy = UrlPolicy::public_only().trusting(evolink.base_url());

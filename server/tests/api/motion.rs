@@ -13,7 +13,10 @@ use crate::helpers::{
 
 /// Sets up admin `ada`, uploads the 5 s fixture pair and runs one 720p task to its end;
 /// returns ada's client, the inputs and the task id.
-async fn admin_with_a_finished_task(app: &TestApp, key: &str) -> (reqwest::Client, Inputs, String) {
+pub(crate) async fn admin_with_a_finished_task(
+    app: &TestApp,
+    key: &str,
+) -> (reqwest::Client, Inputs, String) {
     let admin = app.client();
     assert_eq!(setup_admin(app, &admin, "ada").await.status(), 200);
     let inputs = inputs(app, &admin, "valid-index-at-end.mp4").await;

@@ -9,8 +9,11 @@ use object_store::{aws::AmazonS3Builder, signer::Signer, ObjectStoreExt, PutPayl
 
 use crate::helpers::{
     bucket::{ACCESS_KEY, BUCKET, SECRET_KEY},
-    eventually, holds, Db, TestApp, TestBucket, TestDatabase,
+    eventually,
+    fixtures::file as fixture,
+    holds, stepped_engine, Db, TestApp, TestBucket, TestDatabase,
 };
+use crate::motion::admin_with_a_finished_task;
 
 fn client(bucket: &TestBucket, secret: &str) -> object_store::aws::AmazonS3 {
     AmazonS3Builder::new()
@@ -142,4 +145,114 @@ async fn the_signing_key_is_shared_through_the_database_on_sqlite() {
 #[tokio::test]
 async fn the_signing_key_is_shared_through_the_database_on_postgres() {
     the_signing_key_is_shared_through_the_database(Db::Postgres).await;
+}
+
+#[tokio::test]
+async fn results_redirect_to_a_short_lived_presigned_url_when_asked() {
+    let app = TestApp::spawn_with_engine(
+        Db::Postgres,
+        |settings| settings.result_redirect = true,
+        stepped_engine(),
+    )
+    .await;
+    let (admin, _inputs, id) = admin_with_a_finished_task(&app, "redirected").await;
+    let result = admin
+        .get(app.url(&format!("/api/tasks/{id}/result")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(result.status(), 307);
+    assert_eq!(result.headers()["cache-control"], "no-store");
+    let location = result.headers()["location"].to_str().unwrap().to_string();
+    let bucket = app.bucket.as_ref().unwrap();
+    assert!(
+        location.starts_with(&format!("{}/{BUCKET}/result-{id}?", bucket.endpoint)),
+        "{location}"
+    );
+    assert!(location.contains("X-Amz-Expires=600"), "{location}");
+    // The bucket serves it, with Range for the player, to anyone holding the link…
+    let plain = reqwest::Client::new();
+    let played = plain
+        .get(&location)
+        .header("Range", "bytes=0-11")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(played.status(), 206);
+    assert_eq!(&played.bytes().await.unwrap()[4..8], b"ftyp");
+    // …and pages allow the bucket as a media source.
+    let page = admin.get(app.url("/history")).send().await.unwrap();
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        policy.contains(&format!("media-src 'self' blob: {};", bucket.endpoint)),
+        "{policy}"
+    );
+    // Only the owner gets the link.
+    assert_eq!(
+        app.client()
+            .get(app.url(&format!("/api/tasks/{id}/result")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_probe_reads_only_the_ranges_it_needs_from_the_bucket() {
+    let app = TestApp::spawn_stepped(Db::Postgres).await;
+    let storage = app.state().storage().clone();
+    // A 40 MB video whose index sits at the very end, behind padding.
+    let mut video = fixture("valid-index-at-end.mp4");
+    let moov = find_box(&video, b"moov");
+    let index = video.split_off(moov);
+    let padding = 40 * 1024 * 1024;
+    let mdat_at = find_box(&video, b"mdat");
+    let mdat_size = u32::from_be_bytes(video[mdat_at..mdat_at + 4].try_into().unwrap());
+    let grown = mdat_size as usize + padding;
+    video[mdat_at..mdat_at + 4].copy_from_slice(&(grown as u32).to_be_bytes());
+    video.resize(video.len() + padding, 0);
+    video.extend_from_slice(&index);
+    let size = video.len() as u64;
+    let mut writer = storage.writer("upload-probe", "video/mp4").await.unwrap();
+    for chunk in video.chunks(1024 * 1024) {
+        writer
+            .write(bytes::Bytes::copy_from_slice(chunk))
+            .await
+            .unwrap();
+    }
+    writer.finish().await.unwrap();
+    let mut source = storage.source("upload-probe", size).unwrap();
+    let (probed, fetches) = tokio::task::spawn_blocking(move || {
+        let probed = app::backend::media::probe(&mut source);
+        (probed, source.fetches)
+    })
+    .await
+    .unwrap();
+    assert!(
+        matches!(probed, Ok(app::backend::media::Probed::Video(ref facts)) if facts.duration_ms == 5_000),
+        "{probed:?}"
+    );
+    // A few 64 KB blocks at the start and the end, not 40 MB.
+    println!("probing a {size}-byte video in the bucket took {fetches} ranged reads of 64 KB");
+    assert!(fetches <= 8, "{fetches} ranged reads");
+    app.stop().await;
+}
+
+/// Where the top-level box `kind` starts.
+fn find_box(file: &[u8], kind: &[u8; 4]) -> usize {
+    let mut at = 0;
+    while at + 8 <= file.len() {
+        let size = u32::from_be_bytes(file[at..at + 4].try_into().unwrap()) as usize;
+        if &file[at + 4..at + 8] == kind {
+            return at;
+        }
+        at += size;
+    }
+    panic!("no {kind:?} box");
 }

@@ -50,6 +50,8 @@ struct Inner {
     local_root: Option<PathBuf>,
     settings: StorageSettings,
     signing_key: Vec<u8>,
+    /// The bucket's origin when results redirect there (pages allow it as a media source).
+    result_origin: Option<String>,
 }
 
 /// An object being read: its total size, the byte range sent, and the bytes.
@@ -114,7 +116,7 @@ impl Storage {
     /// Opens the configured storage: `data_dir/media/objects` on local disk (created here), or
     /// the bucket (not contacted until used; readiness checks it). `signing_key` signs `/media`
     /// URLs (see [`load_signing_key`]).
-    pub fn open(
+    pub async fn open(
         data_dir: &std::path::Path,
         settings: StorageSettings,
         signing_key: Vec<u8>,
@@ -135,6 +137,21 @@ impl Storage {
                     (bucket.clone(), Some(bucket), prefix, None)
                 }
             };
+        // Where presigned URLs point (made without a request), for the pages' media policy.
+        let result_origin = match &signer {
+            Some(signer) if settings.redirect_results => {
+                let url = signer
+                    .signed_url(
+                        reqwest::Method::GET,
+                        &Path::from("origin"),
+                        Duration::from_secs(60),
+                    )
+                    .await
+                    .map_err(|err| failed("presign a URL", err))?;
+                Some(url.origin().ascii_serialization())
+            }
+            _ => None,
+        };
         Ok(Storage {
             inner: Arc::new(Inner {
                 store,
@@ -143,8 +160,15 @@ impl Storage {
                 local_root,
                 settings,
                 signing_key,
+                result_origin,
             }),
         })
+    }
+
+    /// The origin results are played from when they redirect to presigned URLs (`None` when
+    /// Kinema serves them itself).
+    pub fn result_origin(&self) -> Option<&str> {
+        self.inner.result_origin.as_deref()
     }
 
     /// The secret that signs `/media` URLs (shared by every instance through the database).
