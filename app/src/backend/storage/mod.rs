@@ -227,7 +227,12 @@ impl Storage {
             .put_multipart_opts(&location, options)
             .await
             .map_err(|err| failed("start an upload", err))?;
-        Ok(ObjectWriter::new(upload))
+        let part_bytes = if self.is_s3() {
+            writer::S3_PART_BYTES
+        } else {
+            writer::LOCAL_PART_BYTES
+        };
+        Ok(ObjectWriter::new(upload, part_bytes))
     }
 
     /// The size of `key`, or `None` when it does not exist.
