@@ -384,7 +384,16 @@ impl Storage {
 /// The bucket's client: `AWS_*` variables first (as every AWS tool reads them), then the values
 /// the configuration read, path-style requests unless the endpoint is AWS itself.
 fn s3_client(s3: &S3Location) -> Result<AmazonS3, BackendError> {
-    let mut builder = AmazonS3Builder::from_env().with_bucket_name(&s3.bucket);
+    // A bucket that does not answer fails a request within seconds, not after object_store's
+    // default three minutes of retries (an upload or a page is waiting).
+    let retry = object_store::RetryConfig {
+        max_retries: 3,
+        retry_timeout: Duration::from_secs(15),
+        ..object_store::RetryConfig::default()
+    };
+    let mut builder = AmazonS3Builder::from_env()
+        .with_bucket_name(&s3.bucket)
+        .with_retry(retry);
     if let Some(key) = &s3.access_key_id {
         builder = builder.with_access_key_id(key);
     }
