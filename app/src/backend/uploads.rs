@@ -144,10 +144,10 @@ where
         }
     };
     let received = writer.written();
-    writer.finish().await?;
-    // From here the object exists; it is removed on any refusal, error or cancellation until
-    // its row is written.
-    let stored = Uncommitted::new(storage.clone(), storage_key.clone());
+    // From here the object is removed on any refusal, error or cancellation until its row is
+    // written.
+    let mut stored = Uncommitted::finishing(storage.clone(), storage_key.clone(), writer);
+    stored.finished().await?;
     let mut source = storage.source(&storage_key, received)?;
     let probed = probe_within(PROBE_TIME_LIMIT, move || media::probe(&mut source)).await;
     let probed = match probed {

@@ -91,21 +91,41 @@ impl Drop for ObjectWriter {
     }
 }
 
-/// A finished object not yet recorded in the database: removed when discarded or dropped (a
-/// refusal or a cancelled request), kept only by [`Uncommitted::keep`].
+/// An object not yet recorded in the database: removed when discarded or dropped (a refusal or
+/// a cancelled request), kept only by [`Uncommitted::keep`]. Its upload is completed by a task
+/// of its own, so a request cancelled while the last part is sent still ends with the upload
+/// either aborted or completed and then deleted, never left open or orphaned.
 pub struct Uncommitted {
     storage: super::Storage,
     key: String,
+    finishing: Option<tokio::task::JoinHandle<Result<(), BackendError>>>,
     armed: bool,
 }
 
 impl Uncommitted {
-    /// Guards the object `key`.
-    pub fn new(storage: super::Storage, key: String) -> Uncommitted {
+    /// Completes `writer`'s upload of `key` in the background and guards the object.
+    pub fn finishing(storage: super::Storage, key: String, writer: ObjectWriter) -> Uncommitted {
         Uncommitted {
             storage,
             key,
+            finishing: Some(tokio::spawn(writer.finish())),
             armed: true,
+        }
+    }
+
+    /// Waits until the object is complete (an error means there is none).
+    pub async fn finished(&mut self) -> Result<(), BackendError> {
+        match self.finishing.as_mut() {
+            Some(finishing) => {
+                let outcome = finishing.await.unwrap_or_else(|err| {
+                    Err(BackendError::Internal(format!(
+                        "storage: completing an upload failed: {err}"
+                    )))
+                });
+                self.finishing = None;
+                outcome
+            }
+            None => Ok(()),
         }
     }
 
@@ -117,6 +137,9 @@ impl Uncommitted {
     /// Removes the object now.
     pub async fn discard(mut self) {
         self.armed = false;
+        if let Some(finishing) = self.finishing.take() {
+            let _ = finishing.await;
+        }
         if let Err(err) = self.storage.delete(&self.key).await {
             tracing::warn!(error = %err, "removing a refused object failed");
         }
@@ -130,8 +153,13 @@ impl Drop for Uncommitted {
         }
         let storage = self.storage.clone();
         let key = std::mem::take(&mut self.key);
+        let finishing = self.finishing.take();
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
+                // Delete only once the completion has ended, or the object would reappear.
+                if let Some(finishing) = finishing {
+                    let _ = finishing.await;
+                }
                 if let Err(err) = storage.delete(&key).await {
                     tracing::warn!(error = %err, "removing an abandoned object failed");
                 }
