@@ -127,6 +127,27 @@ async fn valid_files_are_stored_with_their_probed_facts_and_served_to_their_owne
         part.bytes().await.unwrap().as_ref(),
         &fixture("valid.mov")[..100]
     );
+    let mov = fixture("valid.mov");
+    let ranged = |range: &'static str| {
+        admin
+            .get(app.url(&format!("/api/uploads/{id}/file")))
+            .header("Range", range)
+            .send()
+    };
+    // The end of the file, and a range past it.
+    let tail = ranged("bytes=-10").await.unwrap();
+    assert_eq!(tail.status(), 206);
+    assert_eq!(
+        tail.headers()["content-range"],
+        format!("bytes {}-{}/{}", mov.len() - 10, mov.len() - 1, mov.len()).as_str()
+    );
+    assert_eq!(tail.bytes().await.unwrap().as_ref(), &mov[mov.len() - 10..]);
+    let past = ranged("bytes=99999999-").await.unwrap();
+    assert_eq!(past.status(), 416);
+    assert_eq!(
+        past.headers()["content-range"],
+        format!("bytes */{}", mov.len()).as_str()
+    );
     let (tmp, objects, rows) = leftovers(&app).await;
     assert_eq!((tmp, objects, rows), (0, 9, 9));
     app.stop().await;
