@@ -40,11 +40,22 @@ if [[ "$WITH_TEST_TOOLS" == 1 ]]; then
     say "Installing leptosfmt $LEPTOSFMT_VERSION"
     env -u CARGO_TARGET_DIR cargo install leptosfmt --version "$LEPTOSFMT_VERSION" --locked
   fi
-  if ! command -v chromium >/dev/null; then
-    say "Installing Debian's Chromium for the browser tests"
+  # Debian packages: Chromium for the browser tests, wrk as the benchmark's load tool, nginx and
+  # openssl for the deployment test (deploy/nginx.conf in front of two instances, self-signed
+  # certificate), the PostgreSQL client for the backup test (pg_dump/pg_restore).
+  missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v wrk >/dev/null || missing+=(wrk)
+  command -v nginx >/dev/null || missing+=(nginx)
+  command -v openssl >/dev/null || missing+=(openssl)
+  command -v pg_dump >/dev/null || missing+=(postgresql-client)
+  if ((${#missing[@]})); then
+    say "Installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq chromium
+    apt-get install -y -qq "${missing[@]}"
+    # Only nginx's binary is wanted; the test starts its own nginx with its own config.
+    if command -v systemctl >/dev/null; then systemctl disable --now nginx 2>/dev/null || true; fi
   fi
   if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
     say "Starting PostgreSQL"

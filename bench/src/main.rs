@@ -3,6 +3,7 @@
 //! to the history showing it. A dev tool: it is not part of the production binary.
 
 mod measure;
+mod pages;
 
 use std::path::PathBuf;
 

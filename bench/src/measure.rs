@@ -179,8 +179,9 @@ async fn measure(server_bin: &Path, work: &Path, size_mb: u64, tasks: usize) -> 
     let data = work.join("data");
     let (mut server, base) = start_server(server_bin, &data, &sim.base_url)?;
     let pid = server.id();
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
     let client = reqwest::Client::builder()
-        .cookie_store(true)
+        .cookie_provider(jar.clone())
         .build()
         .map_err(|e| e.to_string())?;
     post(
@@ -221,6 +222,28 @@ async fn measure(server_bin: &Path, work: &Path, size_mb: u64, tasks: usize) -> 
         "bench memory: server RSS {:.1} MB before, peak {:.1} MB during the upload: growth {growth_mb:.1} MB (target below 32 MB)",
         rss_before as f64 / 1024.0,
         peak as f64 / 1024.0,
+    );
+
+    // (1b) Four uploads at once: aggregate throughput and memory.
+    let rss_before = proc_kb(pid, "VmRSS").unwrap_or(0);
+    let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
+    let started = Instant::now();
+    let parallel = futures_util::future::join_all(
+        (0..4).map(|_| upload_file(&client, &base, "motion_video", &video)),
+    )
+    .await;
+    let parallel_time = started.elapsed();
+    for outcome in parallel {
+        outcome?;
+    }
+    let peak = proc_kb(pid, "VmHWM").unwrap_or(0);
+    println!(
+        "bench upload x4: {:.1} MB in {:.3} s = {:.1} MB/s through Kinema (4 at once; {:.2}x the plain copy's rate); memory growth {:.1} MB",
+        4.0 * megabytes,
+        parallel_time.as_secs_f64(),
+        4.0 * megabytes / parallel_time.as_secs_f64(),
+        (4.0 * megabytes / parallel_time.as_secs_f64()) / (megabytes / copy_time.as_secs_f64()),
+        peak.saturating_sub(rss_before) as f64 / 1024.0,
     );
 
     // (2) Simulator finished → history shows it.
@@ -281,8 +304,104 @@ async fn measure(server_bin: &Path, work: &Path, size_mb: u64, tasks: usize) -> 
             latencies.len()
         );
     }
+    // (3) Pages at 64 connections next to /healthz, for a member with 50 tasks.
+    seed_tasks(&client, &base, &image_id, &video_id, 50).await?;
+    let url: reqwest::Url = base.parse().map_err(|e| format!("{e}"))?;
+    let cookie = reqwest::cookie::CookieStore::cookies(jar.as_ref(), &url)
+        .and_then(|value| value.to_str().ok().map(str::to_string))
+        .ok_or("no session cookie after signing in")?;
+    pages_report(&base, &cookie)?;
+
     let _ = server.kill();
     let _ = server.wait();
     sim.stop().await;
+    Ok(())
+}
+
+/// Submits tasks until the member has `count`, and waits until every one has finished.
+async fn seed_tasks(
+    client: &reqwest::Client,
+    base: &str,
+    image_id: &str,
+    video_id: &str,
+    count: usize,
+) -> Result<(), String> {
+    for n in 0..count {
+        let key = format!("bench-seed-{n}");
+        post(
+            client,
+            base,
+            "submit_motion",
+            &[
+                ("image_upload_id", image_id),
+                ("video_upload_id", video_id),
+                ("quality", "720p"),
+                ("orientation", "image"),
+                ("keep_sound", "true"),
+                ("prompt", "a seeded task for the page benchmark"),
+                ("idempotency_key", &key),
+            ],
+        )
+        .await?;
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let page = post(
+            client,
+            base,
+            "list_tasks",
+            &[("page", "1"), ("status", "running")],
+        )
+        .await?;
+        if page["items"]
+            .as_array()
+            .is_some_and(|items| items.is_empty())
+        {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err("the seeded tasks did not finish in 120 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Loads /healthz, the history page and the studio page, and prints each next to /healthz.
+fn pages_report(base: &str, cookie: &str) -> Result<(), String> {
+    let Some(tool) = crate::pages::wrk_version() else {
+        println!(
+            "bench pages: skipped, wrk is not installed (scripts/setup.sh --test installs it)"
+        );
+        return Ok(());
+    };
+    let seconds = 5;
+    let baseline = crate::pages::load(&format!("{base}/healthz"), None, seconds)?;
+    println!(
+        "bench pages ({tool}, -t2 -c64, {seconds} s each, keep-alive): /healthz {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms",
+        baseline.requests_per_s, baseline.p50_ms, baseline.p99_ms
+    );
+    for (name, path, signed_in) in [
+        ("signed-in /healthz", "/healthz", true),
+        ("history (50 tasks)", "/history", true),
+        ("studio", "/studio", true),
+    ] {
+        let load = crate::pages::load(
+            &format!("{base}{path}"),
+            signed_in.then_some(cookie),
+            seconds,
+        )?;
+        println!(
+            "bench pages: {name}: {:.0} req/s = {:.1} % of /healthz, p50 {:.2} ms, p99 {:.2} ms{}",
+            load.requests_per_s,
+            100.0 * load.requests_per_s / baseline.requests_per_s,
+            load.p50_ms,
+            load.p99_ms,
+            if load.non_2xx > 0 {
+                format!(", {} answers not 2xx/3xx", load.non_2xx)
+            } else {
+                String::new()
+            },
+        );
+    }
     Ok(())
 }

@@ -43,6 +43,20 @@ pub enum Command {
         #[arg(long)]
         username: String,
     },
+    /// Copy the SQLite database to a new file while Kinema runs (a consistent copy of one
+    /// moment). PostgreSQL: use pg_dump. Copy the data dir's media folder as well.
+    Backup {
+        /// The backup file to write; it must not exist yet.
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Put a backup made by `backup` in place as the SQLite database of a data dir that has
+    /// none yet; run it with Kinema stopped. PostgreSQL: use pg_restore.
+    Restore {
+        /// The backup file to restore.
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
 }
 
 /// Reads the new password from `KINEMA_NEW_PASSWORD` or standard input.
@@ -56,6 +70,15 @@ fn read_new_password() -> Result<String, String> {
         .read_line(&mut line)
         .map_err(|err| format!("cannot read the password from standard input: {err}"))?;
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+/// Runs a headless command (accounts, backup, restore) against the configured database.
+pub async fn run_command(config: &Config, command: Command) -> Result<String, String> {
+    match command {
+        Command::Backup { to } => crate::backup::backup(config, &to).await,
+        Command::Restore { from } => crate::backup::restore(config, &from).await,
+        command => run_account_command(config, command).await,
+    }
 }
 
 /// Runs an account command against the configured database.
@@ -82,7 +105,7 @@ pub async fn run_account_command(config: &Config, command: Command) -> Result<St
         EngineSettings::default(),
     );
     let outcome = match command {
-        Command::Serve => Ok(String::new()),
+        Command::Serve | Command::Backup { .. } | Command::Restore { .. } => Ok(String::new()),
         Command::CreateAdmin {
             username,
             display_name,

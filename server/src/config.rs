@@ -7,12 +7,14 @@ use clap::Args;
 use crate::assets::SiteSource;
 
 mod limits;
+mod operations;
 mod proxies;
 mod storage;
 
 pub use app::backend::storage::StorageSettings;
 pub use app::backend::storage_policy::StoragePolicy;
 pub use limits::Limits;
+pub use operations::{LogFormat, MetricsConfig};
 pub use proxies::TrustedProxies;
 
 /// A value that must never be printed: Debug and Display show `[redacted]`.
@@ -96,6 +98,18 @@ pub struct Settings {
     /// Log filter, e.g. `info` or `kinema_server=debug,info`.
     #[arg(long, env = "KINEMA_LOG", default_value = "info")]
     pub log: String,
+    /// Log line format: `text` or `json` (one object per line, for log collectors)
+    /// [default: text]
+    #[arg(long, env = "KINEMA_LOG_FORMAT")]
+    pub log_format: Option<String>,
+    /// Serves `GET /metrics` (Prometheus) on the main address to scrapers that send
+    /// `Authorization: Bearer <token>` (at least 16 characters) [default: not served]
+    #[arg(long, env = "KINEMA_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// Serves `GET /metrics` on this address of its own instead (e.g. 127.0.0.1:9100), and
+    /// not on the main one; with a token set it is asked for there too [default: not served]
+    #[arg(long, env = "KINEMA_METRICS_ADDR")]
+    pub metrics_addr: Option<String>,
     /// Largest request body in KB for everything but file uploads (server functions, callbacks);
     /// larger ones get 413 [default: 256]
     #[arg(long, env = "KINEMA_MAX_BODY_KB")]
@@ -174,6 +188,10 @@ pub struct Config {
     /// Where the browser files come from.
     pub site: SiteSource,
     pub log: String,
+    /// Text or JSON log lines.
+    pub log_format: LogFormat,
+    /// Who may scrape `/metrics`, and where.
+    pub metrics: MetricsConfig,
     /// An IANA zone name, checked at start.
     pub time_zone: String,
     pub credits_per_usd: Option<f64>,
@@ -222,6 +240,8 @@ impl Config {
             TrustedProxies::parse(settings.trusted_proxies.as_deref().unwrap_or_default())?;
         let storage = storage::from_settings(&settings)?;
         let media = storage::media_from_settings(&settings)?;
+        let metrics = operations::metrics_from_settings(&settings)?;
+        let log_format = operations::log_format_from_settings(&settings)?;
         let listen: SocketAddr = settings.listen.parse().map_err(|_| {
             invalid(
                 "KINEMA_LISTEN",
@@ -304,6 +324,8 @@ impl Config {
             upstream_rps: settings.upstream_rps,
             site: SiteSource::choose(settings.site_root),
             log: settings.log,
+            log_format,
+            metrics,
             time_zone,
             credits_per_usd: settings.credits_per_usd,
             limits,
@@ -418,12 +440,14 @@ mod tests {
         let config = Config::from_settings(Settings {
             evolink_api_key: Some("sk-very-secret".into()),
             database_url: Some("postgres://user:pw-secret@localhost/db".into()),
+            metrics_token: Some("metrics-token-secret".into()),
             ..settings()
         })
         .unwrap();
         let shown = format!("{config:?}");
         assert!(!shown.contains("sk-very-secret"));
         assert!(!shown.contains("pw-secret"));
+        assert!(!shown.contains("metrics-token-secret"));
         assert!(shown.contains("[redacted]"));
         assert!(!config.sandbox());
     }

@@ -2,6 +2,7 @@
 //! server functions.
 
 pub mod assets;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod limits;

@@ -5,7 +5,7 @@ use std::time::Duration;
 use clap::Parser;
 
 use kinema_server::{
-    cli::{run_account_command, Cli, Command},
+    cli::{run_command, Cli, Command},
     config::Config,
     signals::stop_signal,
     startup::Application,
@@ -42,10 +42,10 @@ async fn run() {
             std::process::exit(2);
         }
     };
-    telemetry::init(&config.log);
+    telemetry::init(&config.log, config.log_format);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
-        command => match run_account_command(&config, command).await {
+        command => match run_command(&config, command).await {
             Ok(message) => println!("{message}"),
             Err(message) => {
                 eprintln!("error: {message}");

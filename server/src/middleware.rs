@@ -16,6 +16,7 @@ use tracing::Instrument;
 
 use app::backend::{
     context::{ClientAddress, CurrentUser, RequestId},
+    metrics::Metrics,
     session, AppState,
 };
 use app::model::Role;
@@ -24,9 +25,13 @@ use crate::config::TrustedProxies;
 
 /// Gives every request an id (shown to people with internal errors, sent as `x-request-id`),
 /// runs the request inside a `request` span carrying that id (so every line logged while handling
-/// it names the request), and logs one line per request: method, matched route, status, latency.
-/// Never the full URL.
-pub async fn request_log(mut request: Request, next: Next) -> Response {
+/// it names the request), logs one line per request: method, matched route, status, latency,
+/// and counts it in the metrics by the same labels. Never the full URL.
+pub async fn request_log(
+    State(metrics): State<Metrics>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let request_id = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
     request
@@ -43,12 +48,14 @@ pub async fn request_log(mut request: Request, next: Next) -> Response {
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-request-id", value);
     }
+    let elapsed = started.elapsed();
+    metrics.http_request(method.as_str(), &route, response.status().as_u16(), elapsed);
     tracing::info!(
         target: "kinema::access",
         %method,
         route = %route,
         status = response.status().as_u16(),
-        latency_ms = started.elapsed().as_millis() as u64,
+        latency_ms = elapsed.as_millis() as u64,
         request_id = %request_id,
     );
     response
@@ -224,6 +231,7 @@ fn is_page_path(path: &str) -> bool {
         || path.starts_with("/hooks/")
         || path == "/healthz"
         || path == "/readyz"
+        || path == "/metrics"
         || path
             .rsplit('/')
             .next()
@@ -288,7 +296,10 @@ mod tests {
                     "done"
                 }),
             )
-            .layer(axum::middleware::from_fn(request_log));
+            .layer(axum::middleware::from_fn_with_state(
+                Metrics::new(),
+                request_log,
+            ));
         let response = router
             .oneshot(
                 Request::get("/work")

@@ -1,4 +1,5 @@
-//! The session store of the active database, and the periodic deletion of expired sessions.
+//! The session store of the active database with a short-lived in-memory cache in front of it,
+//! and the periodic deletion of expired sessions.
 
 use std::time::Duration;
 
@@ -10,7 +11,9 @@ use tower_sessions::{
 };
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
+use app::backend::session_cache::SessionKey;
 use app::backend::store::Store;
+use app::backend::AppState;
 
 /// tower-sessions' SQL store for whichever database Kinema runs on.
 #[derive(Clone, Debug)]
@@ -86,5 +89,61 @@ impl ExpiredDeletion for SqlSessionStore {
             SqlSessionStore::Sqlite(store) => store.delete_expired().await,
             SqlSessionStore::Postgres(store) => store.delete_expired().await,
         }
+    }
+}
+
+/// The SQL store with the app's session cache in front of it: reads are served from memory while
+/// fresh, every write goes to the database first, and a delete is announced to every instance.
+#[derive(Clone)]
+pub struct CachedSessionStore {
+    sql: SqlSessionStore,
+    state: AppState,
+}
+
+impl std::fmt::Debug for CachedSessionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedSessionStore")
+            .field("sql", &self.sql)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CachedSessionStore {
+    /// Puts `state`'s session cache in front of `sql`.
+    pub fn new(sql: SqlSessionStore, state: AppState) -> CachedSessionStore {
+        CachedSessionStore { sql, state }
+    }
+}
+
+#[async_trait]
+impl SessionStore for CachedSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        self.sql.create(record).await?;
+        self.state.session_cache().put(record);
+        Ok(())
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.sql.save(record).await?;
+        self.state.session_cache().put(record);
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let now = time::OffsetDateTime::now_utc();
+        if let Some(record) = self.state.session_cache().get(id, now) {
+            return Ok(Some(record));
+        }
+        let record = self.sql.load(id).await?;
+        if let Some(record) = &record {
+            self.state.session_cache().put(record);
+        }
+        Ok(record)
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.sql.delete(id).await?;
+        self.state.session_deleted(SessionKey::of(id));
+        Ok(())
     }
 }

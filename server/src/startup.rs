@@ -39,7 +39,7 @@ use crate::{
     middleware, routes,
     routes::event_slots::EventSlots,
     serve::{serve, ConnectionLimits, StopSwitch, Stopping},
-    sessions::SqlSessionStore,
+    sessions::{CachedSessionStore, SqlSessionStore},
 };
 
 /// How long a session lives without activity.
@@ -77,6 +77,9 @@ pub enum StartupError {
 /// How often unused uploads are looked for (also once at start).
 const UPLOAD_SWEEP_PERIOD: Duration = Duration::from_secs(3600);
 
+/// How often recent histogram samples are folded into their buckets between scrapes.
+const METRICS_UPKEEP_PERIOD: Duration = Duration::from_secs(5);
+
 /// How long each last step of a stop (closing the simulator, the database pool) may take.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -89,6 +92,8 @@ pub struct Application {
     simulator: Option<RunningSimulator>,
     limits: Limits,
     stop_switch: StopSwitch,
+    /// `/metrics` on a listen address of its own, when configured.
+    metrics_listener: Option<(TcpListener, Router)>,
 }
 
 impl Application {
@@ -171,14 +176,15 @@ impl Application {
                 .clone()
                 .delete_expired_periodically(Duration::from_secs(15 * 60)),
         );
-        let sessions = SessionManagerLayer::new(session_store)
-            .with_name(SESSION_COOKIE)
-            .with_http_only(true)
-            .with_same_site(SameSite::Lax)
-            .with_secure(public_url.starts_with("https://"))
-            .with_expiry(Expiry::OnInactivity(time::Duration::days(
-                SESSION_IDLE_DAYS,
-            )));
+        let sessions =
+            SessionManagerLayer::new(CachedSessionStore::new(session_store, state.clone()))
+                .with_name(SESSION_COOKIE)
+                .with_http_only(true)
+                .with_same_site(SameSite::Lax)
+                .with_secure(public_url.starts_with("https://"))
+                .with_expiry(Expiry::OnInactivity(time::Duration::days(
+                    SESSION_IDLE_DAYS,
+                )));
         // Pages link the browser files under their version (see `assets`); a site directory
         // also serves its other files, if any.
         let site_root = match &config.site {
@@ -192,6 +198,21 @@ impl Application {
             .site_addr(bound)
             .build();
         let (stop_switch, stopping) = Stopping::channel();
+        let event_slots = EventSlots::new(config.limits.sse_per_member, config.limits.sse_total);
+        let scrape = routes::metrics::Scrape {
+            state: state.clone(),
+            slots: event_slots.clone(),
+            token: config.metrics.token.clone(),
+        };
+        let metrics_listener = match config.metrics.listen {
+            Some(addr) => {
+                let listener = TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| StartupError::Listen { addr, source })?;
+                Some((listener, routes::metrics::router(scrape.clone())))
+            }
+            None => None,
+        };
         let router = build_router(
             leptos_options,
             assets,
@@ -200,6 +221,11 @@ impl Application {
             &config.limits,
             config.trusted_proxies.clone(),
             stopping,
+            event_slots,
+            config
+                .metrics
+                .on_main_listener()
+                .then(|| routes::metrics::router(scrape)),
         );
         Ok(Application {
             listener,
@@ -209,7 +235,15 @@ impl Application {
             simulator,
             limits: config.limits.clone(),
             stop_switch,
+            metrics_listener,
         })
+    }
+
+    /// Where `/metrics` listens when it has an address of its own.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|(listener, _)| listener.local_addr().ok())
     }
 
     /// The in-process simulator's address in sandbox mode; `None` when a key is set.
@@ -249,8 +283,23 @@ impl Application {
             simulator,
             limits,
             stop_switch,
+            metrics_listener,
         } = self;
         let workers = tokio::spawn(run_workers(state.clone()));
+        let upkeep_state = state.clone();
+        let upkeep = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(METRICS_UPKEEP_PERIOD).await;
+                upkeep_state.metrics().run_upkeep();
+            }
+        });
+        let metrics_server = metrics_listener.map(|(listener, router)| {
+            tokio::spawn(async move {
+                if let Err(err) = axum::serve(listener, router).await {
+                    tracing::error!(error = %err, "the metrics listener stopped");
+                }
+            })
+        });
         let sweeper = tokio::spawn(sweep_periodically(state.clone(), UPLOAD_SWEEP_PERIOD));
         let listener_state = state.clone();
         let instances = tokio::spawn(async move { listener_state.events().listen().await });
@@ -268,6 +317,10 @@ impl Application {
         )
         .await;
         cleanup.abort();
+        upkeep.abort();
+        if let Some(metrics_server) = metrics_server {
+            metrics_server.abort();
+        }
         sweeper.abort();
         workers.abort();
         instances.abort();
@@ -325,20 +378,23 @@ async fn connect_evolink(
     Ok((EvoLinkClient::new(settings)?, Some(simulator)))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn build_router(
     leptos_options: LeptosOptions,
     assets: Assets,
     state: AppState,
-    sessions: SessionManagerLayer<SqlSessionStore>,
+    sessions: SessionManagerLayer<CachedSessionStore>,
     limits: &Limits,
     trusted_proxies: TrustedProxies,
     stopping: Stopping,
+    event_slots: EventSlots,
+    metrics: Option<Router>,
 ) -> Router {
     let body_limits = BodyLimits {
         max_bytes: limits.max_body_bytes,
         idle_timeout: limits.idle_timeout,
     };
-    let event_slots = EventSlots::new(limits.sse_per_member, limits.sse_total);
+    let request_metrics = state.metrics().clone();
     let route_list = generate_route_list(App);
     Router::new()
         .route("/healthz", get(routes::health::healthz))
@@ -390,7 +446,9 @@ fn build_router(
         .layer(from_fn_with_state(body_limits, bound_bodies))
         // The browser files need no session, user or body checks.
         .merge(asset_routes(assets))
-        .layer(from_fn(middleware::request_log))
+        // Scrapers need no session either; without a token and its own address it is absent.
+        .merge(metrics.unwrap_or_default())
+        .layer(from_fn_with_state(request_metrics, middleware::request_log))
         // Pages and server-function answers are compressed as they stream; the browser files
         // come precompressed, pictures and video are compressed already, live updates are not.
         .layer(

@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::postgres::{PgListener, PgPool};
 use tokio::sync::{broadcast, Notify};
 
+use std::sync::Arc;
+
+use super::session_cache::{SessionCache, SessionKey};
 use super::{store::Store, tasks::TaskEvent};
 
 /// The PostgreSQL channel every instance listens on.
@@ -20,6 +23,9 @@ struct Message {
     origin: String,
     /// A task that changed; `None` only wakes the workers.
     task: Option<(i64, String)>,
+    /// A session deleted on the sender, to drop from every instance's session cache.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    forget_session: Option<SessionKey>,
 }
 
 /// The event bus of one instance.
@@ -28,11 +34,13 @@ pub struct EventBus {
     local: broadcast::Sender<TaskEvent>,
     work: Notify,
     postgres: Option<PgPool>,
+    sessions: Arc<SessionCache>,
 }
 
 impl EventBus {
-    /// A bus for the instance named `origin` on `store`.
-    pub fn new(origin: &str, store: &Store) -> EventBus {
+    /// A bus for the instance named `origin` on `store`; other instances' session deletions are
+    /// applied to `sessions`.
+    pub fn new(origin: &str, store: &Store, sessions: Arc<SessionCache>) -> EventBus {
         let (local, _) = broadcast::channel(1024);
         EventBus {
             origin: origin.to_string(),
@@ -42,6 +50,7 @@ impl EventBus {
                 Store::Postgres(pool) => Some(pool.clone()),
                 Store::Sqlite(_) => None,
             },
+            sessions,
         }
     }
 
@@ -49,13 +58,31 @@ impl EventBus {
     pub fn task_changed(&self, event: TaskEvent) {
         let task = Some((event.owner_id, event.task_id.clone()));
         self.receive(event);
-        self.send(task);
+        self.send(self.message(task));
     }
 
     /// Wakes idle workers on every instance.
     pub fn wake_workers(&self) {
         self.work.notify_waiters();
-        self.send(None);
+        self.send(self.message(None));
+    }
+
+    fn message(&self, task: Option<(i64, String)>) -> Message {
+        Message {
+            origin: self.origin.clone(),
+            task,
+            forget_session: None,
+        }
+    }
+
+    /// Drops a deleted session from this instance's cache and tells the others to.
+    pub fn session_deleted(&self, key: SessionKey) {
+        self.sessions.forget(key);
+        self.send(Message {
+            origin: self.origin.clone(),
+            task: None,
+            forget_session: Some(key),
+        });
     }
 
     /// Task changes, for live updates.
@@ -73,13 +100,9 @@ impl EventBus {
         self.work.notify_waiters();
     }
 
-    fn send(&self, task: Option<(i64, String)>) {
+    fn send(&self, message: Message) {
         let Some(pool) = self.postgres.clone() else {
             return;
-        };
-        let message = Message {
-            origin: self.origin.clone(),
-            task,
         };
         let Ok(payload) = serde_json::to_string(&message) else {
             return;
@@ -123,6 +146,10 @@ impl EventBus {
             if message.origin == self.origin {
                 continue;
             }
+            if let Some(key) = message.forget_session {
+                self.sessions.forget(key);
+                continue;
+            }
             match message.task {
                 Some((owner_id, task_id)) => self.receive(TaskEvent { owner_id, task_id }),
                 None => self.work.notify_waiters(),
@@ -140,8 +167,22 @@ mod tests {
         let message = Message {
             origin: "a1".into(),
             task: Some((7, "t1".into())),
+            forget_session: None,
         };
         let text = serde_json::to_string(&message).unwrap();
         assert_eq!(serde_json::from_str::<Message>(&text).unwrap(), message);
+        let forget = Message {
+            origin: "a1".into(),
+            task: None,
+            forget_session: Some(super::SessionKey(42)),
+        };
+        let text = serde_json::to_string(&forget).unwrap();
+        assert_eq!(serde_json::from_str::<Message>(&text).unwrap(), forget);
+    }
+
+    #[test]
+    fn messages_from_instances_without_session_forgetting_still_read() {
+        let message: Message = serde_json::from_str(r#"{"origin":"a1","task":null}"#).unwrap();
+        assert_eq!(message.forget_session, None);
     }
 }

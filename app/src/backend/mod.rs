@@ -10,10 +10,12 @@ pub mod error;
 pub mod events;
 pub mod evolink;
 pub mod media;
+pub mod metrics;
 pub mod outbound;
 pub mod page_policy;
 pub mod passwords;
 pub mod session;
+pub mod session_cache;
 pub mod storage;
 pub mod storage_policy;
 pub mod store;
@@ -37,6 +39,9 @@ use store::Store;
 use tasks::{EngineSettings, TaskEvent};
 use tokio::sync::broadcast;
 
+/// How long a session read from the database is served from memory (see [`session_cache`]).
+pub const SESSION_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Everything a request handler needs, shared by all requests.
 #[derive(Clone)]
 pub struct AppState {
@@ -55,10 +60,12 @@ struct AppStateInner {
     storage_policy: StoragePolicy,
     engine: EngineSettings,
     events: events::EventBus,
+    sessions: Arc<session_cache::SessionCache>,
     worker_id: String,
     downloads: outbound::Downloader,
     billing: Billing,
     running_tasks: tasks::RunningCount,
+    metrics: metrics::Metrics,
 }
 
 impl AppState {
@@ -73,7 +80,8 @@ impl AppState {
         engine: EngineSettings,
     ) -> Self {
         let worker_id = accounts::random_token()[..8].to_string();
-        let events = events::EventBus::new(&worker_id, &store);
+        let sessions = Arc::new(session_cache::SessionCache::new(SESSION_CACHE_TTL));
+        let events = events::EventBus::new(&worker_id, &store, sessions.clone());
         Self {
             inner: Arc::new(AppStateInner {
                 store,
@@ -87,10 +95,12 @@ impl AppState {
                 storage_policy: StoragePolicy::default(),
                 engine,
                 events,
+                sessions,
                 worker_id,
                 downloads: outbound::Downloader::new(outbound::UrlPolicy::public_only()),
                 billing: Billing::default(),
                 running_tasks: tasks::RunningCount::default(),
+                metrics: metrics::Metrics::new(),
             }),
         }
     }
@@ -126,6 +136,16 @@ impl AppState {
     /// The SSRF-guarded client for URLs that came from outside (result links).
     pub fn downloads(&self) -> &outbound::Downloader {
         &self.inner.downloads
+    }
+
+    /// Recently used sessions of this instance (see [`session_cache`]).
+    pub fn session_cache(&self) -> &session_cache::SessionCache {
+        &self.inner.sessions
+    }
+
+    /// Drops a deleted session from every instance's session cache.
+    pub fn session_deleted(&self, key: session_cache::SessionKey) {
+        self.inner.events.session_deleted(key);
     }
 
     /// Tells listeners (SSE) on every instance that a task changed, and wakes the workers.
@@ -197,6 +217,11 @@ impl AppState {
     /// How many tasks are running upstream (a recent count).
     pub fn running_tasks(&self) -> &tasks::RunningCount {
         &self.inner.running_tasks
+    }
+
+    /// This app's metrics (its own recorder; see [`metrics`]).
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.inner.metrics
     }
 
     /// The one clock: ledger times, task times, deadlines and leases.

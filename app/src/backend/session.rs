@@ -42,7 +42,6 @@ pub async fn is_current(session: &Session, user: &UserRecord) -> Result<bool, Ba
     Ok(epoch.unwrap_or(0) == user.session_epoch)
 }
 
-/// Ends the session and deletes it from the store.
 /// Marks an active session to be saved (extending its expiry) when it was last written more
 /// than [`REFRESH_EVERY_MS`] ago, or never since sign-in; true when it did.
 pub async fn keep_alive(session: &Session, now_ms: i64) -> Result<bool, BackendError> {
@@ -57,6 +56,7 @@ pub async fn keep_alive(session: &Session, now_ms: i64) -> Result<bool, BackendE
     Ok(true)
 }
 
+/// Ends the session and deletes it from the store.
 pub async fn sign_out(session: &Session) -> Result<(), BackendError> {
     session.flush().await.map_err(internal)
 }

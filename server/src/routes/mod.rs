@@ -4,6 +4,7 @@ pub mod error;
 pub mod event_slots;
 pub mod events;
 pub mod health;
+pub mod metrics;
 pub mod objects;
 pub mod tasks;
 pub mod uploads;

@@ -54,7 +54,12 @@ pub async fn upload(
         ));
     }
     let body = request.into_body().into_data_stream();
-    match receive(&state, &user, purpose, &query.name, declared, body).await {
+    let received = receive(&state, &user, purpose, &query.name, declared, body).await;
+    state.metrics().upload(
+        purpose.as_str(),
+        received.as_ref().ok().map(|view| view.bytes),
+    );
+    match received {
         Ok(view) => Ok((StatusCode::CREATED, Json(view)).into_response()),
         Err(UploadError::TooLarge(message) | UploadError::QuotaFull(message)) => {
             Err(RouteError::new(StatusCode::PAYLOAD_TOO_LARGE, message))

@@ -48,8 +48,13 @@ fn help_lists_every_setting() {
         "EVOLINK_BASE_URL",
         "EVOLINK_FILES_BASE_URL",
         "KINEMA_TRUSTED_PROXIES",
+        "KINEMA_LOG_FORMAT",
+        "KINEMA_METRICS_TOKEN",
+        "KINEMA_METRICS_ADDR",
         "create-admin",
         "reset-password",
+        "backup",
+        "restore",
     ] {
         assert!(help.contains(name), "--help lacks {name}:\n{help}");
     }
@@ -138,6 +143,51 @@ fn logs_one_line_per_request_without_query_strings_and_stops_on_sigterm() {
         !log.iter().any(|l| l.contains("supersecret-query")),
         "query strings never reach the log"
     );
+}
+
+#[test]
+fn json_logs_are_one_object_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = ServerProcess::start(
+        dir.path(),
+        &[("KINEMA_LOG", "info"), ("KINEMA_LOG_FORMAT", "json")],
+    );
+    let status = raw_http::get(&format!("{}/healthz?token=supersecret-query", server.base));
+    assert_eq!(status, 200);
+    let exit = server.terminate(Duration::from_secs(15));
+    assert!(exit.success(), "{exit:?}");
+    let lines: Vec<String> = server
+        .startup_lines()
+        .iter()
+        .cloned()
+        .chain(server.take_log_lines())
+        .filter(|line| !line.starts_with("Kinema is running at "))
+        .collect();
+    assert!(lines.len() >= 3, "{lines:#?}");
+    let entries: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|err| panic!("not JSON ({err}): {line}"))
+        })
+        .collect();
+    for entry in &entries {
+        assert!(
+            entry["timestamp"].is_string() && entry["level"].is_string(),
+            "{entry}"
+        );
+    }
+    let access: Vec<&serde_json::Value> = entries
+        .iter()
+        .filter(|entry| entry["fields"]["route"] == "/healthz")
+        .collect();
+    assert_eq!(access.len(), 1, "{entries:#?}");
+    let fields = &access[0]["fields"];
+    assert_eq!(fields["method"], "GET");
+    assert_eq!(fields["status"], 200);
+    assert_eq!(access[0]["target"], "kinema::access");
+    assert_eq!(fields["request_id"].as_str().map(str::len), Some(12));
+    assert!(entries.iter().any(|e| e["fields"]["message"] == "stopped"));
+    assert!(!lines.iter().any(|l| l.contains("supersecret-query")));
 }
 
 /// A tiny blocking GET over a plain TCP socket (the test runs outside a runtime).

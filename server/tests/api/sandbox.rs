@@ -120,13 +120,18 @@ async fn a_wrong_key_is_reported_in_plain_words() {
 #[tokio::test]
 async fn the_api_key_appears_in_no_response_log_or_database() {
     const CANARY: &str = "sk-canary-7f3a9b2c1d";
-    for upstream_key in [CANARY, "some-other-key"] {
+    for (upstream_key, log_format) in [
+        (CANARY, "text"),
+        ("some-other-key", "text"),
+        (CANARY, "json"),
+    ] {
         let upstream = simulator(upstream_key).await;
         let dir = tempfile::tempdir().unwrap();
         let mut server = ServerProcess::start(
             dir.path(),
             &[
                 ("KINEMA_LOG", "debug"),
+                ("KINEMA_LOG_FORMAT", log_format),
                 ("EVOLINK_API_KEY", CANARY),
                 ("EVOLINK_BASE_URL", &upstream.base_url),
                 ("EVOLINK_FILES_BASE_URL", &upstream.base_url),

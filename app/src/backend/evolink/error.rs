@@ -62,6 +62,27 @@ pub enum EvoLinkError {
 }
 
 impl EvoLinkError {
+    /// A short fixed name of the failure, for metrics labels (never carries its details).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EvoLinkError::InvalidInput { .. } => "invalid_input",
+            EvoLinkError::InvalidKey => "invalid_key",
+            EvoLinkError::InsufficientBalance { .. } => "insufficient_balance",
+            EvoLinkError::KeyLimitReached { .. } => "key_limit_reached",
+            EvoLinkError::KeyDailyLimitReached { .. } => "key_daily_limit_reached",
+            EvoLinkError::KeyDisabled { .. } => "key_disabled",
+            EvoLinkError::ModelNotAllowed { .. } => "model_not_allowed",
+            EvoLinkError::PermissionDenied { .. } => "permission_denied",
+            EvoLinkError::TaskNotFound => "task_not_found",
+            EvoLinkError::TooLarge => "too_large",
+            EvoLinkError::RateLimited { .. } => "rate_limited",
+            EvoLinkError::Unavailable { .. } => "unavailable",
+            EvoLinkError::OutcomeUnknown { .. } => "outcome_unknown",
+            EvoLinkError::Unreachable { .. } => "unreachable",
+            EvoLinkError::Malformed { .. } => "malformed",
+        }
+    }
+
     /// Maps an HTTP error answer to its typed error.
     pub fn from_response(status: u16, body: &str) -> EvoLinkError {
         let error = serde_json::from_str::<ErrorBody>(body)

@@ -1,6 +1,7 @@
 //! Database access for SQLite and PostgreSQL behind one API. SQL is written once with `$1`
 //! placeholders; [`on_pool!`] runs the same statement on whichever backend is active.
 
+mod counts;
 mod drift;
 mod elements;
 mod instance_keys;

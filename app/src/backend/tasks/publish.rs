@@ -76,10 +76,17 @@ pub async fn input_url(state: &AppState, upload: &UploadRecord) -> Result<String
         let path = storage
             .local_path(&upload.storage_key)
             .ok_or_else(|| unreachable(format!("invalid storage key {}", upload.storage_key)))?;
-        match client
+        let started = std::time::Instant::now();
+        let uploaded = client
             .upload_file(&path, &upload.original_name, upload.mime_type())
-            .await
-        {
+            .await;
+        let outcome = uploaded.as_ref().map_or_else(|err| err.kind(), |_| "ok");
+        state.metrics().upstream_call(
+            crate::backend::metrics::UpstreamCall::FileUpload,
+            outcome,
+            started.elapsed(),
+        );
+        match uploaded {
             Ok(file) => return Ok(file.file_url),
             // The file service refused this type: fall back to Kinema's own signed URL.
             Err(EvoLinkError::InvalidInput { .. }) => {}

@@ -13,7 +13,7 @@ use super::{
     },
     TaskEvent,
 };
-use crate::backend::{store::TaskRecord, AppState, BackendError};
+use crate::backend::{metrics::UpstreamCall, store::TaskRecord, AppState, BackendError};
 use crate::rules::vocab::TaskState;
 
 /// What one step did.
@@ -215,11 +215,20 @@ async fn apply(state: &AppState, transition: Transition) -> Result<bool, Backend
         ledger,
         element_id,
     } = transition;
+    let entry = ledger.as_ref().map(|entry| (entry.kind, entry.amount));
     let saved = state
         .store()
         .save_task(&task, ledger, element_id.as_deref(), state.clock().now())
         .await?;
     if saved {
+        if let Some((kind, amount)) = entry {
+            state.metrics().ledger_entry(kind, amount);
+            if task.state.is_final() {
+                state
+                    .metrics()
+                    .task_finished(task.state, task.cost_reserved - amount);
+            }
+        }
         state.notify_task(TaskEvent {
             owner_id: task.owner_id,
             task_id: task.id.clone(),
@@ -270,10 +279,15 @@ async fn create(state: &AppState, task: &TaskRecord) -> Result<Option<Observatio
     }
     let client = state.evolink()?;
     let key = idempotency_key(task);
+    let started = std::time::Instant::now();
     let created = match &request {
         CreateRequest::Motion(request) => client.create_motion(request, &key).await,
         CreateRequest::Element(request) => client.create_element(request, &key).await,
     };
+    let outcome = created.as_ref().map_or_else(|err| err.kind(), |_| "ok");
+    state
+        .metrics()
+        .upstream_call(UpstreamCall::Create, outcome, started.elapsed());
     if let Err(err) = &created {
         tracing::warn!(task = %task.id, error = %err, "the create did not succeed");
     }
@@ -291,7 +305,12 @@ async fn poll(state: &AppState, task: &TaskRecord) -> Result<Observation, Backen
     let Some(upstream_id) = task.upstream_id.as_deref() else {
         return Ok(Observation::UpstreamIdMissing);
     };
+    let started = std::time::Instant::now();
     let answer = state.evolink()?.get_task(upstream_id).await;
+    let outcome = answer.as_ref().map_or_else(|err| err.kind(), |_| "ok");
+    state
+        .metrics()
+        .upstream_call(UpstreamCall::Poll, outcome, started.elapsed());
     if let Err(err) = &answer {
         tracing::warn!(task = %task.id, error = %err, "polling failed");
     }
@@ -301,7 +320,17 @@ async fn poll(state: &AppState, task: &TaskRecord) -> Result<Observation, Backen
 /// Copies the result into storage.
 async fn archive(state: &AppState, task: &TaskRecord) -> Observation {
     let url = task.result_url.clone().unwrap_or_default();
-    match archive_result(state, &task.id, &url).await {
+    let started = std::time::Instant::now();
+    let archived = archive_result(state, &task.id, &url).await;
+    let outcome = match &archived {
+        Ok(_) => "ok",
+        Err(ArchiveError::Refused(_)) => "refused",
+        Err(ArchiveError::Failed(_)) => "failed",
+    };
+    state
+        .metrics()
+        .upstream_call(UpstreamCall::Download, outcome, started.elapsed());
+    match archived {
         Ok(key) => Observation::Archived { key },
         Err(ArchiveError::Refused(why)) => {
             tracing::warn!(task = %task.id, %why, "the result link was refused");

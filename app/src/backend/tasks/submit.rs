@@ -78,6 +78,9 @@ pub async fn enqueue(
         .create_task(&record, state.billing().month_start(now), element)
         .await?;
     if created {
+        state
+            .metrics()
+            .ledger_entry(crate::rules::vocab::EntryKind::Reserve, task.cost_reserved);
         state.notify_task(TaskEvent {
             owner_id: task.owner_id,
             task_id: task.id.clone(),

@@ -44,6 +44,8 @@ pub struct TestApp {
     pub data_dir: tempfile::TempDir,
     /// The in-process simulator's address in sandbox mode.
     pub sandbox_url: Option<String>,
+    /// `http://…` of the metrics listener, when `KINEMA_METRICS_ADDR` gave it one of its own.
+    pub metrics_base: Option<String>,
     /// The ledger's clock (fixed only when the test asked for it).
     pub clock: Clock,
     settings: Settings,
@@ -150,6 +152,7 @@ impl TestApp {
             base: String::new(),
             data_dir,
             sandbox_url: None,
+            metrics_base: None,
             clock,
             postgres_db,
             bucket,
@@ -172,6 +175,7 @@ impl TestApp {
         // A restart comes back on the same address, so links handed out stay valid.
         self.settings.listen = app.local_addr().to_string();
         self.sandbox_url = app.sandbox_simulator_url().map(str::to_string);
+        self.metrics_base = app.metrics_addr().map(|addr| format!("http://{addr}"));
         self.state = Some(app.state().clone());
         let (stop, stopped) = oneshot::channel::<()>();
         self.server = Some(tokio::spawn(app.run_until_stopped(async {
