@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use app::backend::{
     accounts,
     audit::{Actor, Origin},
-    storage::Storage,
+    storage::{load_signing_key, Storage},
     store::Store,
     tasks::EngineSettings,
     tokens, AppState,
@@ -109,7 +109,15 @@ pub async fn run_account_command(config: &Config, command: Command) -> Result<St
         String::new(),
         config.sandbox(),
         None,
-        Storage::new(&config.data_dir).map_err(|err| err.to_string())?,
+        Storage::open(
+            &config.data_dir,
+            config.media.clone(),
+            load_signing_key(&store, &config.data_dir)
+                .await
+                .map_err(|err| err.to_string())?,
+        )
+        .await
+        .map_err(|err| err.to_string())?,
         EngineSettings::default(),
     );
     let outcome = match command {

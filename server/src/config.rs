@@ -12,6 +12,7 @@ mod operations;
 mod proxies;
 mod storage;
 
+pub use app::backend::storage::StorageSettings;
 pub use app::backend::storage_policy::StoragePolicy;
 pub use limits::Limits;
 pub use oidc::OidcConfig;
@@ -170,6 +171,33 @@ pub struct Settings {
     /// Single sign-on: the provider's name on the sign-in button [default: the issuer's host]
     #[arg(long, env = "KINEMA_OIDC_PROVIDER_NAME")]
     pub oidc_provider_name: Option<String>,
+    /// Where media is stored: `local` (the data dir) or `s3://BUCKET[/PREFIX]` (an S3-compatible
+    /// bucket reached with the AWS_* settings below) [default: local]
+    #[arg(long, env = "KINEMA_STORAGE")]
+    pub storage: Option<String>,
+    /// Hours the input URLs handed to EvoLink work (presigned with S3, signed /media URLs on
+    /// local disk) [default: 6]
+    #[arg(long, env = "KINEMA_INPUT_URL_HOURS")]
+    pub input_url_hours: Option<u64>,
+    /// With S3: send result playback and downloads to a short-lived presigned bucket URL
+    /// instead of passing the bytes through Kinema (the bucket must be reachable by browsers)
+    #[arg(long, env = "KINEMA_RESULT_REDIRECT")]
+    pub result_redirect: bool,
+    /// S3 access key id.
+    #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
+    pub aws_access_key_id: Option<String>,
+    /// S3 secret access key.
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub aws_secret_access_key: Option<String>,
+    /// S3 region [default: us-east-1]
+    #[arg(long, env = "AWS_REGION")]
+    pub aws_region: Option<String>,
+    /// S3 endpoint for non-AWS servers, e.g. http://127.0.0.1:9000 [default: AWS]
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    pub aws_endpoint_url: Option<String>,
+    /// Allows a plain http:// S3 endpoint.
+    #[arg(long, env = "AWS_ALLOW_HTTP")]
+    pub aws_allow_http: bool,
 }
 
 /// Validated configuration.
@@ -206,6 +234,8 @@ pub struct Config {
     pub storage: StoragePolicy,
     /// Single sign-on, when configured.
     pub oidc: Option<OidcConfig>,
+    /// Where media is stored and how its URLs behave.
+    pub media: StorageSettings,
 }
 
 /// A configuration value that stops start-up; its Display is one line naming the variable.
@@ -242,6 +272,7 @@ impl Config {
         let trusted_proxies =
             TrustedProxies::parse(settings.trusted_proxies.as_deref().unwrap_or_default())?;
         let storage = storage::from_settings(&settings)?;
+        let media = storage::media_from_settings(&settings)?;
         let metrics = operations::metrics_from_settings(&settings)?;
         let oidc = oidc::from_settings(&settings)?;
         let log_format = operations::log_format_from_settings(&settings)?;
@@ -345,6 +376,7 @@ impl Config {
             oidc,
             trusted_proxies,
             storage,
+            media,
         })
     }
 

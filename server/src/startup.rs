@@ -21,7 +21,7 @@ use app::backend::{
     billing::{Billing, Clock},
     evolink::{ApiKey, ClientSettings, EvoLinkClient, EvoLinkError},
     outbound::UrlPolicy,
-    storage::Storage,
+    storage::{load_signing_key, Storage},
     storage_policy::sweep_periodically,
     store::Store,
     tasks::{run_workers, EngineSettings},
@@ -147,7 +147,8 @@ impl Application {
             })?;
         let public_url = config.public_url_for(bound);
         let (evolink, simulator) = connect_evolink(&config, &engine).await?;
-        let storage = Storage::new(&config.data_dir)?;
+        let signing_key = load_signing_key(&store, &config.data_dir).await?;
+        let storage = Storage::open(&config.data_dir, config.media.clone(), signing_key).await?;
         // Result links may use plain http and any address only on the configured EvoLink
         // origin (in sandbox mode the loopback simulator); anything else must be public https.
         let url_policy = UrlPolicy::public_only().trusting(evolink.base_url());

@@ -108,7 +108,7 @@ pub async fn delete_task(id: String) -> Result<(), AppError> {
                 .delete_task_of_owner(&id, user.id, now_unix(), &entry)
                 .await?;
             if let Some(key) = task.result_key {
-                state.storage().delete(&key)?;
+                state.storage().delete(&key).await?;
             }
             Ok(())
         }

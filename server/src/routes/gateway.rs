@@ -17,8 +17,6 @@ use axum::{
 };
 use serde::Deserialize;
 use serde_json::json;
-use tower::ServiceExt;
-use tower_http::services::ServeFile;
 
 use app::backend::{
     gateway::{self, Caller, Gateway, GatewayError},
@@ -214,22 +212,18 @@ async fn result(
         })
         .into_response();
     }
-    let path = match state.store().task_by_id(&id).await {
-        Ok(Some(task)) if task.deleted_at.is_none() => task
-            .result_key
-            .as_deref()
-            .and_then(|key| state.storage().object_path(key).ok()),
+    let key = match state.store().task_by_id(&id).await {
+        Ok(Some(task)) if task.deleted_at.is_none() => task.result_key,
         Ok(_) => None,
         Err(err) => {
             return Refusal(GatewayError::internal("loading a task", err)).into_response();
         }
     };
-    let Some(path) = path else {
+    let Some(key) = key else {
         return Refusal(GatewayError::task_not_found()).into_response();
     };
-    let mime: mime::Mime = "video/mp4".parse().expect("static mime types parse");
-    match ServeFile::new_with_mime(path, &mime).oneshot(request).await {
-        Ok(response) => response.into_response(),
-        Err(err) => Refusal(GatewayError::internal("serving a result", err)).into_response(),
+    match super::objects::serve_result(&state, &key, request).await {
+        Ok(response) => response,
+        Err(err) => err.into_response(),
     }
 }

@@ -7,6 +7,7 @@ pub mod events;
 pub mod gateway;
 pub mod health;
 pub mod metrics;
+pub mod objects;
 pub mod oidc;
 pub mod tasks;
 pub mod uploads;

@@ -1,15 +1,14 @@
-//! Task routes that are not server functions: the archived result (owner only, with Range), the
+//! Task routes that are not server functions: the archived result (owner only, with Range, or a
+//! redirect to a presigned URL when configured), the
 //! signed `/media` URLs the upstream fetches inputs from, and EvoLink callbacks.
 
 use axum::{
     extract::{rejection::QueryRejection, Path, Query, Request},
     http::StatusCode,
-    response::{IntoResponse, Response},
+    response::Response,
     Extension,
 };
 use serde::Deserialize;
-use tower::ServiceExt;
-use tower_http::services::ServeFile;
 
 use app::backend::{
     audit::{self, Actor},
@@ -18,24 +17,12 @@ use app::backend::{
 };
 use app::rules::audit::AuditAction;
 
-use super::{RequireUser, RouteError};
+use super::{
+    objects::{serve_object, serve_result},
+    RequireUser, RouteError,
+};
 
 const BAD_LINK: &str = "This link is invalid or has expired.";
-
-fn content_type(value: &str) -> mime::Mime {
-    value.parse().expect("static mime types parse")
-}
-
-async fn serve(
-    path: std::path::PathBuf,
-    mime: &mime::Mime,
-    request: Request,
-) -> Result<Response, RouteError> {
-    match ServeFile::new_with_mime(path, mime).oneshot(request).await {
-        Ok(response) => Ok(response.into_response()),
-        Err(err) => Err(RouteError::internal("serving a file", err)),
-    }
-}
 
 /// True when a request for the result starts at its first byte: a download, or a player's
 /// first request. The further Range requests a player makes while seeking are not new
@@ -62,11 +49,7 @@ pub async fn result(
         Ok(None) => return Err(RouteError::not_found()),
         Err(err) => return Err(RouteError::internal("loading a task", err)),
     };
-    let Some(path) = task
-        .result_key
-        .as_deref()
-        .and_then(|key| state.storage().object_path(key).ok())
-    else {
+    let Some(key) = task.result_key.as_deref() else {
         return Err(RouteError::new(
             StatusCode::NOT_FOUND,
             "The result is not saved yet.",
@@ -84,7 +67,7 @@ pub async fn result(
             return Err(RouteError::internal("recording a download", err));
         }
     }
-    serve(path, &content_type("video/mp4"), request).await
+    serve_result(&state, key, request).await
 }
 
 /// Query of a signed media URL.
@@ -112,10 +95,7 @@ pub async fn signed_media(
         Ok(None) => return Err(RouteError::not_found()),
         Err(err) => return Err(RouteError::internal("loading an upload", err)),
     };
-    let Ok(path) = state.storage().object_path(&upload.storage_key) else {
-        return Err(RouteError::not_found());
-    };
-    serve(path, &content_type(upload.mime_type()), request).await
+    serve_object(&state, &upload.storage_key, upload.mime_type(), request).await
 }
 
 /// `POST /hooks/evolink/{id}/{token}`: a hint that the task changed. The body is ignored; the

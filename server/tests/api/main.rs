@@ -25,6 +25,7 @@ mod ledger_property;
 mod media;
 mod metrics;
 mod motion;
+mod object_storage;
 mod oidc;
 mod proxy;
 mod restart;

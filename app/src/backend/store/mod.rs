@@ -5,6 +5,7 @@ pub(crate) mod audit;
 mod counts;
 mod drift;
 mod elements;
+mod instance_keys;
 mod invites;
 mod ledger;
 mod oidc;
