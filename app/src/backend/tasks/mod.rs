@@ -5,6 +5,7 @@
 mod archive;
 pub mod drift;
 mod history;
+mod pacing;
 mod params;
 mod publish;
 mod requests;
