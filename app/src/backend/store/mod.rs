@@ -15,7 +15,7 @@ pub use drift::DriftRecord;
 pub use elements::{ElementRecord, NewElement};
 pub use invites::{InviteRecord, NewInvite};
 pub use ledger::{BreakdownRecord, LedgerLine, LedgerRecord, MemberUsageRecord};
-pub use tasks::{LedgerWrite, TaskRecord};
+pub use tasks::{claim_pick_sql, LedgerWrite, TaskRecord};
 pub use throttle::{Budget, Reservation};
 pub use uploads::UploadRecord;
 pub use users::{NewUser, UserRecord};
