@@ -11,6 +11,7 @@ mod bounds;
 mod budgets;
 mod callbacks;
 mod elements;
+mod engine_load;
 mod evolink;
 mod hostile_uploads;
 mod keep_alive;
