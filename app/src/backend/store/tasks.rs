@@ -458,7 +458,8 @@ impl Store {
 
     /// Claims the most overdue task in one of `states` whose lease is free, for `worker` until
     /// `lease_until`; the epoch goes up by one. A claim lost to another worker between the pick
-    /// and the update picks again (a few times), so busy workers do not idle on a lost race.
+    /// and the update picks again (a few times), so busy workers do not idle on a lost race; the
+    /// update checks the task is still due, so one just stepped and saved is not taken again.
     pub async fn claim_due_task(
         &self,
         worker: &str,
@@ -470,7 +471,8 @@ impl Store {
         let pick = claim_pick_sql(states.len());
         let claim = format!(
             "UPDATE tasks SET lease_owner = $1, lease_until = $2, epoch = epoch + 1, updated_at = $3 \
-             WHERE id = $4 AND (lease_until IS NULL OR lease_until < $3) RETURNING {TASK_COLUMNS}"
+             WHERE id = $4 AND next_run_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
+             RETURNING {TASK_COLUMNS}"
         );
         for _ in 0..TRIES {
             let claimed = on_pool!(self, pool => {
