@@ -90,6 +90,10 @@ pub struct Settings {
     /// (more get 429 with Retry-After) [default: 300]
     #[arg(long, env = "KINEMA_GATEWAY_REQUESTS_PER_MINUTE")]
     pub gateway_requests_per_minute: Option<u32>,
+    /// Longest pause between two polls of a running task while few are running; with many, each
+    /// is polled at least every running tasks ÷ KINEMA_UPSTREAM_RPS seconds instead [default: 60]
+    #[arg(long, env = "KINEMA_POLL_MAX_SECONDS")]
+    pub poll_max_seconds: Option<u64>,
     /// For development: serve the browser files (`pkg/`) from this site directory, as `cargo
     /// leptos build` leaves it, instead of the ones built into the binary [default: the embedded
     /// files; `target/site` when the binary has none]
@@ -216,6 +220,8 @@ pub struct Config {
     pub upstream_rps: u32,
     /// Requests per minute per API token on the gateway.
     pub gateway_requests_per_minute: u32,
+    /// Longest pause between two polls of a running task while few are running.
+    pub poll_max: std::time::Duration,
     /// Where the browser files come from.
     pub site: SiteSource,
     pub log: String,
@@ -336,6 +342,13 @@ impl Config {
                 "must be at least 1",
             ));
         }
+        let poll_max_seconds = settings.poll_max_seconds.unwrap_or(60);
+        if !(1..=3600).contains(&poll_max_seconds) {
+            return Err(invalid(
+                "KINEMA_POLL_MAX_SECONDS",
+                "must be between 1 and 3600 seconds",
+            ));
+        }
         let time_zone = if settings.time_zone.trim().is_empty() {
             "UTC".to_string()
         } else {
@@ -366,6 +379,7 @@ impl Config {
             task_lease_seconds: settings.task_lease_seconds,
             upstream_rps: settings.upstream_rps,
             gateway_requests_per_minute,
+            poll_max: std::time::Duration::from_secs(poll_max_seconds),
             site: SiteSource::choose(settings.site_root),
             log: settings.log,
             log_format,
@@ -426,6 +440,8 @@ mod tests {
         let config = Config::from_settings(settings()).unwrap();
         assert_eq!(config.database_url.expose(), "sqlite://./data/kinema.db");
         assert!(config.sandbox());
+        assert_eq!(config.upstream_rps, 20);
+        assert_eq!(config.poll_max, std::time::Duration::from_secs(60));
         assert_eq!(
             config.public_url_for("127.0.0.1:3000".parse().unwrap()),
             "http://127.0.0.1:3000"
@@ -471,6 +487,19 @@ mod tests {
         })
         .unwrap_err();
         assert_eq!(err.variable, "KINEMA_CREDITS_PER_USD");
+        for (rps, poll_max, variable) in [
+            (0, None, "KINEMA_UPSTREAM_RPS"),
+            (20, Some(0), "KINEMA_POLL_MAX_SECONDS"),
+            (20, Some(3601), "KINEMA_POLL_MAX_SECONDS"),
+        ] {
+            let err = Config::from_settings(Settings {
+                upstream_rps: rps,
+                poll_max_seconds: poll_max,
+                ..settings()
+            })
+            .unwrap_err();
+            assert_eq!(err.variable, variable);
+        }
         let config = Config::from_settings(Settings {
             time_zone: "Europe/Berlin".into(),
             credits_per_usd: Some(100.0),

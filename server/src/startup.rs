@@ -104,6 +104,8 @@ impl Application {
         let engine = EngineSettings {
             lease: Duration::from_secs(config.task_lease_seconds),
             upstream_rps: config.upstream_rps,
+            workers: EngineSettings::workers_for(config.upstream_rps),
+            poll_max: config.poll_max,
             ..EngineSettings::default()
         };
         Self::build_with_engine(config, engine).await

@@ -14,6 +14,7 @@ mod bounds;
 mod budgets;
 mod callbacks;
 mod elements;
+mod engine_load;
 mod evolink;
 mod gateway;
 mod gateway_flow;

@@ -22,7 +22,7 @@ pub use elements::{ElementRecord, NewElement};
 pub use invites::{InviteRecord, NewInvite};
 pub use ledger::{BreakdownRecord, LedgerLine, LedgerRecord, MemberUsageRecord};
 pub use oidc::{EmailInvite, OidcIdentity};
-pub use tasks::{LedgerWrite, TaskRecord};
+pub use tasks::{claim_pick_sql, LedgerWrite, TaskRecord};
 pub use throttle::{Budget, Reservation};
 pub use tokens::{ApiTokenRecord, NewApiToken};
 pub use uploads::UploadRecord;

@@ -144,10 +144,26 @@ const TASK_COLUMNS: &str = "id, owner_id, kind, idempotency_key, state, params, 
      lease_owner, lease_until, epoch, attempts, next_run_at, deadline_at, created_at, updated_at, \
      finished_at, deleted_at, submitted_at, upstream_reserved, upstream_charged, token_id";
 
-/// `state IN (...)` over `count` states bound from parameter `$first` on.
-fn states_sql(first: usize, count: usize) -> String {
-    let marks: Vec<String> = (0..count).map(|n| format!("${}", first + n)).collect();
-    format!("state IN ({})", marks.join(", "))
+/// The query that picks the most overdue task with a free lease among `state_count` states
+/// (`$1` is now, `$2`… the states). One branch per state, each reading the `tasks_due` index
+/// `(state, next_run_at)` in order and stopping at its first free task, so a claim reads a few
+/// index entries however many tasks are due or running, with custom and generic plans alike.
+pub fn claim_pick_sql(state_count: usize) -> String {
+    let branches: Vec<String> = (0..state_count)
+        .map(|n| {
+            format!(
+                "SELECT id, next_run_at FROM (SELECT id, next_run_at FROM tasks \
+                 WHERE state = ${} AND next_run_at <= $1 \
+                 AND (lease_until IS NULL OR lease_until < $1) \
+                 ORDER BY next_run_at LIMIT 1) AS due{n}",
+                n + 2
+            )
+        })
+        .collect();
+    format!(
+        "{} ORDER BY next_run_at LIMIT 1",
+        branches.join(" UNION ALL ")
+    )
 }
 
 /// A ledger entry to write together with a task change.
@@ -468,7 +484,9 @@ impl Store {
     }
 
     /// Claims the most overdue task in one of `states` whose lease is free, for `worker` until
-    /// `lease_until`; the epoch goes up by one.
+    /// `lease_until`; the epoch goes up by one. A claim lost to another worker between the pick
+    /// and the update picks again (a few times), so busy workers do not idle on a lost race; the
+    /// update checks the task is still due, so one just stepped and saved is not taken again.
     pub async fn claim_due_task(
         &self,
         worker: &str,
@@ -476,31 +494,34 @@ impl Store {
         lease_until: i64,
         states: &[TaskState],
     ) -> Result<Option<TaskRecord>, BackendError> {
-        let pick = format!(
-            "SELECT id FROM tasks WHERE {} AND next_run_at <= $1 \
-             AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_run_at LIMIT 1",
-            states_sql(2, states.len())
-        );
+        const TRIES: usize = 4;
+        let pick = claim_pick_sql(states.len());
         let claim = format!(
             "UPDATE tasks SET lease_owner = $1, lease_until = $2, epoch = epoch + 1, updated_at = $3 \
-             WHERE id = $4 AND (lease_until IS NULL OR lease_until < $3) RETURNING {TASK_COLUMNS}"
+             WHERE id = $4 AND next_run_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
+             RETURNING {TASK_COLUMNS}"
         );
-        on_pool!(self, pool => {
-            let mut pick = sqlx::query_scalar(&pick).bind(now);
-            for state in states {
-                pick = pick.bind(*state);
+        for _ in 0..TRIES {
+            let claimed = on_pool!(self, pool => {
+                let mut query = sqlx::query_scalar(&pick).bind(now);
+                for state in states {
+                    query = query.bind(*state);
+                }
+                let candidate: Option<String> = query.fetch_optional(pool).await?;
+                let Some(id) = candidate else { return Ok(None) };
+                sqlx::query_as::<_, TaskRow>(&claim)
+                    .bind(worker)
+                    .bind(lease_until)
+                    .bind(now)
+                    .bind(&id)
+                    .fetch_optional(pool)
+                    .await?
+            });
+            if claimed.is_some() {
+                return record(claimed);
             }
-            let candidate: Option<String> = pick.fetch_optional(pool).await?;
-            let Some(id) = candidate else { return Ok(None) };
-            let claimed = sqlx::query_as::<_, TaskRow>(&claim)
-                .bind(worker)
-                .bind(lease_until)
-                .bind(now)
-                .bind(&id)
-                .fetch_optional(pool)
-                .await?;
-            record(claimed)
-        })
+        }
+        Ok(None)
     }
 
     /// Extends the lease of `worker` on a task to `lease_until`, if its epoch is still current;
