@@ -57,6 +57,11 @@ if [[ "$WITH_TEST_TOOLS" == 1 ]]; then
     # Only nginx's binary is wanted; the test starts its own nginx with its own config.
     if command -v systemctl >/dev/null; then systemctl disable --now nginx 2>/dev/null || true; fi
   fi
+  # A real OpenID Connect provider with a login form, for the single sign-on tests.
+  if ! command -v oidc-provider-mock >/dev/null; then
+    say "Installing oidc-provider-mock (PyPI)"
+    python3 -m pip install --quiet 'oidc-provider-mock==0.3.4'
+  fi
   if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
     say "Starting PostgreSQL"
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true

@@ -70,8 +70,11 @@ say "benchmarks (release build; figures only, no pass/fail thresholds)"
 if [[ -x "$KINEMA_SERVER_BIN" ]]; then
   # kinema-bench is a dev-only crate; it measures the release kinema-server built above.
   # Same flags as the release server (cargo-leptos adds --cfg erase_components), so the shared
-  # release dependencies are not rebuilt back and forth.
+  # release dependencies are not rebuilt back and forth. The engine scenario's short version:
+  # 2,000 running tasks at a ceiling of 100/s for 25 s (--engine-tasks 10000 --engine-rps 20 is
+  # the full size).
   RUSTFLAGS="--cfg erase_components" cargo run --release -p kinema-bench -- --server "$KINEMA_SERVER_BIN" --size-mb 100 --tasks 5 \
+    --engine-tasks 2000 --engine-rps 100 --engine-poll-max 10 --engine-seconds 25 \
     || FAILED_STEPS+=("bench")
 fi
 

@@ -20,8 +20,8 @@ use leptos_router::{
 use components::frame::Frame;
 use pages::{
     lazy::{
-        AdminRoute, AdminUsageRoute, ElementsRoute, HistoryRoute, InviteRoute, PricingRoute,
-        SetupRoute, TaskRoute, UsageRoute,
+        AccountRoute, AdminAuditRoute, AdminRoute, AdminUsageRoute, ElementsRoute, HistoryRoute,
+        InviteRoute, PricingRoute, SetupRoute, TaskRoute, TokensRoute, UsageRoute,
     },
     login::LoginPage,
     not_found::NotFound,
@@ -71,6 +71,9 @@ pub fn App() -> impl IntoView {
     let admin_usage_route = Lazy::<AdminUsageRoute>::new();
     let setup_route = Lazy::<SetupRoute>::new();
     let invite_route = Lazy::<InviteRoute>::new();
+    let tokens_route = Lazy::<TokensRoute>::new();
+    let admin_audit_route = Lazy::<AdminAuditRoute>::new();
+    let account_route = Lazy::<AccountRoute>::new();
     view! {
         <Title text="Kinema" />
         <Router>
@@ -82,8 +85,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/elements") view=elements_route ssr=SsrMode::InOrder />
                     <Route path=path!("/usage") view=usage_route ssr=SsrMode::InOrder />
                     <Route path=path!("/pricing") view=pricing_route ssr=SsrMode::InOrder />
+                    <Route path=path!("/tokens") view=tokens_route ssr=SsrMode::InOrder />
                     <Route path=path!("/admin") view=admin_route ssr=SsrMode::InOrder />
                     <Route path=path!("/admin/usage") view=admin_usage_route ssr=SsrMode::InOrder />
+                    <Route path=path!("/admin/audit") view=admin_audit_route ssr=SsrMode::InOrder />
+                    <Route path=path!("/account") view=account_route ssr=SsrMode::InOrder />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::InOrder />
                     <Route path=path!("/setup") view=setup_route ssr=SsrMode::InOrder />
                     <Route path=path!("/invite/:token") view=invite_route ssr=SsrMode::InOrder />

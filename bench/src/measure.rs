@@ -14,12 +14,12 @@ use tokio::io::AsyncWriteExt;
 
 use evolink_sim::{RunningSimulator, SimulatorConfig};
 
-const KEY: &str = "bench-key";
-const PASSWORD: &str = "bench password 123";
+pub const KEY: &str = "bench-key";
+pub const PASSWORD: &str = "bench password 123";
 /// A small valid MP4 with its index at the start; padded to the wanted size for the upload.
-const SEED_VIDEO: &[u8] =
+pub const SEED_VIDEO: &[u8] =
     include_bytes!("../../server/tests/fixtures/media/valid-index-at-start.mp4");
-const SEED_IMAGE: &[u8] = include_bytes!("../../server/tests/fixtures/media/valid.png");
+pub const SEED_IMAGE: &[u8] = include_bytes!("../../server/tests/fixtures/media/valid.png");
 
 fn now_ms() -> u64 {
     SystemTime::now()
@@ -29,7 +29,7 @@ fn now_ms() -> u64 {
 }
 
 /// `VmRSS` or `VmHWM` of a process, in kB.
-fn proc_kb(pid: u32, field: &str) -> Option<u64> {
+pub fn proc_kb(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
@@ -40,9 +40,17 @@ fn proc_kb(pid: u32, field: &str) -> Option<u64> {
         .ok()
 }
 
-fn start_server(server_bin: &Path, dir: &Path, sim: &str) -> Result<(Child, String), String> {
+/// Starts the server under test against the simulator at `sim`, with `env` on top; returns the
+/// process and its address.
+pub fn start_server(
+    server_bin: &Path,
+    dir: &Path,
+    sim: &str,
+    env: &[(&str, String)],
+) -> Result<(Child, String), String> {
     use std::io::BufRead;
     let mut child = Command::new(server_bin)
+        .envs(env.iter().map(|(name, value)| (name, value)))
         .env("KINEMA_DATA_DIR", dir)
         .env("KINEMA_LISTEN", "127.0.0.1:0")
         .env("KINEMA_LOG", "warn")
@@ -80,7 +88,8 @@ fn padded_video(path: &Path, bytes: usize) -> Result<(), String> {
     std::fs::write(path, data).map_err(|e| e.to_string())
 }
 
-async fn post(
+/// Calls the server function `function` with a form; its JSON answer, or why it failed.
+pub async fn post(
     client: &reqwest::Client,
     base: &str,
     function: &str,
@@ -101,7 +110,8 @@ async fn post(
     Ok(body)
 }
 
-async fn upload_file(
+/// Uploads the file at `path` for `purpose`; the upload id and how long it took.
+pub async fn upload_file(
     client: &reqwest::Client,
     base: &str,
     purpose: &str,
@@ -177,7 +187,7 @@ async fn measure(server_bin: &Path, work: &Path, size_mb: u64, tasks: usize) -> 
     .await
     .map_err(|e| e.to_string())?;
     let data = work.join("data");
-    let (mut server, base) = start_server(server_bin, &data, &sim.base_url)?;
+    let (mut server, base) = start_server(server_bin, &data, &sim.base_url, &[])?;
     let pid = server.id();
     let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
     let client = reqwest::Client::builder()

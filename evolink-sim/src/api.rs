@@ -393,6 +393,36 @@ async fn drive(state: SimState, task_id: String) {
     }
 }
 
+/// Adds `count` motion tasks (720p, 5 s) that started now and finish after `duration`, as if
+/// created through the API (no create is counted); returns their ids.
+pub fn seed_tasks(state: &SimState, count: usize, duration: Duration) -> Vec<String> {
+    let seconds = 5;
+    let mut ids = Vec::with_capacity(count);
+    for _ in 0..count {
+        let task = SimTask {
+            id: new_task_id(),
+            model: MOTION_MODEL.into(),
+            created_unix: clock::unix_seconds(),
+            started: Instant::now(),
+            finished: false,
+            outcome: Outcome::Completed,
+            callback_url: None,
+            credits_reserved: pricing::reserved_credits(seconds, Resolution::from_wire("720p")),
+            billing_rule: "per_second",
+            video_duration: Some(seconds),
+            estimated_time: duration.as_secs().max(1),
+            duration,
+            element_id: None,
+            element_id_location: String::new(),
+            reported: Reported::default(),
+        };
+        ids.push(task.id.clone());
+        state.data().tasks.insert(task.id.clone(), task);
+        tokio::spawn(drive(state.clone(), ids[ids.len() - 1].clone()));
+    }
+    ids
+}
+
 /// The task as the query endpoint (and callbacks) show it.
 pub fn task_view(state: &SimState, task: &SimTask) -> Value {
     let elapsed = task.started.elapsed().as_secs_f64();
@@ -503,7 +533,14 @@ pub async fn get_task(
             ),
         );
     }
-    let task = state.data().tasks.get(&task_id).cloned();
+    let task = {
+        let mut data = state.data();
+        let task = data.tasks.get(&task_id).cloned();
+        if task.is_some() {
+            data.load.task_read(&task_id, clock::unix_millis());
+        }
+        task
+    };
     match task {
         Some(task) => answer(200, task_view(&state, &task)),
         None => answer(404, documented_error(404)),

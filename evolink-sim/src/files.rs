@@ -181,13 +181,17 @@ pub async fn serve_file(State(state): State<SimState>, Path(path): Path<String>)
 
 /// `GET /results/{task}.mp4`: a result video, until it expires.
 pub async fn serve_result(State(state): State<SimState>, Path(file): Path<String>) -> Response {
-    let slow_ms = {
+    let (slow_ms, stall) = {
         let mut data = state.data();
         data.stats.result_downloads += 1;
         if data.faults.fail_result_downloads {
             return (StatusCode::SERVICE_UNAVAILABLE, "Try again later.").into_response();
         }
-        data.faults.slow_result_ms
+        let stall = data.faults.stall_next_result_downloads > 0;
+        if stall {
+            data.faults.stall_next_result_downloads -= 1;
+        }
+        (data.faults.slow_result_ms, stall)
     };
     let task_id = file.trim_end_matches(".mp4");
     let finished = state
@@ -199,6 +203,11 @@ pub async fn serve_result(State(state): State<SimState>, Path(file): Path<String
         return (StatusCode::NOT_FOUND, "Not found.").into_response();
     }
     let blob = state.data().results.get(task_id).cloned();
+    if stall {
+        if let Some(blob) = blob {
+            return stalled(&state, blob);
+        }
+    }
     if slow_ms > 0 {
         if let Some(blob) = blob
             .as_ref()
@@ -208,6 +217,26 @@ pub async fn serve_result(State(state): State<SimState>, Path(file): Path<String
         }
     }
     serve(blob)
+}
+
+/// A result whose first sixteenth arrives, then nothing until the simulator stops (then the
+/// body breaks off): a link that hangs mid-download.
+fn stalled(state: &SimState, blob: StoredBlob) -> Response {
+    let first = blob.bytes.slice(..blob.bytes.len().div_ceil(16));
+    let state = state.clone();
+    let broken = futures_util::stream::once(async move {
+        state.stopped().await;
+        Err(std::io::Error::other("the simulator stopped"))
+    });
+    let stream = futures_util::stream::iter([Ok::<_, std::io::Error>(first)]).chain(broken);
+    (
+        [
+            (header::CONTENT_TYPE, blob.content_type.clone()),
+            (header::CONTENT_LENGTH, blob.bytes.len().to_string()),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response()
 }
 
 /// A result body sent in 16 pieces spread over `over`, like a slow link.

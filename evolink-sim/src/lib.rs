@@ -9,6 +9,7 @@ mod callbacks;
 mod clock;
 mod control;
 mod files;
+mod load;
 mod media;
 mod pricing;
 mod reported;
@@ -24,6 +25,7 @@ use axum::{
 };
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
+pub use load::LoadReport;
 use state::SimState;
 pub use state::{Faults, SimStats};
 
@@ -114,8 +116,25 @@ impl RunningSimulator {
         self.state.set_faults(faults);
     }
 
+    /// Requests per second and the gaps between reads of each task, since the last reset.
+    pub fn load(&self) -> LoadReport {
+        self.state.load_report()
+    }
+
+    /// Counts requests and reads afresh from now.
+    pub fn reset_load(&self) {
+        self.state.data().load.reset(clock::unix_millis());
+    }
+
+    /// Adds `count` running motion tasks that finish after `duration`, as if created through
+    /// the API (for load tests); returns their ids.
+    pub fn seed_running_tasks(&self, count: usize, duration: Duration) -> Vec<String> {
+        api::seed_tasks(&self.state, count, duration)
+    }
+
     /// Stops serving.
     pub async fn stop(mut self) {
+        self.state.stop_hanging();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -127,6 +146,7 @@ impl RunningSimulator {
 
 impl Drop for RunningSimulator {
     fn drop(&mut self) {
+        self.state.stop_hanging();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -134,12 +154,19 @@ impl Drop for RunningSimulator {
 }
 
 fn router(state: SimState) -> Router {
-    Router::new()
+    // The API and the file service: each request is counted for the load report.
+    let api = Router::new()
         .route("/v1/videos/generations", post(api::create))
         .route("/v1/tasks/{task_id}", get(api::get_task))
         .route("/v1/credits", get(api::credits))
         .route("/api/v1/files/upload/stream", post(files::upload_stream))
         .route("/api/v1/files/quota", get(files::quota))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            load::count,
+        ));
+    Router::new()
+        .merge(api)
         .route("/files/{*path}", get(files::serve_file))
         .route("/results/{file}", get(files::serve_result))
         .route(
@@ -147,6 +174,8 @@ fn router(state: SimState) -> Router {
             post(control::set_faults).get(control::get_faults),
         )
         .route("/__sim/stats", get(control::stats))
+        .route("/__sim/load", get(load::report))
+        .route("/__sim/load/reset", post(load::reset))
         .route("/__sim/expire-results", post(control::expire_results))
         .route("/__sim/expire-files", post(control::expire_files))
         .layer(DefaultBodyLimit::max(110 * 1024 * 1024))

@@ -10,7 +10,12 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::{reported::Reported, SimulatorConfig};
+use crate::{
+    clock,
+    load::{LoadMeter, LoadReport},
+    reported::Reported,
+    SimulatorConfig,
+};
 
 /// Faults to inject, set through `POST /__sim/faults` or [`crate::RunningSimulator::set_faults`].
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -52,6 +57,9 @@ pub struct Faults {
     pub fail_result_downloads: bool,
     /// Stream result downloads slowly: the body arrives in 16 pieces spread over this long.
     pub slow_result_ms: u64,
+    /// The next N result downloads send their headers and a first piece, then nothing more
+    /// (the connection stays open until the client gives up).
+    pub stall_next_result_downloads: u32,
     /// `Retry-After` sent with the read-error burst's answers (seconds or an HTTP date).
     pub read_error_retry_after: Option<String>,
     /// Tasks created while set report this `usage.credits_reserved` instead of the price
@@ -133,6 +141,8 @@ pub struct SimData {
     pub results: HashMap<String, StoredBlob>,
     pub faults: Faults,
     pub stats: SimStats,
+    /// Requests per second and gaps between reads of each task.
+    pub load: LoadMeter,
 }
 
 /// Shared simulator state.
@@ -142,6 +152,8 @@ pub struct SimState {
     pub base_url: Arc<str>,
     pub http: reqwest::Client,
     data: Arc<Mutex<SimData>>,
+    /// Turns true when the simulator stops, so that answers left hanging on purpose end.
+    stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl SimState {
@@ -160,12 +172,25 @@ impl SimState {
                 results: HashMap::new(),
                 faults: Faults::default(),
                 stats: SimStats::default(),
+                load: LoadMeter::default(),
             })),
+            stopping: Arc::new(tokio::sync::watch::channel(false).0),
         }
     }
 
     pub fn data(&self) -> MutexGuard<'_, SimData> {
         self.data.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Tells answers left hanging on purpose that the simulator stops.
+    pub fn stop_hanging(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Completes once the simulator stops.
+    pub async fn stopped(&self) {
+        let mut stopping = self.stopping.subscribe();
+        let _ = stopping.wait_for(|stopping| *stopping).await;
     }
 
     pub fn stats(&self) -> SimStats {
@@ -174,6 +199,17 @@ impl SimState {
 
     pub fn set_faults(&self, faults: Faults) {
         self.data().faults = faults;
+    }
+
+    /// Requests per second and gaps between reads since the last reset.
+    pub fn load_report(&self) -> LoadReport {
+        let data = self.data();
+        let running = data
+            .tasks
+            .values()
+            .filter(|task| !task.finished)
+            .map(|task| &task.id);
+        data.load.report(clock::unix_millis(), running)
     }
 
     /// Remaining credits.

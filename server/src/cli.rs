@@ -4,7 +4,14 @@ use std::io::BufRead;
 
 use clap::{Parser, Subcommand};
 
-use app::backend::{accounts, storage::Storage, store::Store, tasks::EngineSettings, AppState};
+use app::backend::{
+    accounts,
+    audit::{Actor, Origin},
+    storage::{load_signing_key, Storage},
+    store::Store,
+    tasks::EngineSettings,
+    tokens, AppState,
+};
 
 use crate::config::{Config, Settings};
 
@@ -36,6 +43,21 @@ pub enum Command {
     ResetPassword {
         #[arg(long)]
         username: String,
+    },
+    /// Create a personal API token for a member (for headless setups) and print it. It is
+    /// shown only this once.
+    CreateToken {
+        #[arg(long)]
+        username: String,
+        /// What the token is for.
+        #[arg(long)]
+        name: String,
+        /// full (default), motion, elements or read_only.
+        #[arg(long, default_value = "")]
+        scope: String,
+        /// Days until it expires; none by default.
+        #[arg(long, default_value = "")]
+        expires_in_days: String,
     },
     /// Copy the SQLite database to a new file while Kinema runs (a consistent copy of one
     /// moment). PostgreSQL: use pg_dump. Copy the data dir's media folder as well.
@@ -87,7 +109,15 @@ pub async fn run_account_command(config: &Config, command: Command) -> Result<St
         String::new(),
         config.sandbox(),
         None,
-        Storage::new(&config.data_dir).map_err(|err| err.to_string())?,
+        Storage::open(
+            &config.data_dir,
+            config.media.clone(),
+            load_signing_key(&store, &config.data_dir)
+                .await
+                .map_err(|err| err.to_string())?,
+        )
+        .await
+        .map_err(|err| err.to_string())?,
         EngineSettings::default(),
     );
     let outcome = match command {
@@ -111,7 +141,36 @@ pub async fn run_account_command(config: &Config, command: Command) -> Result<St
                 .map(|()| format!("Password of '{username}' changed; their sessions were ended."))
                 .map_err(|err| err.to_string())
         }
+        Command::CreateToken {
+            username,
+            name,
+            scope,
+            expires_in_days,
+        } => create_token(&state, &username, &name, &scope, &expires_in_days).await,
     };
     store.close().await;
     outcome
+}
+
+/// Creates a token for an enabled member; the output is the token alone, so scripts can take it.
+async fn create_token(
+    state: &AppState,
+    username: &str,
+    name: &str,
+    scope: &str,
+    expires_in_days: &str,
+) -> Result<String, String> {
+    let user = state
+        .store()
+        .user_by_username(username)
+        .await
+        .map_err(|err| err.to_string())?
+        .filter(|user| !user.disabled)
+        .ok_or_else(|| format!("There is no enabled member '{username}'."))?;
+    // Made on the server's own command line: no client address or request behind it.
+    let actor = Actor::member(&user, &Origin::default());
+    tokens::create_token(state, &actor, &user, name, scope, expires_in_days)
+        .await
+        .map(|created| created.token)
+        .map_err(|err| err.to_string())
 }

@@ -7,12 +7,15 @@ use clap::Args;
 use crate::assets::SiteSource;
 
 mod limits;
+mod oidc;
 mod operations;
 mod proxies;
 mod storage;
 
+pub use app::backend::storage::StorageSettings;
 pub use app::backend::storage_policy::StoragePolicy;
 pub use limits::Limits;
+pub use oidc::OidcConfig;
 pub use operations::{LogFormat, MetricsConfig};
 pub use proxies::TrustedProxies;
 
@@ -83,6 +86,14 @@ pub struct Settings {
     /// are spaced to stay under it.
     #[arg(long, env = "KINEMA_UPSTREAM_RPS", default_value_t = 20)]
     pub upstream_rps: u32,
+    /// Requests per minute each personal API token may make on the EvoLink-compatible gateway
+    /// (more get 429 with Retry-After) [default: 300]
+    #[arg(long, env = "KINEMA_GATEWAY_REQUESTS_PER_MINUTE")]
+    pub gateway_requests_per_minute: Option<u32>,
+    /// Longest pause between two polls of a running task while few are running; with many, each
+    /// is polled at least every running tasks ÷ KINEMA_UPSTREAM_RPS seconds instead [default: 60]
+    #[arg(long, env = "KINEMA_POLL_MAX_SECONDS")]
+    pub poll_max_seconds: Option<u64>,
     /// For development: serve the browser files (`pkg/`) from this site directory, as `cargo
     /// leptos build` leaves it, instead of the ones built into the binary [default: the embedded
     /// files; `target/site` when the binary has none]
@@ -141,6 +152,56 @@ pub struct Settings {
     /// MB of uploads one member may have stored; more is refused [default: 2048]
     #[arg(long, env = "KINEMA_UPLOAD_QUOTA_MB")]
     pub upload_quota_mb: Option<f64>,
+    /// Single sign-on: the OpenID Connect issuer (its discovery document is read from it)
+    /// [default: password sign-in only]
+    #[arg(long, env = "KINEMA_OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+    /// Single sign-on: Kinema's client id at the provider.
+    #[arg(long, env = "KINEMA_OIDC_CLIENT_ID")]
+    pub oidc_client_id: Option<String>,
+    /// Single sign-on: Kinema's client secret at the provider.
+    #[arg(long, env = "KINEMA_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    pub oidc_client_secret: Option<String>,
+    /// Single sign-on: comma-separated email domains whose people may join on their first
+    /// sign-in [default: none; only people with an invite for their email]
+    #[arg(long, env = "KINEMA_OIDC_ALLOWED_DOMAINS")]
+    pub oidc_allowed_domains: Option<String>,
+    /// Single sign-on: people in this group join as admins [default: none]
+    #[arg(long, env = "KINEMA_OIDC_ADMIN_GROUP")]
+    pub oidc_admin_group: Option<String>,
+    /// Single sign-on: the ID token claim listing the person's groups [default: groups]
+    #[arg(long, env = "KINEMA_OIDC_GROUPS_CLAIM")]
+    pub oidc_groups_claim: Option<String>,
+    /// Single sign-on: the provider's name on the sign-in button [default: the issuer's host]
+    #[arg(long, env = "KINEMA_OIDC_PROVIDER_NAME")]
+    pub oidc_provider_name: Option<String>,
+    /// Where media is stored: `local` (the data dir) or `s3://BUCKET[/PREFIX]` (an S3-compatible
+    /// bucket reached with the AWS_* settings below) [default: local]
+    #[arg(long, env = "KINEMA_STORAGE")]
+    pub storage: Option<String>,
+    /// Hours the input URLs handed to EvoLink work (presigned with S3, signed /media URLs on
+    /// local disk) [default: 6]
+    #[arg(long, env = "KINEMA_INPUT_URL_HOURS")]
+    pub input_url_hours: Option<u64>,
+    /// With S3: send result playback and downloads to a short-lived presigned bucket URL
+    /// instead of passing the bytes through Kinema (the bucket must be reachable by browsers)
+    #[arg(long, env = "KINEMA_RESULT_REDIRECT")]
+    pub result_redirect: bool,
+    /// S3 access key id.
+    #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
+    pub aws_access_key_id: Option<String>,
+    /// S3 secret access key.
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub aws_secret_access_key: Option<String>,
+    /// S3 region [default: us-east-1]
+    #[arg(long, env = "AWS_REGION")]
+    pub aws_region: Option<String>,
+    /// S3 endpoint for non-AWS servers, e.g. http://127.0.0.1:9000 [default: AWS]
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    pub aws_endpoint_url: Option<String>,
+    /// Allows a plain http:// S3 endpoint.
+    #[arg(long, env = "AWS_ALLOW_HTTP")]
+    pub aws_allow_http: bool,
 }
 
 /// Validated configuration.
@@ -157,6 +218,10 @@ pub struct Config {
     pub sandbox_task_seconds: f64,
     pub task_lease_seconds: u64,
     pub upstream_rps: u32,
+    /// Requests per minute per API token on the gateway.
+    pub gateway_requests_per_minute: u32,
+    /// Longest pause between two polls of a running task while few are running.
+    pub poll_max: std::time::Duration,
     /// Where the browser files come from.
     pub site: SiteSource,
     pub log: String,
@@ -173,6 +238,10 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     /// Upload retention and quota.
     pub storage: StoragePolicy,
+    /// Single sign-on, when configured.
+    pub oidc: Option<OidcConfig>,
+    /// Where media is stored and how its URLs behave.
+    pub media: StorageSettings,
 }
 
 /// A configuration value that stops start-up; its Display is one line naming the variable.
@@ -209,7 +278,9 @@ impl Config {
         let trusted_proxies =
             TrustedProxies::parse(settings.trusted_proxies.as_deref().unwrap_or_default())?;
         let storage = storage::from_settings(&settings)?;
+        let media = storage::media_from_settings(&settings)?;
         let metrics = operations::metrics_from_settings(&settings)?;
+        let oidc = oidc::from_settings(&settings)?;
         let log_format = operations::log_format_from_settings(&settings)?;
         let listen: SocketAddr = settings.listen.parse().map_err(|_| {
             invalid(
@@ -262,6 +333,22 @@ impl Config {
         if settings.upstream_rps == 0 {
             return Err(invalid("KINEMA_UPSTREAM_RPS", "must be at least 1"));
         }
+        let gateway_requests_per_minute = settings
+            .gateway_requests_per_minute
+            .unwrap_or(app::backend::gateway::DEFAULT_REQUESTS_PER_MINUTE as u32);
+        if gateway_requests_per_minute == 0 {
+            return Err(invalid(
+                "KINEMA_GATEWAY_REQUESTS_PER_MINUTE",
+                "must be at least 1",
+            ));
+        }
+        let poll_max_seconds = settings.poll_max_seconds.unwrap_or(60);
+        if !(1..=3600).contains(&poll_max_seconds) {
+            return Err(invalid(
+                "KINEMA_POLL_MAX_SECONDS",
+                "must be between 1 and 3600 seconds",
+            ));
+        }
         let time_zone = if settings.time_zone.trim().is_empty() {
             "UTC".to_string()
         } else {
@@ -291,6 +378,8 @@ impl Config {
             sandbox_task_seconds: settings.sandbox_task_seconds,
             task_lease_seconds: settings.task_lease_seconds,
             upstream_rps: settings.upstream_rps,
+            gateway_requests_per_minute,
+            poll_max: std::time::Duration::from_secs(poll_max_seconds),
             site: SiteSource::choose(settings.site_root),
             log: settings.log,
             log_format,
@@ -298,8 +387,10 @@ impl Config {
             time_zone,
             credits_per_usd: settings.credits_per_usd,
             limits,
+            oidc,
             trusted_proxies,
             storage,
+            media,
         })
     }
 
@@ -349,6 +440,8 @@ mod tests {
         let config = Config::from_settings(settings()).unwrap();
         assert_eq!(config.database_url.expose(), "sqlite://./data/kinema.db");
         assert!(config.sandbox());
+        assert_eq!(config.upstream_rps, 20);
+        assert_eq!(config.poll_max, std::time::Duration::from_secs(60));
         assert_eq!(
             config.public_url_for("127.0.0.1:3000".parse().unwrap()),
             "http://127.0.0.1:3000"
@@ -394,6 +487,19 @@ mod tests {
         })
         .unwrap_err();
         assert_eq!(err.variable, "KINEMA_CREDITS_PER_USD");
+        for (rps, poll_max, variable) in [
+            (0, None, "KINEMA_UPSTREAM_RPS"),
+            (20, Some(0), "KINEMA_POLL_MAX_SECONDS"),
+            (20, Some(3601), "KINEMA_POLL_MAX_SECONDS"),
+        ] {
+            let err = Config::from_settings(Settings {
+                upstream_rps: rps,
+                poll_max_seconds: poll_max,
+                ..settings()
+            })
+            .unwrap_err();
+            assert_eq!(err.variable, variable);
+        }
         let config = Config::from_settings(Settings {
             time_zone: "Europe/Berlin".into(),
             credits_per_usd: Some(100.0),
@@ -409,10 +515,18 @@ mod tests {
             evolink_api_key: Some("sk-very-secret".into()),
             database_url: Some("postgres://user:pw-secret@localhost/db".into()),
             metrics_token: Some("metrics-token-secret".into()),
+            oidc_issuer: Some("https://idp.example.com".into()),
+            oidc_client_id: Some("kinema".into()),
+            oidc_client_secret: Some("oidc-client-secret".into()),
             ..settings()
         })
         .unwrap();
         let shown = format!("{config:?}");
+        assert!(!shown.contains("oidc-client-secret"));
+        assert!(
+            !format!("{:?}", config.oidc.as_ref().unwrap().app_settings())
+                .contains("oidc-client-secret")
+        );
         assert!(!shown.contains("sk-very-secret"));
         assert!(!shown.contains("pw-secret"));
         assert!(!shown.contains("metrics-token-secret"));

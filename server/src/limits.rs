@@ -17,8 +17,9 @@ use app::model::AppError;
 
 use crate::routes::RouteError;
 
-/// The path that streams file uploads (bounded by the upload rules, not by this module).
-const UPLOAD_PATH: &str = "/api/uploads";
+/// The paths that stream file uploads (bounded by the upload rules, not by this module): the
+/// studio's, and the gateway's file service route.
+const UPLOAD_PATHS: [&str; 2] = ["/api/uploads", "/api/v1/files/upload/stream"];
 
 /// How large and how slow a request body may be.
 #[derive(Clone, Copy, Debug)]
@@ -37,7 +38,7 @@ pub async fn bound_bodies(
     next: Next,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    if parts.uri.path() == UPLOAD_PATH {
+    if UPLOAD_PATHS.contains(&parts.uri.path()) {
         let body = with_idle_timeout(body, limits.idle_timeout);
         return next.run(Request::from_parts(parts, body)).await;
     }
@@ -64,7 +65,7 @@ pub async fn bound_bodies(
 
 /// Server functions are the POSTs under `/api/` that no other route takes.
 fn is_server_function(method: &Method, path: &str) -> bool {
-    method == Method::POST && path.starts_with("/api/") && path != UPLOAD_PATH
+    method == Method::POST && path.starts_with("/api/") && !UPLOAD_PATHS.contains(&path)
 }
 
 /// Why a body was refused.

@@ -229,6 +229,7 @@ fn is_page_path(path: &str) -> bool {
         || path.starts_with("/pkg/")
         || path.starts_with("/media/")
         || path.starts_with("/hooks/")
+        || path.starts_with("/auth/")
         || path == "/healthz"
         || path == "/readyz"
         || path == "/metrics"
@@ -260,6 +261,7 @@ mod tests {
         assert!(!is_page_path("/favicon.ico"));
         assert!(!is_page_path("/media/abc"));
         assert!(!is_page_path("/hooks/evolink/abc/def"));
+        assert!(!is_page_path("/auth/oidc/callback"));
         assert!(is_admin_path("/admin/members"));
         assert!(!is_admin_path("/administrator"));
     }

@@ -21,7 +21,7 @@ use app::backend::{
     billing::{Billing, Clock},
     evolink::{ApiKey, ClientSettings, EvoLinkClient, EvoLinkError},
     outbound::UrlPolicy,
-    storage::Storage,
+    storage::{load_signing_key, Storage},
     storage_policy::sweep_periodically,
     store::Store,
     tasks::{run_workers, EngineSettings},
@@ -67,6 +67,8 @@ pub enum StartupError {
     Billing(String),
     #[error("{0}")]
     Site(String),
+    #[error("cannot set up single sign-on: {0}")]
+    Oidc(String),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -102,6 +104,8 @@ impl Application {
         let engine = EngineSettings {
             lease: Duration::from_secs(config.task_lease_seconds),
             upstream_rps: config.upstream_rps,
+            workers: EngineSettings::workers_for(config.upstream_rps),
+            poll_max: config.poll_max,
             ..EngineSettings::default()
         };
         Self::build_with_engine(config, engine).await
@@ -145,7 +149,8 @@ impl Application {
             })?;
         let public_url = config.public_url_for(bound);
         let (evolink, simulator) = connect_evolink(&config, &engine).await?;
-        let storage = Storage::new(&config.data_dir)?;
+        let signing_key = load_signing_key(&store, &config.data_dir).await?;
+        let storage = Storage::open(&config.data_dir, config.media.clone(), signing_key).await?;
         // Result links may use plain http and any address only on the configured EvoLink
         // origin (in sandbox mode the loopback simulator); anything else must be public https.
         let url_policy = UrlPolicy::public_only().trusting(evolink.base_url());
@@ -169,6 +174,13 @@ impl Application {
             state.with_media_base_url(&format!("http://{host}:{}", bound.port()))
         } else {
             state
+        };
+        let state = match &config.oidc {
+            Some(oidc) => state.with_oidc(
+                app::backend::oidc::Oidc::new(oidc.app_settings())
+                    .map_err(|err| StartupError::Oidc(err.to_string()))?,
+            ),
+            None => state,
         };
         let cleanup = tokio::spawn(
             session_store
@@ -212,8 +224,11 @@ impl Application {
             }
             None => None,
         };
+        let gateway =
+            app::backend::gateway::Gateway::new(i64::from(config.gateway_requests_per_minute));
         let router = build_router(
             leptos_options,
+            gateway,
             assets,
             state.clone(),
             sessions,
@@ -380,6 +395,7 @@ async fn connect_evolink(
 #[allow(clippy::too_many_arguments)]
 fn build_router(
     leptos_options: LeptosOptions,
+    gateway: app::backend::gateway::Gateway,
     assets: Assets,
     state: AppState,
     sessions: SessionManagerLayer<CachedSessionStore>,
@@ -418,6 +434,12 @@ fn build_router(
         .route("/api/events", get(routes::events::task_events))
         .route("/api/usage/charges.csv", get(routes::usage::member_csv))
         .route("/api/admin/usage.csv", get(routes::usage::team_csv))
+        .route("/api/admin/audit.csv", get(routes::audit::csv))
+        .route("/auth/oidc/start", get(routes::oidc::start))
+        .route(
+            app::backend::oidc::CALLBACK_PATH,
+            get(routes::oidc::callback),
+        )
         .route(
             "/media/{id}",
             get(routes::tasks::signed_media).layer(from_fn(media_headers)),
@@ -445,6 +467,8 @@ fn build_router(
         .layer(from_fn(middleware::guard_pages))
         .layer(from_fn(middleware::resolve_user))
         .layer(sessions)
+        // The gateway authorises by bearer token alone: no session, no signed-in user.
+        .merge(routes::gateway::router(gateway))
         .layer(Extension(state))
         .layer(Extension(event_slots))
         .layer(Extension(stopping))

@@ -20,7 +20,11 @@ pub async fn list_members() -> Result<Vec<MemberView>, AppError> {
 
 /// Creates a single-use invite link for the role, valid for `hours`.
 #[server(prefix = "/api", endpoint = "create_invite")]
-pub async fn create_invite(role: String, hours: i64) -> Result<InviteView, AppError> {
+pub async fn create_invite(
+    role: String,
+    hours: i64,
+    #[server(default)] email: String,
+) -> Result<InviteView, AppError> {
     use crate::backend::{accounts, context, BackendError};
     use crate::model::Role;
     context::respond(
@@ -29,7 +33,8 @@ pub async fn create_invite(role: String, hours: i64) -> Result<InviteView, AppEr
             let role = Role::parse(&role).ok_or_else(|| {
                 BackendError::Invalid(format!("Unknown role '{role}'; choose admin or member."))
             })?;
-            accounts::create_invite(&context::state()?, &admin, role, hours).await
+            let actor = context::actor(&admin);
+            accounts::create_invite(&context::state()?, &actor, admin.id, role, hours, &email).await
         }
         .await,
     )
@@ -54,8 +59,8 @@ pub async fn revoke_invite(invite_id: i64) -> Result<(), AppError> {
     use crate::backend::{accounts, context};
     context::respond(
         async {
-            context::require_admin()?;
-            accounts::revoke_invite(&context::state()?, invite_id).await
+            let admin = context::require_admin()?;
+            accounts::revoke_invite(&context::state()?, &context::actor(&admin), invite_id).await
         }
         .await,
     )
@@ -69,7 +74,8 @@ pub async fn set_member_disabled(user_id: i64, disabled: bool) -> Result<(), App
     context::respond(
         async {
             let admin = context::require_admin()?;
-            accounts::set_disabled(&context::state()?, &admin, user_id, disabled).await
+            let origin = context::origin();
+            accounts::set_disabled(&context::state()?, &admin, &origin, user_id, disabled).await
         }
         .await,
     )
@@ -92,21 +98,29 @@ pub async fn check_evolink() -> Result<crate::model::EvoLinkStatus, AppError> {
 #[server(prefix = "/api", endpoint = "set_member_budget")]
 pub async fn set_member_budget(user_id: i64, credits: String) -> Result<(), AppError> {
     use crate::backend::{context, now_unix, BackendError};
-    use crate::rules::pricing::parse_credits;
+    use crate::rules::{audit::AuditAction, pricing::parse_credits};
     context::respond(
         async {
-            context::require_admin()?;
+            let admin = context::require_admin()?;
             let limit = match credits.trim() {
                 "" => None,
                 text => Some(parse_credits(text).map_err(BackendError::Invalid)?),
             };
             let state = context::state()?;
-            if state.store().user_by_id(user_id).await?.is_none() {
-                return Err(BackendError::NotFound);
-            }
+            let member = state
+                .store()
+                .user_by_id(user_id)
+                .await?
+                .ok_or(BackendError::NotFound)?;
+            let entry = context::actor(&admin).entry(
+                AuditAction::BudgetSet,
+                member.username,
+                budget_words(limit),
+                state.clock().now_ms(),
+            );
             state
                 .store()
-                .set_member_budget(user_id, limit, now_unix())
+                .set_member_budget(user_id, limit, now_unix(), &entry)
                 .await
         }
         .await,
@@ -117,19 +131,38 @@ pub async fn set_member_budget(user_id: i64, credits: String) -> Result<(), AppE
 #[server(prefix = "/api", endpoint = "set_team_budget")]
 pub async fn set_team_budget(credits: String) -> Result<(), AppError> {
     use crate::backend::{context, now_unix, BackendError};
-    use crate::rules::pricing::parse_credits;
+    use crate::rules::{audit::AuditAction, pricing::parse_credits};
     context::respond(
         async {
-            context::require_admin()?;
+            let admin = context::require_admin()?;
             let limit = match credits.trim() {
                 "" => None,
                 text => Some(parse_credits(text).map_err(BackendError::Invalid)?),
             };
-            context::state()?
+            let state = context::state()?;
+            let entry = context::actor(&admin).entry(
+                AuditAction::BudgetSet,
+                "team",
+                budget_words(limit),
+                state.clock().now_ms(),
+            );
+            state
                 .store()
-                .set_team_budget(limit, now_unix())
+                .set_team_budget(limit, now_unix(), &entry)
                 .await
         }
         .await,
     )
+}
+
+/// A budget for the audit log: `100 credits a month` or `no limit`.
+#[cfg(feature = "ssr")]
+fn budget_words(limit: Option<i64>) -> String {
+    match limit {
+        Some(limit) => format!(
+            "{} credits a month",
+            crate::rules::pricing::format_credits_exact(limit)
+        ),
+        None => "no limit".into(),
+    }
 }

@@ -16,6 +16,7 @@ pub async fn get_session_info() -> Result<SessionInfo, AppError> {
                 needs_setup: state.needs_setup().await?,
                 sandbox: state.sandbox(),
                 credits_per_usd: state.billing().credits_per_usd(),
+                sso_provider: state.oidc().map(|oidc| oidc.provider_name().to_string()),
             })
         }
         .await,
@@ -61,8 +62,7 @@ pub async fn sign_in(
         async {
             let state = context::state()?;
             let user =
-                accounts::authenticate(&state, &username, &password, context::client_address())
-                    .await?;
+                accounts::authenticate(&state, &username, &password, &context::origin()).await?;
             session::sign_in(&context::session()?, &user).await?;
             leptos_axum::redirect(&local_path_or_home(next.as_deref()));
             Ok(())
@@ -111,7 +111,7 @@ pub async fn accept_invite(
                 &password,
                 &password_confirm,
             )?;
-            let user = accounts::accept_invite(&state, &token, form).await?;
+            let user = accounts::accept_invite(&state, &token, form, &context::origin()).await?;
             session::sign_in(&context::session()?, &user).await?;
             leptos_axum::redirect("/");
             Ok(())

@@ -33,7 +33,9 @@ pub async fn create_element(
                 voice_id,
                 idempotency_key,
             };
-            elements::create_element(&context::state()?, &user, form).await
+            elements::create_element(&context::state()?, &context::actor(&user), &user, form)
+                .await
+                .map(|(view, _)| view)
         }
         .await,
     )
@@ -59,7 +61,8 @@ pub async fn describe_element(id: String, description: String) -> Result<Element
     context::respond(
         async {
             let user = context::require_user()?;
-            elements::describe_element(&context::state()?, &user, &id, &description).await
+            let actor = context::actor(&user);
+            elements::describe_element(&context::state()?, &actor, &user, &id, &description).await
         }
         .await,
     )
@@ -72,7 +75,7 @@ pub async fn remove_element(id: String) -> Result<(), AppError> {
     context::respond(
         async {
             let user = context::require_user()?;
-            elements::remove_element(&context::state()?, &user, &id).await
+            elements::remove_element(&context::state()?, &context::actor(&user), &user, &id).await
         }
         .await,
     )

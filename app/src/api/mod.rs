@@ -2,7 +2,9 @@
 //! calls the backend and maps the error once with `respond`.
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod elements;
 pub mod motion;
+pub mod tokens;
 pub mod usage;

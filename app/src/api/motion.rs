@@ -33,7 +33,7 @@ pub async fn submit_motion(
                 idempotency_key,
                 element_id,
             };
-            tasks::submit_motion(&context::state()?, &user, form).await
+            tasks::submit_motion(&context::state()?, &context::actor(&user), &user, form).await
         }
         .await,
     )
@@ -82,6 +82,7 @@ pub async fn get_task(id: String) -> Result<TaskView, AppError> {
 #[server(prefix = "/api", endpoint = "delete_task")]
 pub async fn delete_task(id: String) -> Result<(), AppError> {
     use crate::backend::{context, now_unix, BackendError};
+    use crate::rules::audit::AuditAction;
     context::respond(
         async {
             let user = context::require_user()?;
@@ -96,12 +97,18 @@ pub async fn delete_task(id: String) -> Result<(), AppError> {
                     "This task is still running; delete it once it has finished.".into(),
                 ));
             }
+            let entry = context::actor(&user).entry(
+                AuditAction::TaskDeleted,
+                id.clone(),
+                "",
+                state.clock().now_ms(),
+            );
             state
                 .store()
-                .delete_task_of_owner(&id, user.id, now_unix())
+                .delete_task_of_owner(&id, user.id, now_unix(), &entry)
                 .await?;
             if let Some(key) = task.result_key {
-                state.storage().delete(&key)?;
+                state.storage().delete(&key).await?;
             }
             Ok(())
         }

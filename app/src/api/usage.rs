@@ -35,20 +35,32 @@ pub async fn team_usage() -> Result<TeamUsageView, AppError> {
 #[server(prefix = "/api", endpoint = "adjust_credits")]
 pub async fn adjust_credits(user_id: i64, credits: String, reason: String) -> Result<(), AppError> {
     use crate::backend::{context, BackendError};
-    use crate::rules::pricing::{check_adjustment_reason, parse_signed_credits};
+    use crate::rules::audit::AuditAction;
+    use crate::rules::pricing::{
+        check_adjustment_reason, format_credits_exact, parse_signed_credits,
+    };
     context::respond(
         async {
-            context::require_admin()?;
+            let admin = context::require_admin()?;
             let amount = parse_signed_credits(&credits).map_err(BackendError::Invalid)?;
             let reason = reason.trim();
             check_adjustment_reason(reason).map_err(BackendError::Invalid)?;
             let state = context::state()?;
-            if state.store().user_by_id(user_id).await?.is_none() {
-                return Err(BackendError::NotFound);
-            }
+            let member = state
+                .store()
+                .user_by_id(user_id)
+                .await?
+                .ok_or(BackendError::NotFound)?;
+            let sign = if amount > 0 { "+" } else { "" };
+            let entry = context::actor(&admin).entry(
+                AuditAction::CreditsAdjusted,
+                member.username,
+                format!("{sign}{} credits: {reason}", format_credits_exact(amount)),
+                state.clock().now_ms(),
+            );
             state
                 .store()
-                .add_adjustment(user_id, amount, reason, state.billing().now())
+                .add_adjustment(user_id, amount, reason, state.billing().now(), &entry)
                 .await
         }
         .await,

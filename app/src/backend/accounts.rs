@@ -6,12 +6,14 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use super::{
+    audit::{self, Actor, Origin},
     now_unix,
     store::{NewInvite, NewUser, UserRecord},
     throttle, AppState, BackendError,
 };
 use crate::model::{InviteInfo, InviteView, Role};
 use crate::rules::accounts as rules;
+use crate::rules::audit::AuditAction;
 
 /// The message for any failed sign-in: it never tells whether the account exists.
 pub const WRONG_CREDENTIALS: &str = "Wrong username or password.";
@@ -114,15 +116,47 @@ pub async fn reset_password(
     Ok(())
 }
 
+/// How a sign-in's audit entry names the password method.
+pub const PASSWORD_METHOD: &str = "password";
+
+/// Records a sign-in's outcome in the audit log: the member when it succeeded, else the name
+/// that was tried (with why it failed, for admins' eyes).
+pub async fn audit_sign_in(
+    state: &AppState,
+    origin: &Origin,
+    outcome: Result<&UserRecord, (&str, &str)>,
+    method: &str,
+) -> Result<(), BackendError> {
+    let at_ms = state.clock().now_ms();
+    let entry = match outcome {
+        Ok(user) => Actor::member(user, origin).entry(
+            AuditAction::SignInSucceeded,
+            user.username.clone(),
+            method,
+            at_ms,
+        ),
+        Err((tried, why)) => Actor::unknown(tried, origin).entry(
+            AuditAction::SignInFailed,
+            tried.chars().take(200).collect::<String>(),
+            format!("{method}: {why}"),
+            at_ms,
+        ),
+    };
+    audit::record(state, &entry).await
+}
+
 /// Checks a sign-in attempt. The attempt is counted against the account's and the address's
 /// budgets before the password is checked (refused at once when either is used up), and the
-/// check of an unknown account costs the same as that of a real one.
+/// check of an unknown account costs the same as that of a real one. A checked attempt is
+/// recorded in the audit log (refusals of the throttle are not: they are bounded by it only
+/// in count, and write nothing else).
 pub async fn authenticate(
     state: &AppState,
     username: &str,
     password: &str,
-    address: Option<IpAddr>,
+    origin: &Origin,
 ) -> Result<UserRecord, BackendError> {
+    let address: Option<IpAddr> = origin.address;
     let username = rules::normalize_username(username);
     let attempt = throttle::reserve(state.store(), &username, address, now_unix()).await?;
     let user = state.store().user_by_username(&username).await?;
@@ -138,32 +172,64 @@ pub async fn authenticate(
     match user {
         Some(user) if matches && !user.disabled => {
             throttle::succeeded(state.store(), attempt, now_unix()).await?;
+            audit_sign_in(state, origin, Ok(&user), PASSWORD_METHOD).await?;
             Ok(user)
         }
-        _ => Err(BackendError::Invalid(WRONG_CREDENTIALS.into())),
+        user => {
+            let why = match user {
+                None => "no such account",
+                Some(user) if user.disabled => "account disabled",
+                Some(_) => "wrong password",
+            };
+            audit_sign_in(state, origin, Err((&username, why)), PASSWORD_METHOD).await?;
+            Err(BackendError::Invalid(WRONG_CREDENTIALS.into()))
+        }
     }
 }
 
 /// Creates a single-use invite link valid for `hours`.
 pub async fn create_invite(
     state: &AppState,
-    admin: &UserRecord,
+    admin: &Actor,
+    admin_id: i64,
     role: Role,
     hours: i64,
+    email: &str,
 ) -> Result<InviteView, BackendError> {
     rules::check_invite_hours(hours).map_err(BackendError::Invalid)?;
+    let email = email.trim().to_lowercase();
+    if !email.is_empty()
+        && (email.len() > 254 || !email.contains('@') || email.contains(char::is_whitespace))
+    {
+        return Err(BackendError::Invalid(format!(
+            "'{email}' is not an email address; leave it empty or give the one the person signs in with."
+        )));
+    }
+    let email = Some(email).filter(|email| !email.is_empty());
     let token = random_token();
     let now = now_unix();
     let expires_at = now + hours * 3600;
     let id = state
         .store()
-        .create_invite(&NewInvite {
-            token_hash: &token_hash(&token),
-            role: role.as_str(),
-            created_by: admin.id,
-            created_at: now,
-            expires_at,
-        })
+        .create_invite(
+            &NewInvite {
+                token_hash: &token_hash(&token),
+                role: role.as_str(),
+                created_by: admin_id,
+                created_at: now,
+                expires_at,
+                email: email.as_deref(),
+            },
+            &admin.entry(
+                AuditAction::MemberInvited,
+                "",
+                match &email {
+                    Some(email) => format!("{}, valid for {hours} h, for {email}", role.as_str()),
+                    None => format!("{}, valid for {hours} h", role.as_str()),
+                },
+                state.clock().now_ms(),
+            ),
+        )
         .await?;
     Ok(InviteView {
         id,
@@ -213,6 +279,7 @@ pub async fn accept_invite(
     state: &AppState,
     token: &str,
     form: AccountForm,
+    origin: &Origin,
 ) -> Result<UserRecord, BackendError> {
     invite_info(state, token).await?;
     let hash = state.passwords().hash(form.password).await?;
@@ -228,6 +295,12 @@ pub async fn accept_invite(
                 created_at: now_unix(),
             },
             now_unix(),
+            &Actor::unknown(&form.username, origin).entry(
+                AuditAction::MemberJoined,
+                "",
+                "",
+                state.clock().now_ms(),
+            ),
         )
         .await
         .map_err(|err| taken_or(err, &form.username))?;
@@ -238,6 +311,7 @@ pub async fn accept_invite(
 pub async fn set_disabled(
     state: &AppState,
     admin: &UserRecord,
+    origin: &Origin,
     user_id: i64,
     disabled: bool,
 ) -> Result<(), BackendError> {
@@ -246,9 +320,21 @@ pub async fn set_disabled(
             "You cannot disable your own account.".into(),
         ));
     }
+    let member = state
+        .store()
+        .user_by_id(user_id)
+        .await?
+        .ok_or(BackendError::NotFound)?;
+    let action = if disabled {
+        AuditAction::MemberDisabled
+    } else {
+        AuditAction::MemberEnabled
+    };
+    let entry =
+        Actor::member(admin, origin).entry(action, member.username, "", state.clock().now_ms());
     if !state
         .store()
-        .set_user_disabled(user_id, disabled, now_unix())
+        .set_user_disabled(user_id, disabled, now_unix(), &entry)
         .await?
     {
         return Err(BackendError::NotFound);
@@ -257,8 +343,22 @@ pub async fn set_disabled(
 }
 
 /// Revokes an invite that was not used yet, so its link stops working at once.
-pub async fn revoke_invite(state: &AppState, invite_id: i64) -> Result<(), BackendError> {
-    if state.store().revoke_invite(invite_id, now_unix()).await? {
+pub async fn revoke_invite(
+    state: &AppState,
+    admin: &Actor,
+    invite_id: i64,
+) -> Result<(), BackendError> {
+    let entry = admin.entry(
+        AuditAction::InviteRevoked,
+        format!("invite {invite_id}"),
+        "",
+        state.clock().now_ms(),
+    );
+    if state
+        .store()
+        .revoke_invite(invite_id, now_unix(), &entry)
+        .await?
+    {
         Ok(())
     } else {
         Err(BackendError::Invalid(

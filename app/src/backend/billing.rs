@@ -141,6 +141,22 @@ impl Billing {
             .unwrap_or(0)
     }
 
+    /// Unix milliseconds at which the zone's calendar day `(year, month, day)` begins, or the
+    /// next day when `next` (the end of an inclusive date range); `None` for a date that does
+    /// not exist.
+    pub fn day_start_ms(&self, (year, month, day): (i16, i8, i8), next: bool) -> Option<i64> {
+        let mut date = jiff::civil::Date::new(year, month, day).ok()?;
+        if next {
+            date = date.tomorrow().ok()?;
+        }
+        let start = date
+            .to_zoned_datetime(self.zone.clone())
+            .ok()?
+            .start_of_day()
+            .ok()?;
+        Some(start.timestamp().as_millisecond())
+    }
+
     /// `unix_seconds` as the zone's wall-clock time for people, e.g. `2026-11-26 19:25`.
     pub fn wall_time(&self, unix_seconds: i64) -> String {
         self.format(unix_seconds, "%Y-%m-%d %H:%M")

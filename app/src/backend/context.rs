@@ -8,7 +8,7 @@ use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 use tower_sessions::Session;
 
-use super::{store::UserRecord, AppState, BackendError};
+use super::{audit, store::UserRecord, AppState, BackendError};
 use crate::model::{AppError, Role};
 
 /// The signed-in user, resolved once per request by the server's auth middleware.
@@ -92,6 +92,22 @@ fn request_id() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// Where this request came from, for the audit log.
+pub fn origin() -> audit::Origin {
+    audit::Origin {
+        address: client_address(),
+        request_id: parts()
+            .ok()
+            .and_then(|parts| parts.extensions.get::<RequestId>().map(|id| id.0.clone())),
+        token_id: None,
+    }
+}
+
+/// The signed-in member and where the request came from, for the audit log.
+pub fn actor(user: &UserRecord) -> audit::Actor {
+    audit::Actor::member(user, &origin())
+}
+
 /// Maps a backend result to what the browser sees: internal details are logged with the request
 /// id and replaced by a message naming that id; the HTTP status follows the error (except for
 /// plain form posts, which are redirected back with the error in the URL).
@@ -122,7 +138,9 @@ fn to_app_error(err: BackendError) -> AppError {
         BackendError::Unauthorized => AppError::Unauthorized,
         BackendError::Forbidden => AppError::Forbidden,
         BackendError::NotFound => AppError::NotFound,
-        BackendError::Invalid(message) => AppError::Invalid(message),
+        BackendError::Invalid(message) | BackendError::OverBudget(message) => {
+            AppError::Invalid(message)
+        }
         BackendError::Throttled(message) => AppError::Throttled(message),
         err @ (BackendError::Database(_) | BackendError::Internal(_)) => {
             let request_id = request_id();

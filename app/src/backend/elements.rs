@@ -4,12 +4,14 @@
 
 use super::{
     accounts::random_token,
-    store::{ElementRecord, NewElement, UploadRecord, UserRecord},
+    audit::Actor,
+    store::{ElementRecord, NewElement, TaskRecord, UploadRecord, UserRecord},
     tasks::{enqueue, ElementParamsRecord, NewTask, TaskParams},
     AppState, BackendError,
 };
 use crate::model::{ElementForm, ElementView, Role};
 use crate::rules::{
+    audit::AuditAction,
     element_inputs::{
         check_description, check_image, check_refer_count, check_text, check_video, check_voice_id,
         ReferenceType,
@@ -64,14 +66,16 @@ async fn owned_upload(
         .ok_or_else(|| invalid(missing))
 }
 
-/// Creates an element for `owner`: checks everything, then writes the task, its 1-credit
-/// reservation and the library entry in one transaction. A repeated idempotency key returns
-/// the element made the first time.
+/// Creates an element for `owner`, from the studio or (when `actor` carries an API token)
+/// through the gateway: checks everything, then writes the task, its 1-credit reservation, the
+/// library entry and the audit entry in one transaction. A repeated idempotency key returns
+/// the element made the first time. Also returns the element's task.
 pub async fn create_element(
     state: &AppState,
+    actor: &Actor,
     owner: &UserRecord,
     form: ElementForm,
-) -> Result<ElementView, BackendError> {
+) -> Result<(ElementView, TaskRecord), BackendError> {
     let reference = ReferenceType::parse(&form.reference_type)
         .ok_or_else(|| invalid("Choose how to make the element: from a video or from images."))?;
     let mut problems = check_text(&form.name, &form.description);
@@ -170,6 +174,7 @@ pub async fn create_element(
             cost: ELEMENT_MICRO_CREDITS,
         },
         Some(&element),
+        actor,
     )
     .await?;
     let store = state.store();
@@ -180,7 +185,7 @@ pub async fn create_element(
     let record = store.element_by_id(&element_id).await?.ok_or_else(|| {
         invalid("This element was created earlier and has since been removed from the library.")
     })?;
-    Ok(element_view(&record, owner, now))
+    Ok((element_view(&record, owner, now), task))
 }
 
 /// The team's library, newest first, filtered by `search` over name and description.
@@ -226,6 +231,7 @@ async fn editable(
 /// Gives the element a new description (its creator or an admin).
 pub async fn describe_element(
     state: &AppState,
+    actor: &Actor,
     viewer: &UserRecord,
     id: &str,
     description: &str,
@@ -237,7 +243,12 @@ pub async fn describe_element(
     let now = state.billing().now();
     if !state
         .store()
-        .update_element_description(id, description.trim(), now)
+        .update_element_description(
+            id,
+            description.trim(),
+            now,
+            &actor.entry(AuditAction::ElementEdited, id, "", state.clock().now_ms()),
+        )
         .await?
     {
         return Err(BackendError::NotFound);
@@ -254,13 +265,18 @@ pub async fn describe_element(
 /// so the element itself lives on upstream; tasks that used it keep their results.
 pub async fn remove_element(
     state: &AppState,
+    actor: &Actor,
     viewer: &UserRecord,
     id: &str,
 ) -> Result<(), BackendError> {
     editable(state, viewer, id).await?;
     if !state
         .store()
-        .remove_element(id, state.billing().now())
+        .remove_element(
+            id,
+            state.billing().now(),
+            &actor.entry(AuditAction::ElementRemoved, id, "", state.clock().now_ms()),
+        )
         .await?
     {
         return Err(BackendError::NotFound);

@@ -12,6 +12,9 @@ pub enum BackendError {
     /// Refused input; the text is shown to the person as it is.
     #[error("{0}")]
     Invalid(String),
+    /// A budget would be passed; the text is shown to the person as it is.
+    #[error("{0}")]
+    OverBudget(String),
     /// Too many attempts; the text is shown to the person as it is.
     #[error("{0}")]
     Throttled(String),

@@ -2,6 +2,7 @@
 //! nothing below it is compiled into the browser.
 
 pub mod accounts;
+pub mod audit;
 pub mod billing;
 pub mod connection;
 pub mod context;
@@ -9,8 +10,10 @@ pub mod elements;
 pub mod error;
 pub mod events;
 pub mod evolink;
+pub mod gateway;
 pub mod media;
 pub mod metrics;
+pub mod oidc;
 pub mod outbound;
 pub mod page_policy;
 pub mod passwords;
@@ -21,6 +24,7 @@ pub mod storage_policy;
 pub mod store;
 pub mod tasks;
 pub mod throttle;
+pub mod tokens;
 pub mod uploads;
 pub mod usage;
 
@@ -66,6 +70,7 @@ struct AppStateInner {
     billing: Billing,
     running_tasks: tasks::RunningCount,
     metrics: metrics::Metrics,
+    oidc: Option<Arc<oidc::Oidc>>,
 }
 
 impl AppState {
@@ -101,6 +106,7 @@ impl AppState {
                 billing: Billing::default(),
                 running_tasks: tasks::RunningCount::default(),
                 metrics: metrics::Metrics::new(),
+                oidc: None,
             }),
         }
     }
@@ -207,6 +213,20 @@ impl AppState {
             inner.billing = billing;
         }
         self
+    }
+
+    /// The same state with sign-in through the team's identity provider. Call before the state
+    /// is shared.
+    pub fn with_oidc(mut self, oidc: oidc::Oidc) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.oidc = Some(Arc::new(oidc));
+        }
+        self
+    }
+
+    /// The team's identity provider, when configured.
+    pub fn oidc(&self) -> Option<&oidc::Oidc> {
+        self.inner.oidc.as_deref()
     }
 
     /// The billing calendar and the ledger's clock.

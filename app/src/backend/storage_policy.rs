@@ -56,7 +56,7 @@ pub async fn sweep_unused_uploads(state: &AppState) -> Result<u64, BackendError>
         let batch = keys.len();
         for key in keys {
             // The row is gone; a file that cannot be removed is only logged.
-            if let Err(err) = state.storage().delete(&key) {
+            if let Err(err) = state.storage().delete(&key).await {
                 tracing::warn!(error = %err, "removing an unused upload's file failed");
             }
             removed += 1;
@@ -68,14 +68,14 @@ pub async fn sweep_unused_uploads(state: &AppState) -> Result<u64, BackendError>
     if removed > 0 {
         tracing::info!(removed, "removed unused uploads");
     }
-    let stale = state.storage().remove_stale_temp_files(STALE_TEMP_AGE);
+    let stale = state.storage().remove_stale_partial_files(STALE_TEMP_AGE);
     if stale > 0 {
         tracing::info!(removed = stale, "removed abandoned partial uploads");
     }
     Ok(removed)
 }
 
-/// A partial upload untouched this long was abandoned (a crash mid-upload); real ones are
+/// A partial upload on local disk untouched this long was abandoned (a crash mid-upload); real ones are
 /// written to continuously and finish or fail within minutes.
 const STALE_TEMP_AGE: Duration = Duration::from_secs(24 * 3600);
 

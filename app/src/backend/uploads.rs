@@ -1,14 +1,15 @@
-//! Receiving an upload: streamed to a temporary file with the size limit enforced while reading,
-//! typed and probed from its bytes, checked with the shared rules, then stored and recorded.
-//! Any failure or a cancelled request leaves no file and no row.
+//! Receiving an upload: streamed into storage as a multipart upload with the size limit and
+//! quota enforced while reading (an upload refused or cancelled mid-way is aborted), then typed
+//! and probed from ranged reads of the stored object, checked with the shared rules, and
+//! recorded. Any refusal, failure or cancelled request leaves no object and no row.
 
-use std::{path::PathBuf, time::Duration};
+use std::time::Duration;
 
 use futures_util::{Stream, StreamExt};
-use tokio::io::AsyncWriteExt;
 
 use super::{
-    media::{self, probe_file, Probed},
+    media::{self, Probed},
+    storage::{ObjectWriter, Uncommitted},
     storage_policy::quota_message,
     store::{UploadRecord, UserRecord},
     AppState, BackendError,
@@ -116,42 +117,50 @@ where
         )));
     }
     let storage = state.storage();
-    let temp = storage.temp_file();
-    let mut file = tokio::fs::File::create(temp.path())
-        .await
-        .map_err(|err| BackendError::Internal(format!("cannot create a temporary file: {err}")))?;
-    let limit = max_bytes(purpose);
-    let mut received: u64 = 0;
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|_| UploadError::Interrupted)?;
-        received = received.saturating_add(u64::try_from(chunk.len()).unwrap_or(u64::MAX));
-        if received > limit {
-            return Err(too_large(purpose, None));
+    let id = super::accounts::random_token()[..32].to_string();
+    let storage_key = format!("upload-{id}");
+    let limits = Limits {
+        purpose,
+        max: max_bytes(purpose),
+        room,
+        used,
+    };
+    let mut writer = None;
+    let streamed = stream_into(state, &storage_key, &limits, &mut body, &mut writer).await;
+    let writer = match (streamed, writer) {
+        (Ok(()), Some(writer)) => writer,
+        (Ok(()), None) => {
+            return Err(UploadError::Refused(format!(
+                "{} is empty.",
+                label(purpose)
+            )))
         }
-        if received > room {
-            return Err(UploadError::QuotaFull(quota_message(policy, used, None)));
+        (Err(err), writer) => {
+            // Refused or broken off: the multipart upload is aborted before answering.
+            if let Some(writer) = writer {
+                writer.abort().await;
+            }
+            return Err(err);
         }
-        file.write_all(&chunk)
-            .await
-            .map_err(|err| BackendError::Internal(format!("cannot write the upload: {err}")))?;
-    }
-    file.flush()
-        .await
-        .map_err(|err| BackendError::Internal(format!("cannot write the upload: {err}")))?;
-    drop(file);
-    if received == 0 {
-        return Err(UploadError::Refused(format!(
-            "{} is empty.",
-            label(purpose)
-        )));
-    }
-    let path: PathBuf = temp.path().to_path_buf();
-    // Dropping `temp` on any refusal below removes the file, even if an abandoned probe still
-    // has it open.
-    let probed = probe_within(PROBE_TIME_LIMIT, move || probe_file(&path))
-        .await
-        .map_err(UploadError::Refused)?
-        .map_err(|err| UploadError::Refused(err.0))?;
+    };
+    let received = writer.written();
+    // From here the object is removed on any refusal, error or cancellation until its row is
+    // written.
+    let mut stored = Uncommitted::finishing(storage.clone(), storage_key.clone(), writer);
+    stored.finished().await?;
+    let mut source = storage.source(&storage_key, received)?;
+    let probed = probe_within(PROBE_TIME_LIMIT, move || media::probe(&mut source)).await;
+    let probed = match probed {
+        Ok(Ok(probed)) => probed,
+        Ok(Err(err)) => {
+            stored.discard().await;
+            return Err(UploadError::Refused(err.0));
+        }
+        Err(message) => {
+            stored.discard().await;
+            return Err(UploadError::Refused(message));
+        }
+    };
     let (kind, format, width, height, duration_ms, problems) = match probed {
         Probed::Image(facts) if wants_image(purpose) => (
             UploadKind::Image,
@@ -180,10 +189,11 @@ where
             },
         ),
         Probed::Video(_) => {
+            stored.discard().await;
             return Err(UploadError::Refused(format!(
                 "This file is a video; the {} must be a JPG or PNG file.",
                 label(purpose).to_lowercase()
-            )))
+            )));
         }
         Probed::Image(_) => {
             let formats = if purpose == UploadPurpose::MotionVideo {
@@ -191,6 +201,7 @@ where
             } else {
                 "an MP4, MOV or WEBM file"
             };
+            stored.discard().await;
             return Err(UploadError::Refused(format!(
                 "This file is an image; the {} must be {formats}.",
                 label(purpose).to_lowercase()
@@ -198,9 +209,9 @@ where
         }
     };
     if !problems.is_empty() {
+        stored.discard().await;
         return Err(UploadError::Refused(problems.join(" ")));
     }
-    let id = super::accounts::random_token()[..32].to_string();
     let record = UploadRecord {
         id: id.clone(),
         owner_id: owner.id,
@@ -211,20 +222,22 @@ where
         width: i64::from(width),
         height: i64::from(height),
         duration_ms: duration_ms.map(|d| i64::try_from(d).unwrap_or(i64::MAX)),
-        storage_key: format!("upload-{id}"),
+        storage_key,
         created_at: state.clock().now(),
     };
-    storage.keep_as(temp, &record.storage_key)?;
     let quota = i64::try_from(policy.upload_quota_bytes).unwrap_or(i64::MAX);
     match state
         .store()
         .insert_upload_within_quota(&record, quota)
         .await
     {
-        Ok(true) => Ok(record.view()),
+        Ok(true) => {
+            stored.keep();
+            Ok(record.view())
+        }
         // Another upload of the same owner took the room while this one was read.
         Ok(false) => {
-            let _ = storage.delete(&record.storage_key);
+            stored.discard().await;
             let used = state
                 .store()
                 .upload_bytes_of_owner(owner.id)
@@ -237,10 +250,89 @@ where
             )))
         }
         Err(err) => {
-            let _ = storage.delete(&record.storage_key);
+            stored.discard().await;
             Err(err.into())
         }
     }
+}
+
+/// What a streaming upload may take.
+struct Limits {
+    purpose: UploadPurpose,
+    max: u64,
+    room: u64,
+    used: u64,
+}
+
+/// The first bytes needed to tell the type (and so the stored Content-Type).
+const SNIFF_BYTES: usize = 64;
+
+/// The Content-Type stored with an object, from its first bytes.
+fn content_type(head: &[u8]) -> &'static str {
+    match media::sniff(head) {
+        media::Sniffed::Jpeg => "image/jpeg",
+        media::Sniffed::Png => "image/png",
+        media::Sniffed::Mp4 => "video/mp4",
+        media::Sniffed::Mov => "video/quicktime",
+        media::Sniffed::Webm => "video/webm",
+        media::Sniffed::Unknown => "application/octet-stream",
+    }
+}
+
+/// Streams the body into a multipart upload of `key`, enforcing the limits while reading. The
+/// upload starts once the first bytes tell the type; `writer` holds it (for the caller to abort
+/// on error). Memory stays bounded whatever the size.
+async fn stream_into<S, E>(
+    state: &AppState,
+    key: &str,
+    limits: &Limits,
+    body: &mut S,
+    writer: &mut Option<ObjectWriter>,
+) -> Result<(), UploadError>
+where
+    S: Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+{
+    let policy = state.storage_policy();
+    let mut head: Vec<u8> = Vec::new();
+    let mut received: u64 = 0;
+    loop {
+        let chunk = match body.next().await {
+            Some(chunk) => chunk.map_err(|_| UploadError::Interrupted)?,
+            None => break,
+        };
+        received = received.saturating_add(u64::try_from(chunk.len()).unwrap_or(u64::MAX));
+        if received > limits.max {
+            return Err(too_large(limits.purpose, None));
+        }
+        if received > limits.room {
+            return Err(UploadError::QuotaFull(quota_message(
+                policy,
+                limits.used,
+                None,
+            )));
+        }
+        match writer {
+            Some(writer) => writer.write(chunk).await?,
+            None => {
+                head.extend_from_slice(&chunk);
+                if head.len() >= SNIFF_BYTES {
+                    let started = start(state, key, std::mem::take(&mut head)).await?;
+                    *writer = Some(started);
+                }
+            }
+        }
+    }
+    if writer.is_none() && !head.is_empty() {
+        *writer = Some(start(state, key, head).await?);
+    }
+    Ok(())
+}
+
+/// Starts the upload of `key` with its first bytes.
+async fn start(state: &AppState, key: &str, head: Vec<u8>) -> Result<ObjectWriter, UploadError> {
+    let mut writer = state.storage().writer(key, content_type(&head)).await?;
+    writer.write(bytes::Bytes::from(head)).await?;
+    Ok(writer)
 }
 
 /// Runs `probe` on a blocking thread and waits at most `limit` for it. A probe that runs out of

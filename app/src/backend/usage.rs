@@ -66,6 +66,7 @@ pub async fn member_usage(state: &AppState, user_id: i64) -> Result<UsageView, B
             kind: entry.kind,
             amount: entry.amount,
             reason: entry.reason,
+            api_token: entry.token_name,
             local_time: billing.wall_time(entry.created_at),
             created_at: entry.created_at,
         })
@@ -152,7 +153,7 @@ fn model_name(task_kind: TaskKind) -> &'static str {
 }
 
 /// Quotes a CSV field when needed, and defuses text a spreadsheet would run as a formula.
-fn csv_field(value: &str) -> String {
+pub(crate) fn csv_field(value: &str) -> String {
     let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {
@@ -170,7 +171,7 @@ fn csv_field(value: &str) -> String {
 pub fn ledger_csv(billing: &Billing, lines: &[LedgerLine]) -> String {
     let rate = billing.credits_per_usd();
     let mut csv = format!(
-        "time ({}),member,entry,task,model,quality,credits{},reason\n",
+        "time ({}),member,entry,task,model,quality,credits{},reason,api_token\n",
         billing.zone_name(),
         if rate.is_some() { ",usd_estimate" } else { "" }
     );
@@ -180,7 +181,7 @@ pub fn ledger_csv(billing: &Billing, lines: &[LedgerLine]) -> String {
             .map(|rate| format!(",{:.2}", line.amount as f64 / 1_000_000.0 / rate))
             .unwrap_or_default();
         csv.push_str(&format!(
-            "{},{},{},{},{},{},{credits}{usd},{}\n",
+            "{},{},{},{},{},{},{credits}{usd},{},{}\n",
             billing.local_time(line.created_at),
             csv_field(&line.username),
             line.kind,
@@ -188,6 +189,7 @@ pub fn ledger_csv(billing: &Billing, lines: &[LedgerLine]) -> String {
             line.task_kind.map(model_name).unwrap_or(""),
             line.quality.map(Quality::as_str).unwrap_or(""),
             csv_field(line.reason.as_deref().unwrap_or("")),
+            csv_field(line.token_name.as_deref().unwrap_or("")),
         ));
     }
     csv
@@ -211,6 +213,7 @@ mod tests {
             amount,
             reason: reason.map(str::to_string),
             created_at: 1_795_688_716,
+            token_name: None,
         }
     }
 
@@ -251,14 +254,14 @@ mod tests {
         let rows: Vec<&str> = csv.lines().collect();
         assert_eq!(
             rows[0],
-            "time (UTC),member,entry,task,model,quality,credits,usd_estimate,reason"
+            "time (UTC),member,entry,task,model,quality,credits,usd_estimate,reason,api_token"
         );
         assert_eq!(
             rows[1],
-            "2026-11-26T10:25:16+00:00,moe,reserve,t1,kling-v3-motion-control,720p,-40.824,-0.41,"
+            "2026-11-26T10:25:16+00:00,moe,reserve,t1,kling-v3-motion-control,720p,-40.824,-0.41,,"
         );
         assert!(
-            rows[2].ends_with(",5.00,0.05,\"'=HYPERLINK(\"\"x\"\"), oops\""),
+            rows[2].ends_with(",5.00,0.05,\"'=HYPERLINK(\"\"x\"\"), oops\","),
             "{}",
             rows[2]
         );

@@ -54,12 +54,15 @@ fn Nav(is_admin: bool, name: String) -> impl IntoView {
             <A href="/elements">"Elements"</A>
             <A href="/usage">"Usage"</A>
             <A href="/pricing">"Pricing"</A>
+            <A href="/tokens">"API tokens"</A>
             <Show when=move || is_admin>
                 <A href="/admin">"Admin"</A>
             </Show>
         </nav>
         <div class="account">
-            <span class="who">{name}</span>
+            <A href="/account" attr:class="who">
+                {name}
+            </A>
             <ActionForm action=sign_out>
                 <button type="submit" class="link">
                     "Sign out"

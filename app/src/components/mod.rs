@@ -1,6 +1,7 @@
 //! Reusable UI pieces; pages import from here, never from each other.
 
 pub mod account_fields;
+pub mod audit_table;
 pub mod budget_bar;
 pub mod connection_result;
 pub mod credits;

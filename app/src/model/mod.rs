@@ -1,11 +1,15 @@
 //! Serializable types that cross the wire between the browser and the server.
 
+mod audit;
 mod element;
 mod error;
+mod tokens;
 mod usage;
 
+pub use audit::{AuditEntryView, AuditPage};
 pub use element::{ElementForm, ElementView};
 pub use error::AppError;
+pub use tokens::{ApiTokenView, NewApiTokenView};
 pub use usage::{
     BreakdownView, ChargeView, DayTotal, MemberUsageView, PriceDriftView, TeamUsageView, UsageView,
 };
@@ -77,6 +81,9 @@ pub struct SessionInfo {
     pub sandbox: bool,
     /// Credits one US dollar buys, when the installation shows estimated dollars.
     pub credits_per_usd: Option<f64>,
+    /// The identity provider's name when single sign-on is set up.
+    #[serde(default)]
+    pub sso_provider: Option<String>,
 }
 
 /// A member as the admin pages list them.
@@ -236,6 +243,8 @@ pub struct TaskView {
     pub upstream_link: Option<(String, i64)>,
     /// The character element used, as (Kinema element id, name).
     pub element: Option<(String, String)>,
+    /// The name of the API token the task came through (gateway); `None` from the studio.
+    pub api_token: Option<String>,
 }
 
 impl TaskView {

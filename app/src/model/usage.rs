@@ -16,6 +16,8 @@ pub struct ChargeView {
     pub amount: i64,
     /// An admin's reason for an adjustment.
     pub reason: Option<String>,
+    /// The API token the entry's task came through (gateway), if any.
+    pub api_token: Option<String>,
     /// Unix seconds.
     pub created_at: i64,
     /// When, on the billing time zone's clock (`2026-11-26 19:25`).

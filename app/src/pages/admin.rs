@@ -57,6 +57,8 @@ fn AdminPanels() -> impl IntoView {
     view! {
         <p>
             <a href="/admin/usage">"Team usage, budgets and adjustments →"</a>
+            " · "
+            <a href="/admin/audit">"Audit log →"</a>
         </p>
         <section class="card">
             <h1>"Members"</h1>
@@ -94,6 +96,10 @@ fn AdminPanels() -> impl IntoView {
                         max=INVITE_HOURS_MAX
                         value=INVITE_HOURS_DEFAULT
                     />
+                </label>
+                <label>
+                    "For email (optional: lets them join by single sign-on)"
+                    <input name="email" type="email" autocomplete="off" />
                 </label>
                 <ErrorNote value=create_invite.value() />
                 <button type="submit">"Create invite link"</button>

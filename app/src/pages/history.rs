@@ -189,6 +189,12 @@ fn HistoryItem(task: TaskView) -> impl IntoView {
                 </A>
                 <p class="status">{status}</p>
                 {task
+                    .api_token
+                    .clone()
+                    .map(|name| {
+                        view! { <p class="hint api-token-used">{format!("API · {name}")}</p> }
+                    })}
+                {task
                     .element
                     .clone()
                     .map(|(_, name)| view! { <p class="hint element-used">"Element: " {name}</p> })}

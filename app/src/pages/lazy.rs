@@ -62,3 +62,15 @@ lazy_page!(
     /// `/setup`.
     SetupRoute => super::setup::SetupPage
 );
+lazy_page!(
+    /// `/tokens`.
+    TokensRoute => super::tokens::TokensPage
+);
+lazy_page!(
+    /// `/admin/audit`.
+    AdminAuditRoute => super::admin_audit::AdminAuditPage
+);
+lazy_page!(
+    /// `/account`.
+    AccountRoute => super::account::AccountPage
+);

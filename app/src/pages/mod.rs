@@ -1,7 +1,9 @@
 //! One module per page; a page too big for one file gets a folder (elements/). Pages import
 //! shared pieces from `components`, never from each other.
 
+pub mod account;
 pub mod admin;
+pub mod admin_audit;
 pub mod admin_usage;
 pub mod elements;
 pub mod history;
@@ -13,4 +15,5 @@ pub mod pricing;
 pub mod setup;
 pub mod studio;
 pub mod task;
+pub mod tokens;
 pub mod usage;

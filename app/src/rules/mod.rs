@@ -1,6 +1,7 @@
 //! Pure rules with no I/O, compiled into both the browser and the server so both say the same thing.
 
 pub mod accounts;
+pub mod audit;
 pub mod element_inputs;
 pub mod format;
 pub mod links;

@@ -211,6 +211,47 @@ impl ElementStatus {
 }
 
 text_enum! {
+    /// What a personal API token may do. `Full` is the default: every gateway call the
+    /// member could make in the studio (never an admin function).
+    pub enum TokenScope {
+        Full = "full",
+        /// Motion-control tasks, file uploads and reads.
+        Motion = "motion",
+        /// Custom elements, file uploads and reads.
+        Elements = "elements",
+        /// Reads only: tasks and credits.
+        ReadOnly = "read_only",
+    }
+}
+
+impl TokenScope {
+    /// The scope in words, for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            TokenScope::Full => "Full access",
+            TokenScope::Motion => "Motion control",
+            TokenScope::Elements => "Elements",
+            TokenScope::ReadOnly => "Read-only",
+        }
+    }
+
+    /// True when tokens of this scope may create motion-control tasks.
+    pub fn allows_motion(self) -> bool {
+        matches!(self, TokenScope::Full | TokenScope::Motion)
+    }
+
+    /// True when tokens of this scope may create custom elements.
+    pub fn allows_elements(self) -> bool {
+        matches!(self, TokenScope::Full | TokenScope::Elements)
+    }
+
+    /// True when tokens of this scope may upload files (any scope that may create).
+    pub fn allows_uploads(self) -> bool {
+        self != TokenScope::ReadOnly
+    }
+}
+
+text_enum! {
     /// What a ledger entry records.
     pub enum EntryKind {
         /// A task's cost held when it was submitted.

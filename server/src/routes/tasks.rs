@@ -1,41 +1,43 @@
-//! Task routes that are not server functions: the archived result (owner only, with Range), the
+//! Task routes that are not server functions: the archived result (owner only, with Range, or a
+//! redirect to a presigned URL when configured), the
 //! signed `/media` URLs the upstream fetches inputs from, and EvoLink callbacks.
 
 use axum::{
     extract::{rejection::QueryRejection, Path, Query, Request},
     http::StatusCode,
-    response::{IntoResponse, Response},
+    response::Response,
     Extension,
 };
 use serde::Deserialize;
-use tower::ServiceExt;
-use tower_http::services::ServeFile;
 
 use app::backend::{
+    audit::{self, Actor},
     tasks::{verify_media_signature, wake_from_callback},
     AppState,
 };
+use app::rules::audit::AuditAction;
 
-use super::{RequireUser, RouteError};
+use super::{
+    objects::{serve_object, serve_result},
+    RequireUser, RouteError,
+};
 
 const BAD_LINK: &str = "This link is invalid or has expired.";
 
-fn content_type(value: &str) -> mime::Mime {
-    value.parse().expect("static mime types parse")
-}
-
-async fn serve(
-    path: std::path::PathBuf,
-    mime: &mime::Mime,
-    request: Request,
-) -> Result<Response, RouteError> {
-    match ServeFile::new_with_mime(path, mime).oneshot(request).await {
-        Ok(response) => Ok(response.into_response()),
-        Err(err) => Err(RouteError::internal("serving a file", err)),
+/// True when a request for the result starts at its first byte: a download, or a player's
+/// first request. The further Range requests a player makes while seeking are not new
+/// downloads and are not recorded.
+fn starts_a_download(request: &Request) -> bool {
+    match request.headers().get(axum::http::header::RANGE) {
+        None => true,
+        Some(range) => range
+            .to_str()
+            .is_ok_and(|range| range.trim().starts_with("bytes=0-")),
     }
 }
 
-/// `GET /api/tasks/{id}/result`: the archived result, to its owner only.
+/// `GET /api/tasks/{id}/result`: the archived result, to its owner only. A download is
+/// recorded in the audit log before the file is sent.
 pub async fn result(
     Extension(state): Extension<AppState>,
     RequireUser(user): RequireUser,
@@ -47,17 +49,25 @@ pub async fn result(
         Ok(None) => return Err(RouteError::not_found()),
         Err(err) => return Err(RouteError::internal("loading a task", err)),
     };
-    let Some(path) = task
-        .result_key
-        .as_deref()
-        .and_then(|key| state.storage().object_path(key).ok())
-    else {
+    let Some(key) = task.result_key.as_deref() else {
         return Err(RouteError::new(
             StatusCode::NOT_FOUND,
             "The result is not saved yet.",
         ));
     };
-    serve(path, &content_type("video/mp4"), request).await
+    if starts_a_download(&request) {
+        let origin = super::origin(request.extensions());
+        let entry = Actor::member(&user, &origin).entry(
+            AuditAction::ResultDownloaded,
+            task.id.clone(),
+            "",
+            state.clock().now_ms(),
+        );
+        if let Err(err) = audit::record(&state, &entry).await {
+            return Err(RouteError::internal("recording a download", err));
+        }
+    }
+    serve_result(&state, key, request).await
 }
 
 /// Query of a signed media URL.
@@ -85,10 +95,7 @@ pub async fn signed_media(
         Ok(None) => return Err(RouteError::not_found()),
         Err(err) => return Err(RouteError::internal("loading an upload", err)),
     };
-    let Ok(path) = state.storage().object_path(&upload.storage_key) else {
-        return Err(RouteError::not_found());
-    };
-    serve(path, &content_type(upload.mime_type()), request).await
+    serve_object(&state, &upload.storage_key, upload.mime_type(), request).await
 }
 
 /// `POST /hooks/evolink/{id}/{token}`: a hint that the task changed. The body is ignored; the

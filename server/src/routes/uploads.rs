@@ -9,8 +9,6 @@ use axum::{
     Extension, Json,
 };
 use serde::Deserialize;
-use tower::ServiceExt;
-use tower_http::services::ServeFile;
 
 use app::backend::{
     store::UploadRecord,
@@ -19,7 +17,7 @@ use app::backend::{
 };
 use app::model::UploadPurpose;
 
-use super::{RequireUser, RouteError};
+use super::{objects::serve_object, RequireUser, RouteError};
 
 /// Query of the upload route.
 #[derive(Deserialize)]
@@ -122,12 +120,5 @@ async fn serve_upload(
     upload: &UploadRecord,
     request: Request,
 ) -> Result<Response, RouteError> {
-    let Ok(path) = state.storage().object_path(&upload.storage_key) else {
-        return Err(RouteError::not_found());
-    };
-    let mime: mime::Mime = upload.mime_type().parse().expect("static mime types parse");
-    match ServeFile::new_with_mime(path, &mime).oneshot(request).await {
-        Ok(response) => Ok(response.into_response()),
-        Err(err) => Err(RouteError::internal("serving an upload", err)),
-    }
+    serve_object(state, &upload.storage_key, upload.mime_type(), request).await
 }

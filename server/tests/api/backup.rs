@@ -206,7 +206,12 @@ async fn postgres_comes_back_from_pg_dump_and_pg_restore() {
         eprintln!("pg_dump is not installed; the PostgreSQL backup test is skipped");
         return;
     }
-    let old = TestApp::spawn(Db::Postgres).await;
+    // Media on local disk here, copied as the README says (PostgreSQL apps default to the test
+    // bucket; a bucket is backed up with the provider's tools).
+    let old = TestApp::spawn_with(Db::Postgres, |settings| {
+        settings.storage = Some("local".into())
+    })
+    .await;
     let completed = make_history(&old).await;
     let before = snapshot(&old, &completed).await;
     let backups = tempfile::tempdir().unwrap();

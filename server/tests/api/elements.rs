@@ -141,9 +141,8 @@ async fn video_element(app: &TestApp, client: &reqwest::Client, name: &str, key:
     until_element(app, client, &id, "ready").await
 }
 
-#[tokio::test]
-async fn elements_from_a_video_and_from_images_reach_the_upstream_as_documented() {
-    let app = TestApp::spawn_stepped(Db::Sqlite).await;
+async fn elements_from_a_video_and_from_images_reach_the_upstream_as_documented(db: Db) {
+    let app = TestApp::spawn_stepped(db).await;
     let (admin, _member, _) = team(&app).await;
     let sim = app.sandbox_url.clone().unwrap();
 
@@ -177,7 +176,10 @@ async fn elements_from_a_video_and_from_images_reach_the_upstream_as_documented(
         .as_array()
         .unwrap();
     assert_eq!(videos.len(), 1);
-    assert!(videos[0]["video_url"].as_str().unwrap().contains("/media/"));
+    assert!(videos[0]["video_url"]
+        .as_str()
+        .unwrap()
+        .starts_with(&app.input_url_prefix()));
     assert!(params.get("element_image_list").is_none());
     for absent in ["prompt", "quality", "duration", "aspect_ratio"] {
         assert!(body.get(absent).is_none(), "{absent} is not sent");
@@ -464,9 +466,8 @@ async fn a_restart_during_creation_resumes_it() {
     sim.stop().await;
 }
 
-#[tokio::test]
-async fn motion_with_an_element_sends_it_and_bad_combinations_never_reach_the_upstream() {
-    let app = TestApp::spawn_stepped(Db::Sqlite).await;
+async fn motion_with_an_element_sends_it_and_bad_combinations_never_reach_the_upstream(db: Db) {
+    let app = TestApp::spawn_stepped(db).await;
     let (admin, member, _) = team(&app).await;
     let sim = app.sandbox_url.clone().unwrap();
     let mia = video_element(&app, &admin, "Mia", "mia").await;
@@ -717,4 +718,29 @@ async fn the_team_sees_and_uses_elements_but_only_the_creator_or_an_admin_edits(
     let kept = until_final(&app, &other, used["id"].as_str().unwrap()).await;
     assert_eq!(kept["element"][1], "Mia");
     app.stop().await;
+}
+
+#[tokio::test]
+async fn elements_from_a_video_and_from_images_reach_the_upstream_as_documented_on_sqlite_and_local_disk(
+) {
+    elements_from_a_video_and_from_images_reach_the_upstream_as_documented(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn elements_from_a_video_and_from_images_reach_the_upstream_as_documented_on_postgres_and_s3()
+{
+    elements_from_a_video_and_from_images_reach_the_upstream_as_documented(Db::Postgres).await;
+}
+
+#[tokio::test]
+async fn motion_with_an_element_sends_it_and_bad_combinations_never_reach_the_upstream_on_sqlite_and_local_disk(
+) {
+    motion_with_an_element_sends_it_and_bad_combinations_never_reach_the_upstream(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn motion_with_an_element_sends_it_and_bad_combinations_never_reach_the_upstream_on_postgres_and_s3(
+) {
+    motion_with_an_element_sends_it_and_bad_combinations_never_reach_the_upstream(Db::Postgres)
+        .await;
 }

@@ -11,7 +11,6 @@ use crate::helpers::{
     eventually, fixtures::file as fixture, holds, in_own_process, run_in_own_process, setup_admin,
     Db, TestApp,
 };
-use sqlx::Connection;
 
 /// A box with a 32-bit size.
 fn mp4_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
@@ -161,36 +160,9 @@ fn svg() -> Vec<u8> {
     br#"<svg xmlns="http://www.w3.org/2000/svg" width="800" height="800"><script>alert(1)</script></svg>"#.to_vec()
 }
 
-/// Files in the media folders and upload rows.
-async fn leftovers(app: &TestApp, db: Db) -> (usize, usize, i64) {
-    let media = app.data_dir.path().join("media");
-    let count = |dir: &str| {
-        std::fs::read_dir(media.join(dir))
-            .map(|d| d.count())
-            .unwrap_or(0)
-    };
-    let query = "SELECT COUNT(*) FROM uploads";
-    let rows: i64 = match db {
-        Db::Sqlite => {
-            let mut conn = sqlx::SqliteConnection::connect(&app.database_url())
-                .await
-                .unwrap();
-            sqlx::query_scalar(query)
-                .fetch_one(&mut conn)
-                .await
-                .unwrap()
-        }
-        Db::Postgres => {
-            let mut conn = sqlx::PgConnection::connect(&app.database_url())
-                .await
-                .unwrap();
-            sqlx::query_scalar(query)
-                .fetch_one(&mut conn)
-                .await
-                .unwrap()
-        }
-    };
-    (count("tmp"), count("objects"), rows)
+/// Uploads in progress, stored objects, and upload rows.
+async fn leftovers(app: &TestApp, _db: Db) -> (usize, usize, i64) {
+    app.leftovers().await
 }
 
 /// CPU time (user + system) the whole process has used. /proc reports it in clock ticks of

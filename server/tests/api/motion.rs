@@ -2,6 +2,7 @@
 //! ledger, idempotency, failures, isolation and live events.
 
 use crate::helpers::fixtures::file as fixture;
+use app::backend::store::Store;
 
 use std::time::Duration;
 
@@ -12,7 +13,10 @@ use crate::helpers::{
 
 /// Sets up admin `ada`, uploads the 5 s fixture pair and runs one 720p task to its end;
 /// returns ada's client, the inputs and the task id.
-async fn admin_with_a_finished_task(app: &TestApp, key: &str) -> (reqwest::Client, Inputs, String) {
+pub(crate) async fn admin_with_a_finished_task(
+    app: &TestApp,
+    key: &str,
+) -> (reqwest::Client, Inputs, String) {
     let admin = app.client();
     assert_eq!(setup_admin(app, &admin, "ada").await.status(), 200);
     let inputs = inputs(app, &admin, "valid-index-at-end.mp4").await;
@@ -28,26 +32,17 @@ async fn sim(app: &TestApp, path: &str) -> serde_json::Value {
 }
 
 async fn ledger_sum(app: &TestApp, task_id: &str) -> (i64, i64) {
-    let db = format!(
-        "sqlite://{}",
-        app.data_dir.path().join("kinema.db").display()
-    );
-    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&db)
-        .await
-        .unwrap();
-    let (count, sum): (i64, Option<i64>) = sqlx::query_as(
-        "SELECT COUNT(*), CAST(SUM(amount) AS BIGINT) FROM ledger_entries WHERE task_id = $1",
-    )
-    .bind(task_id)
-    .fetch_one(&mut conn)
-    .await
+    let sql = "SELECT COUNT(*), CAST(SUM(amount) AS BIGINT) FROM ledger_entries WHERE task_id = $1";
+    let (count, sum): (i64, Option<i64>) = match app.state().store() {
+        Store::Sqlite(pool) => sqlx::query_as(sql).bind(task_id).fetch_one(pool).await,
+        Store::Postgres(pool) => sqlx::query_as(sql).bind(task_id).fetch_one(pool).await,
+    }
     .unwrap();
     (count, sum.unwrap_or(0))
 }
 
-#[tokio::test]
-async fn both_qualities_and_orientations_complete_archive_and_settle() {
-    let app = TestApp::spawn_stepped(Db::Sqlite).await;
+async fn both_qualities_and_orientations_complete_archive_and_settle(db: Db) {
+    let app = TestApp::spawn_stepped(db).await;
     let admin = app.client();
     assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
     let inputs = inputs(&app, &admin, "valid-index-at-end.mp4").await;
@@ -88,7 +83,7 @@ async fn both_qualities_and_orientations_complete_archive_and_settle() {
         assert!(body["image_urls"][0]
             .as_str()
             .unwrap()
-            .starts_with(&format!("{}/media/", app.base)));
+            .starts_with(&app.input_url_prefix()));
         // The archived result is Kinema's own copy, served with Range.
         let result = admin
             .get(app.url(&format!("/api/tasks/{id}/result")))
@@ -134,9 +129,8 @@ async fn both_qualities_and_orientations_complete_archive_and_settle() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn the_same_idempotency_key_never_makes_a_second_task() {
-    let app = TestApp::spawn_stepped(Db::Sqlite).await;
+async fn the_same_idempotency_key_never_makes_a_second_task(db: Db) {
+    let app = TestApp::spawn_stepped(db).await;
     let admin = app.client();
     assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
     let inputs = inputs(&app, &admin, "valid-index-at-end.mp4").await;
@@ -168,9 +162,8 @@ async fn the_same_idempotency_key_never_makes_a_second_task() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn an_upstream_failure_is_explained_and_refunded() {
-    let app = TestApp::spawn_stepped(Db::Sqlite).await;
+async fn an_upstream_failure_is_explained_and_refunded(db: Db) {
+    let app = TestApp::spawn_stepped(db).await;
     let admin = app.client();
     assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
     let inputs = inputs(&app, &admin, "valid-index-at-end.mp4").await;
@@ -248,9 +241,8 @@ async fn the_chosen_orientation_is_checked_before_anything_is_charged() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn members_see_only_their_own_tasks_uploads_and_results() {
-    let app = TestApp::spawn_stepped(Db::Sqlite).await;
+async fn members_see_only_their_own_tasks_uploads_and_results(db: Db) {
+    let app = TestApp::spawn_stepped(db).await;
     let (admin, inputs, id) = admin_with_a_finished_task(&app, "mine").await;
 
     let token = invite(&app, &admin, "member").await;
@@ -323,11 +315,14 @@ async fn members_see_only_their_own_tasks_uploads_and_results() {
         404
     );
     assert_eq!(ledger_sum(&app, &id).await.0, 2);
-    assert!(!app
-        .data_dir
-        .path()
-        .join(format!("media/objects/result-{id}"))
-        .exists());
+    assert_eq!(
+        app.state()
+            .storage()
+            .size(&format!("result-{id}"))
+            .await
+            .unwrap(),
+        None
+    );
     app.stop().await;
 }
 
@@ -491,4 +486,44 @@ async fn history_pages_and_filters() {
     let failed = page(vec![("page", "1"), ("status", "failed")]).await;
     assert_eq!(failed["items"].as_array().unwrap().len(), 0);
     app.stop().await;
+}
+
+#[tokio::test]
+async fn both_qualities_and_orientations_complete_archive_and_settle_on_sqlite_and_local_disk() {
+    both_qualities_and_orientations_complete_archive_and_settle(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn both_qualities_and_orientations_complete_archive_and_settle_on_postgres_and_s3() {
+    both_qualities_and_orientations_complete_archive_and_settle(Db::Postgres).await;
+}
+
+#[tokio::test]
+async fn the_same_idempotency_key_never_makes_a_second_task_on_sqlite_and_local_disk() {
+    the_same_idempotency_key_never_makes_a_second_task(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_same_idempotency_key_never_makes_a_second_task_on_postgres_and_s3() {
+    the_same_idempotency_key_never_makes_a_second_task(Db::Postgres).await;
+}
+
+#[tokio::test]
+async fn an_upstream_failure_is_explained_and_refunded_on_sqlite_and_local_disk() {
+    an_upstream_failure_is_explained_and_refunded(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn an_upstream_failure_is_explained_and_refunded_on_postgres_and_s3() {
+    an_upstream_failure_is_explained_and_refunded(Db::Postgres).await;
+}
+
+#[tokio::test]
+async fn members_see_only_their_own_tasks_uploads_and_results_on_sqlite_and_local_disk() {
+    members_see_only_their_own_tasks_uploads_and_results(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn members_see_only_their_own_tasks_uploads_and_results_on_postgres_and_s3() {
+    members_see_only_their_own_tasks_uploads_and_results(Db::Postgres).await;
 }

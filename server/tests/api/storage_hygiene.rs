@@ -28,17 +28,19 @@ async fn sweep(app: &TestApp) -> u64 {
 async fn kept(app: &TestApp, id: &str) -> bool {
     let row = app.state().store().upload_by_id(id).await.unwrap();
     let file = app
-        .data_dir
-        .path()
-        .join("media/objects")
-        .join(format!("upload-{id}"));
+        .state()
+        .storage()
+        .size(&format!("upload-{id}"))
+        .await
+        .unwrap()
+        .is_some();
     match row {
         Some(_) => {
-            assert!(file.exists(), "upload {id} has a row but no file");
+            assert!(file, "upload {id} has a row but no file");
             true
         }
         None => {
-            assert!(!file.exists(), "upload {id} has a file but no row");
+            assert!(!file, "upload {id} has a file but no row");
             false
         }
     }
@@ -301,12 +303,9 @@ async fn a_sweep_racing_submits_never_removes_an_upload_in_use_postgres() {
     a_sweep_racing_submits_never_removes_an_upload_in_use(Db::Postgres).await;
 }
 
-/// Files in progress, stored files, and upload rows.
+/// Uploads in progress, stored objects, and upload rows.
 async fn leftovers(app: &TestApp) -> (usize, usize, i64) {
-    let media = app.data_dir.path().join("media");
-    let count = |dir: &str| std::fs::read_dir(media.join(dir)).unwrap().count();
-    let rows = app.state().store().count_uploads().await.unwrap();
-    (count("tmp"), count("objects"), rows)
+    app.leftovers().await
 }
 
 async fn post_png(app: &TestApp, client: &reqwest::Client, body: reqwest::Body) -> (u16, String) {
@@ -380,22 +379,4 @@ async fn uploads_stay_within_the_quota_sqlite() {
 #[tokio::test]
 async fn uploads_stay_within_the_quota_postgres() {
     uploads_stay_within_the_quota(Db::Postgres).await;
-}
-
-#[cfg(unix)]
-#[tokio::test]
-async fn the_signing_key_is_readable_by_its_user_only() {
-    use std::os::unix::fs::PermissionsExt;
-    // No workers: nothing but start-up touches the data directory.
-    let mut app = TestApp::spawn_stepped(Db::Sqlite).await;
-    let path = app.data_dir.path().join("media/signing.key");
-    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode();
-    assert_eq!(mode(&path) & 0o777, 0o600);
-    let key = std::fs::read(&path).unwrap();
-    // A key left readable by others (an older version) is made private at start, and kept.
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-    app.restart().await;
-    assert_eq!(mode(&path) & 0o777, 0o600);
-    assert_eq!(std::fs::read(&path).unwrap(), key);
-    app.stop().await;
 }

@@ -1,7 +1,8 @@
 //! The store API directly, on a fresh SQLite file and a fresh PostgreSQL database.
 
-use app::backend::store::{NewInvite, NewUser, Store};
+use app::backend::store::{AuditFilter, NewAuditEntry, NewInvite, NewUser, Store};
 use app::model::Role;
+use app::rules::audit::AuditAction;
 
 use crate::helpers::{Db, TestDatabase};
 
@@ -30,6 +31,26 @@ fn user<'a>(username: &'a str, role: Role) -> NewUser<'a> {
         role,
         created_at: 1_000,
     }
+}
+
+fn entry(action: AuditAction) -> NewAuditEntry {
+    NewAuditEntry {
+        actor_id: None,
+        actor_name: "ada".into(),
+        action,
+        target: String::new(),
+        detail: String::new(),
+        client_address: None,
+        request_id: None,
+        token_id: None,
+        at_ms: 1_000_000,
+    }
+}
+
+async fn audit_actions(store: &Store) -> Vec<AuditAction> {
+    let mut entries = store.audit_entries(&AuditFilter::default()).await.unwrap();
+    entries.sort_by_key(|e| e.id);
+    entries.into_iter().map(|e| e.action).collect()
 }
 
 async fn store_suite(db: Db) {
@@ -67,19 +88,28 @@ async fn store_suite(db: Db) {
     // Invites: valid once, never after expiry.
     for (hash, expires_at) in [("live", 5_000), ("stale", 1_500)] {
         store
-            .create_invite(&NewInvite {
-                token_hash: hash,
-                role: "member",
-                created_by: admin.id,
-                created_at: 1_000,
-                expires_at,
-            })
+            .create_invite(
+                &NewInvite {
+                    token_hash: hash,
+                    role: "member",
+                    created_by: admin.id,
+                    created_at: 1_000,
+                    expires_at,
+                    email: None,
+                },
+                &entry(AuditAction::MemberInvited),
+            )
             .await
             .unwrap();
     }
     let now = 2_000;
     assert!(store
-        .accept_invite("stale", &user("late", Role::Member), now)
+        .accept_invite(
+            "stale",
+            &user("late", Role::Member),
+            now,
+            &entry(AuditAction::MemberJoined)
+        )
         .await
         .unwrap()
         .is_none());
@@ -88,13 +118,23 @@ async fn store_suite(db: Db) {
         "nothing half-written"
     );
     let member = store
-        .accept_invite("live", &user("moe", Role::Admin), now)
+        .accept_invite(
+            "live",
+            &user("moe", Role::Admin),
+            now,
+            &entry(AuditAction::MemberJoined),
+        )
         .await
         .unwrap()
         .expect("live invite accepted");
     assert_eq!(member.role(), Role::Member, "the invite decides the role");
     assert!(store
-        .accept_invite("live", &user("moe2", Role::Member), now)
+        .accept_invite(
+            "live",
+            &user("moe2", Role::Member),
+            now,
+            &entry(AuditAction::MemberJoined)
+        )
         .await
         .unwrap()
         .is_none());
@@ -105,9 +145,26 @@ async fn store_suite(db: Db) {
     assert_eq!(used.used_by_name.as_deref(), Some("Someone"));
 
     // Disabling and password changes.
-    assert!(store.set_user_disabled(member.id, true, 0).await.unwrap());
+    let disabled = entry(AuditAction::MemberDisabled);
+    assert!(store
+        .set_user_disabled(member.id, true, 0, &disabled)
+        .await
+        .unwrap());
     assert!(store.user_by_id(member.id).await.unwrap().unwrap().disabled);
-    assert!(!store.set_user_disabled(9_999, true, 0).await.unwrap());
+    assert!(!store
+        .set_user_disabled(9_999, true, 0, &disabled)
+        .await
+        .unwrap());
+    // Each action that happened has its entry; refused ones left none.
+    assert_eq!(
+        audit_actions(&store).await,
+        [
+            AuditAction::MemberInvited,
+            AuditAction::MemberInvited,
+            AuditAction::MemberJoined,
+            AuditAction::MemberDisabled,
+        ]
+    );
     assert!(store
         .set_password_hash(member.id, "new-hash")
         .await

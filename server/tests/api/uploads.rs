@@ -25,31 +25,13 @@ async fn upload(
         .unwrap()
 }
 
-/// Files left in the media folders, and upload rows.
+/// Uploads in progress, stored objects, and upload rows.
 async fn leftovers(app: &TestApp) -> (usize, usize, i64) {
-    let media = app.data_dir.path().join("media");
-    let count = |dir: &str| {
-        std::fs::read_dir(media.join(dir))
-            .map(|d| d.count())
-            .unwrap_or(0)
-    };
-    let db = format!(
-        "sqlite://{}",
-        app.data_dir.path().join("kinema.db").display()
-    );
-    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&db)
-        .await
-        .unwrap();
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM uploads")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
-    (count("tmp"), count("objects"), rows)
+    app.leftovers().await
 }
 
-#[tokio::test]
-async fn valid_files_are_stored_with_their_probed_facts_and_served_to_their_owner() {
-    let app = TestApp::spawn(Db::Sqlite).await;
+async fn valid_files_are_stored_with_their_probed_facts_and_served_to_their_owner(db: Db) {
+    let app = TestApp::spawn(db).await;
     let admin = app.client();
     assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
     for (purpose, name, kind, width, height, duration) in [
@@ -145,14 +127,34 @@ async fn valid_files_are_stored_with_their_probed_facts_and_served_to_their_owne
         part.bytes().await.unwrap().as_ref(),
         &fixture("valid.mov")[..100]
     );
+    let mov = fixture("valid.mov");
+    let ranged = |range: &'static str| {
+        admin
+            .get(app.url(&format!("/api/uploads/{id}/file")))
+            .header("Range", range)
+            .send()
+    };
+    // The end of the file, and a range past it.
+    let tail = ranged("bytes=-10").await.unwrap();
+    assert_eq!(tail.status(), 206);
+    assert_eq!(
+        tail.headers()["content-range"],
+        format!("bytes {}-{}/{}", mov.len() - 10, mov.len() - 1, mov.len()).as_str()
+    );
+    assert_eq!(tail.bytes().await.unwrap().as_ref(), &mov[mov.len() - 10..]);
+    let past = ranged("bytes=99999999-").await.unwrap();
+    assert_eq!(past.status(), 416);
+    assert_eq!(
+        past.headers()["content-range"],
+        format!("bytes */{}", mov.len()).as_str()
+    );
     let (tmp, objects, rows) = leftovers(&app).await;
     assert_eq!((tmp, objects, rows), (0, 9, 9));
     app.stop().await;
 }
 
-#[tokio::test]
-async fn refused_files_get_their_message_and_leave_nothing() {
-    let app = TestApp::spawn(Db::Sqlite).await;
+async fn refused_files_get_their_message_and_leave_nothing(db: Db) {
+    let app = TestApp::spawn(db).await;
     let admin = app.client();
     assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
     for (purpose, name, message) in [
@@ -208,9 +210,8 @@ async fn refused_files_get_their_message_and_leave_nothing() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn size_limits_are_enforced_before_and_while_reading() {
-    let app = TestApp::spawn(Db::Sqlite).await;
+async fn size_limits_are_enforced_before_and_while_reading(db: Db) {
+    let app = TestApp::spawn(db).await;
     let admin = app.client();
     assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
     let mut big = fixture("valid.png");
@@ -261,9 +262,8 @@ async fn size_limits_are_enforced_before_and_while_reading() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn an_upload_cancelled_halfway_leaves_nothing() {
-    let app = TestApp::spawn(Db::Sqlite).await;
+async fn an_upload_cancelled_halfway_leaves_nothing(db: Db) {
+    let app = TestApp::spawn(db).await;
     let plain = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -271,35 +271,43 @@ async fn an_upload_cancelled_halfway_leaves_nothing() {
     let response = setup_admin(&app, &plain, "ada").await;
     let cookie = cookie_pair(&set_cookie(&response, SESSION_COOKIE).unwrap());
     let host = app.base.strip_prefix("http://").unwrap().to_string();
-    let tmp_dir = app.data_dir.path().join("media/tmp");
-    let mut stream = std::net::TcpStream::connect(&host).unwrap();
-    write!(
-        stream,
-        "POST /api/uploads?purpose=motion_video&name=half.mp4 HTTP/1.1\r\nHost: {host}\r\nOrigin: {}\r\nCookie: {cookie}\r\nContent-Length: 5000000\r\n\r\n",
+    // The client runs on a thread of its own: its blocking writes must not stall the runtime
+    // the server (and the S3 server) run on.
+    let request = format!(
+        "POST /api/uploads?purpose=motion_video&name=half.mp4 HTTP/1.1\r\nHost: {host}\r\nOrigin: {}\r\nCookie: {cookie}\r\nContent-Length: 16000000\r\n\r\n",
         app.base
-    )
-    .unwrap();
-    let mut head = fixture("valid-index-at-end.mp4");
-    head.resize(1024 * 1024, 0);
-    stream.write_all(&head).unwrap();
-    stream.flush().unwrap();
-    // The file in progress exists while the request is open…
+    );
+    let (give_up, given_up) = std::sync::mpsc::channel::<()>();
+    let client = std::thread::spawn(move || {
+        let mut stream = std::net::TcpStream::connect(&host).unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        // More than one 5 MB part, so a part is already stored when the client goes away.
+        let mut head = fixture("valid-index-at-end.mp4");
+        head.resize(7 * 1024 * 1024, 0);
+        stream.write_all(&head).unwrap();
+        stream.flush().unwrap();
+        let _ = given_up.recv();
+        drop(stream);
+    });
+    // The upload in progress exists while the request is open (with S3: a multipart upload
+    // and its first part)…
+    let parts = if db == Db::Postgres { 2 } else { 1 };
     eventually(
-        "the upload to be written to one temp file",
+        "the upload to be in progress",
         Duration::from_secs(10),
-        || {
-            let tmp_dir = tmp_dir.clone();
-            async move {
-                let files = std::fs::read_dir(&tmp_dir).map(|d| d.count()).unwrap_or(0);
-                holds(files == 1, files)
-            }
+        || async {
+            let open = app.open_uploads();
+            holds(open.len() >= parts, open)
         },
     )
     .await;
-    // …and is gone once the client gives up.
-    drop(stream);
+    // …and is aborted once the client gives up: no object, no open multipart upload, no row.
+    give_up.send(()).unwrap();
+    tokio::task::spawn_blocking(move || client.join().unwrap())
+        .await
+        .unwrap();
     eventually(
-        "no temp files, stored objects or upload rows",
+        "no uploads in progress, stored objects or upload rows",
         Duration::from_secs(10),
         || async {
             let left = leftovers(&app).await;
@@ -307,12 +315,14 @@ async fn an_upload_cancelled_halfway_leaves_nothing() {
         },
     )
     .await;
+    if let Some(bucket) = &app.bucket {
+        assert_eq!(bucket.objects(), Vec::<String>::new());
+    }
     app.stop().await;
 }
 
-#[tokio::test]
-async fn uploads_belong_to_their_uploader() {
-    let app = TestApp::spawn(Db::Sqlite).await;
+async fn uploads_belong_to_their_uploader(db: Db) {
+    let app = TestApp::spawn(db).await;
     let admin = app.client();
     assert_eq!(setup_admin(&app, &admin, "ada").await.status(), 200);
     let response = upload(&app, &admin, "character_image", "valid.png").await;
@@ -337,4 +347,56 @@ async fn uploads_belong_to_their_uploader() {
     assert_eq!(anonymous.status(), 401);
     assert_eq!(admin.get(&url).send().await.unwrap().status(), 200);
     app.stop().await;
+}
+
+#[tokio::test]
+async fn valid_files_are_stored_with_their_probed_facts_and_served_to_their_owner_on_sqlite_and_local_disk(
+) {
+    valid_files_are_stored_with_their_probed_facts_and_served_to_their_owner(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn valid_files_are_stored_with_their_probed_facts_and_served_to_their_owner_on_postgres_and_s3(
+) {
+    valid_files_are_stored_with_their_probed_facts_and_served_to_their_owner(Db::Postgres).await;
+}
+
+#[tokio::test]
+async fn refused_files_get_their_message_and_leave_nothing_on_sqlite_and_local_disk() {
+    refused_files_get_their_message_and_leave_nothing(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn refused_files_get_their_message_and_leave_nothing_on_postgres_and_s3() {
+    refused_files_get_their_message_and_leave_nothing(Db::Postgres).await;
+}
+
+#[tokio::test]
+async fn size_limits_are_enforced_before_and_while_reading_on_sqlite_and_local_disk() {
+    size_limits_are_enforced_before_and_while_reading(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn size_limits_are_enforced_before_and_while_reading_on_postgres_and_s3() {
+    size_limits_are_enforced_before_and_while_reading(Db::Postgres).await;
+}
+
+#[tokio::test]
+async fn an_upload_cancelled_halfway_leaves_nothing_on_sqlite_and_local_disk() {
+    an_upload_cancelled_halfway_leaves_nothing(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn an_upload_cancelled_halfway_leaves_nothing_on_postgres_and_s3() {
+    an_upload_cancelled_halfway_leaves_nothing(Db::Postgres).await;
+}
+
+#[tokio::test]
+async fn uploads_belong_to_their_uploader_on_sqlite_and_local_disk() {
+    uploads_belong_to_their_uploader(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn uploads_belong_to_their_uploader_on_postgres_and_s3() {
+    uploads_belong_to_their_uploader(Db::Postgres).await;
 }

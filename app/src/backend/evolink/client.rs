@@ -142,7 +142,10 @@ impl EvoLinkClient {
                 detail: format!("cannot build the HTTP client: {err}"),
             })?;
         Ok(EvoLinkClient {
-            pace: RateLimiter::new(settings.requests_per_second),
+            pace: RateLimiter::new(
+                settings.requests_per_second,
+                RateLimiter::default_burst(settings.requests_per_second),
+            ),
             http,
             settings,
         })

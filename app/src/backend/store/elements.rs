@@ -1,6 +1,6 @@
 //! The team's element library. An element's state is its creation task's state.
 
-use super::{on_pool, Store};
+use super::{audit::insert_audit, on_pool, NewAuditEntry, Store};
 use crate::backend::BackendError;
 use crate::rules::{
     element_inputs::ReferenceType,
@@ -83,35 +83,57 @@ impl Store {
         Ok(id)
     }
 
-    /// Changes the description; `false` when there is no such element in the library.
+    /// Changes the description, with its audit entry; `false` (nothing written) when there is
+    /// no such element in the library.
     pub async fn update_element_description(
         &self,
         id: &str,
         description: &str,
         now: i64,
+        audit: &NewAuditEntry,
     ) -> Result<bool, BackendError> {
-        let changed = on_pool!(self, pool => sqlx::query(
-            "UPDATE elements SET description = $2, updated_at = $3 WHERE id = $1 AND removed_at IS NULL"
-        )
-        .bind(id)
-        .bind(description)
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
-        Ok(changed == 1)
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let changed = sqlx::query(
+                "UPDATE elements SET description = $2, updated_at = $3 WHERE id = $1 AND removed_at IS NULL",
+            )
+            .bind(id)
+            .bind(description)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed == 1 {
+                insert_audit!(&mut *tx, audit)?;
+            }
+            tx.commit().await?;
+            Ok(changed == 1)
+        })
     }
 
-    /// Removes the element from the library (Kinema only); `false` when it was not there.
-    pub async fn remove_element(&self, id: &str, now: i64) -> Result<bool, BackendError> {
-        let changed = on_pool!(self, pool => sqlx::query(
-            "UPDATE elements SET removed_at = $2, updated_at = $2 WHERE id = $1 AND removed_at IS NULL"
-        )
-        .bind(id)
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
-        Ok(changed == 1)
+    /// Removes the element from the library (Kinema only), with its audit entry; `false`
+    /// (nothing written) when it was not there.
+    pub async fn remove_element(
+        &self,
+        id: &str,
+        now: i64,
+        audit: &NewAuditEntry,
+    ) -> Result<bool, BackendError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let changed = sqlx::query(
+                "UPDATE elements SET removed_at = $2, updated_at = $2 WHERE id = $1 AND removed_at IS NULL",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed == 1 {
+                insert_audit!(&mut *tx, audit)?;
+            }
+            tx.commit().await?;
+            Ok(changed == 1)
+        })
     }
 }

@@ -1,6 +1,6 @@
 //! Invite links: single use, expiring, stored as a hash of their token.
 
-use super::{on_pool, users::NewUser, Store, UserRecord};
+use super::{audit::insert_audit, on_pool, users::NewUser, NewAuditEntry, Store, UserRecord};
 use crate::backend::BackendError;
 
 /// An invite row joined with the names of its creator and user.
@@ -23,6 +23,8 @@ pub struct NewInvite<'a> {
     pub created_by: i64,
     pub created_at: i64,
     pub expires_at: i64,
+    /// The email the invite is meant for (lets that person join by single sign-on).
+    pub email: Option<&'a str>,
 }
 
 const INVITE_SELECT: &str =
@@ -31,20 +33,35 @@ const INVITE_SELECT: &str =
      FROM invites i JOIN users c ON c.id = i.created_by LEFT JOIN users u ON u.id = i.used_by";
 
 impl Store {
-    /// Stores a new invite and returns its id.
-    pub async fn create_invite(&self, invite: &NewInvite<'_>) -> Result<i64, BackendError> {
-        let id: i64 = on_pool!(self, pool => sqlx::query_scalar(
-            "INSERT INTO invites (token_hash, role, created_by, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id"
-        )
-        .bind(invite.token_hash)
-        .bind(invite.role)
-        .bind(invite.created_by)
-        .bind(invite.created_at)
-        .bind(invite.expires_at)
-        .fetch_one(pool)
-        .await)?;
-        Ok(id)
+    /// Stores a new invite and returns its id, with its audit entry (whose target becomes
+    /// `invite <id>`) in the same transaction.
+    pub async fn create_invite(
+        &self,
+        invite: &NewInvite<'_>,
+        audit: &NewAuditEntry,
+    ) -> Result<i64, BackendError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO invites (token_hash, role, created_by, created_at, expires_at, email) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(invite.token_hash)
+            .bind(invite.role)
+            .bind(invite.created_by)
+            .bind(invite.created_at)
+            .bind(invite.expires_at)
+            .bind(invite.email)
+            .fetch_one(&mut *tx)
+            .await?;
+            let entry = NewAuditEntry {
+                target: format!("invite {id}"),
+                ..audit.clone()
+            };
+            insert_audit!(&mut *tx, &entry)?;
+            tx.commit().await?;
+            Ok(id)
+        })
     }
 
     /// The newest invites first.
@@ -71,12 +88,15 @@ impl Store {
     }
 
     /// In one transaction: creates the user with the invite's role and marks the invite used.
-    /// `Ok(None)` when the invite is unknown, used or expired (nothing is written then).
+    /// `Ok(None)` when the invite is unknown, used or expired (nothing is written then). The
+    /// audit entry is recorded in the same transaction as the new member's (actor and target
+    /// become the new member, the detail their role).
     pub async fn accept_invite(
         &self,
         token_hash: &str,
         user: &NewUser<'_>,
         now: i64,
+        audit: &NewAuditEntry,
     ) -> Result<Option<UserRecord>, BackendError> {
         let sql_user = "INSERT INTO users (username, display_name, password_hash, role, disabled, created_at) \
              SELECT $1, $2, $3, role, FALSE, $4 FROM invites \
@@ -110,22 +130,45 @@ impl Store {
                 tx.rollback().await?;
                 return Ok(None);
             }
+            let entry = NewAuditEntry {
+                actor_id: Some(created.id),
+                actor_name: created.username.clone(),
+                target: created.username.clone(),
+                detail: created.role.clone(),
+                ..audit.clone()
+            };
+            insert_audit!(&mut *tx, &entry)?;
             tx.commit().await?;
             Ok(Some(created))
         })
     }
 
-    /// Revokes an unused invite; false when it is unknown, used or already revoked.
-    pub async fn revoke_invite(&self, id: i64, now: i64) -> Result<bool, BackendError> {
-        let revoked = on_pool!(self, pool => sqlx::query(
-            "UPDATE invites SET revoked_at = $1 \
-             WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL"
-        )
-        .bind(now)
-        .bind(id)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
-        Ok(revoked == 1)
+    /// Revokes an unused invite, with its audit entry; false (and nothing written) when it is
+    /// unknown, used or already revoked.
+    pub async fn revoke_invite(
+        &self,
+        id: i64,
+        now: i64,
+        audit: &NewAuditEntry,
+    ) -> Result<bool, BackendError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let revoked = sqlx::query(
+                "UPDATE invites SET revoked_at = $1 \
+                 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if revoked != 1 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            insert_audit!(&mut *tx, audit)?;
+            tx.commit().await?;
+            Ok(true)
+        })
     }
 }

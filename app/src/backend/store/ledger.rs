@@ -1,7 +1,7 @@
 //! The credit ledger (append-only entries in micro-credits), budgets, and the sums the usage
 //! pages and exports show.
 
-use super::{on_pool, Store};
+use super::{audit::insert_audit, on_pool, NewAuditEntry, Store};
 use crate::backend::BackendError;
 use crate::rules::vocab::{EntryKind, Quality, TaskKind, TaskState};
 
@@ -31,6 +31,8 @@ pub struct LedgerLine {
     pub amount: i64,
     pub reason: Option<String>,
     pub created_at: i64,
+    /// The name of the API token the entry's task came through, if any.
+    pub token_name: Option<String>,
 }
 
 /// One member's figures for the admin's usage page.
@@ -69,18 +71,22 @@ pub(super) const SPENT_SINCE: &str = "SELECT CAST(COALESCE(-SUM(l.amount), 0) AS
      WHERE COALESCE(t.created_at, l.created_at) >= $1 AND ($2 IS NULL OR l.user_id = $2)";
 
 const LINE_SELECT: &str = "SELECT l.id, l.user_id, u.username, l.task_id, t.kind AS task_kind, \
-     t.quality, l.kind, l.amount, l.reason, l.created_at FROM ledger_entries l \
-     JOIN users u ON u.id = l.user_id LEFT JOIN tasks t ON t.id = l.task_id";
+     t.quality, l.kind, l.amount, l.reason, l.created_at, a.name AS token_name FROM ledger_entries l \
+     JOIN users u ON u.id = l.user_id LEFT JOIN tasks t ON t.id = l.task_id \
+     LEFT JOIN api_tokens a ON a.id = t.token_id";
 
 impl Store {
-    /// Sets (or with `None` removes) a member's monthly budget.
+    /// Sets (or with `None` removes) a member's monthly budget, with its audit entry.
     pub async fn set_member_budget(
         &self,
         user_id: i64,
         limit: Option<i64>,
         now: i64,
+        audit: &NewAuditEntry,
     ) -> Result<(), BackendError> {
-        on_pool!(self, pool => match limit {
+        on_pool!(self, pool => {
+        let mut tx = pool.begin().await?;
+        match limit {
             Some(limit) => sqlx::query(
                 "INSERT INTO member_budgets (user_id, monthly_limit, updated_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (user_id) DO UPDATE SET monthly_limit = $2, updated_at = $3",
@@ -88,36 +94,45 @@ impl Store {
             .bind(user_id)
             .bind(limit)
             .bind(now)
-            .execute(pool)
-            .await
-            .map(|_| ()),
+            .execute(&mut *tx)
+            .await?,
             None => sqlx::query("DELETE FROM member_budgets WHERE user_id = $1")
                 .bind(user_id)
-                .execute(pool)
-                .await
-                .map(|_| ()),
-        })?;
+                .execute(&mut *tx)
+                .await?,
+        };
+        insert_audit!(&mut *tx, audit)?;
+        tx.commit().await?;
         Ok(())
+        })
     }
 
-    /// Sets (or with `None` removes) the team's monthly budget.
-    pub async fn set_team_budget(&self, limit: Option<i64>, now: i64) -> Result<(), BackendError> {
-        on_pool!(self, pool => match limit {
+    /// Sets (or with `None` removes) the team's monthly budget, with its audit entry.
+    pub async fn set_team_budget(
+        &self,
+        limit: Option<i64>,
+        now: i64,
+        audit: &NewAuditEntry,
+    ) -> Result<(), BackendError> {
+        on_pool!(self, pool => {
+        let mut tx = pool.begin().await?;
+        match limit {
             Some(limit) => sqlx::query(
                 "INSERT INTO team_budget (id, monthly_limit, updated_at) VALUES (1, $1, $2) \
                  ON CONFLICT (id) DO UPDATE SET monthly_limit = $1, updated_at = $2",
             )
             .bind(limit)
             .bind(now)
-            .execute(pool)
-            .await
-            .map(|_| ()),
+            .execute(&mut *tx)
+            .await?,
             None => sqlx::query("DELETE FROM team_budget WHERE id = 1")
-                .execute(pool)
-                .await
-                .map(|_| ()),
-        })?;
+                .execute(&mut *tx)
+                .await?,
+        };
+        insert_audit!(&mut *tx, audit)?;
+        tx.commit().await?;
         Ok(())
+        })
     }
 
     /// A member's spending since `month_start`, what their running tasks hold, and their budget.
@@ -279,25 +294,30 @@ impl Store {
     }
 
     /// An admin's correction of a member's balance: positive gives credits back, negative
-    /// charges. The reason is kept with the entry.
+    /// charges. The reason is kept with the entry; the audit entry is written with it.
     pub async fn add_adjustment(
         &self,
         user_id: i64,
         amount: i64,
         reason: &str,
         now: i64,
+        audit: &NewAuditEntry,
     ) -> Result<(), BackendError> {
-        on_pool!(self, pool => sqlx::query(
-            "INSERT INTO ledger_entries (user_id, task_id, kind, amount, reason, created_at) \
-             VALUES ($1, NULL, 'adjust', $2, $3, $4)"
-        )
-        .bind(user_id)
-        .bind(amount)
-        .bind(reason)
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(|_| ()))?;
-        Ok(())
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO ledger_entries (user_id, task_id, kind, amount, reason, created_at) \
+                 VALUES ($1, NULL, 'adjust', $2, $3, $4)",
+            )
+            .bind(user_id)
+            .bind(amount)
+            .bind(reason)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            insert_audit!(&mut *tx, audit)?;
+            tx.commit().await?;
+            Ok(())
+        })
     }
 }

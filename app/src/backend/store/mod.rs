@@ -1,23 +1,30 @@
 //! Database access for SQLite and PostgreSQL behind one API. SQL is written once with `$1`
 //! placeholders; [`on_pool!`] runs the same statement on whichever backend is active.
 
+pub(crate) mod audit;
 mod counts;
 mod drift;
 mod elements;
+mod instance_keys;
 mod invites;
 mod ledger;
+mod oidc;
 mod tasks;
 mod text;
 mod throttle;
+mod tokens;
 mod uploads;
 mod users;
 
+pub use audit::{AuditFilter, AuditRecord, NewAuditEntry};
 pub use drift::DriftRecord;
 pub use elements::{ElementRecord, NewElement};
 pub use invites::{InviteRecord, NewInvite};
 pub use ledger::{BreakdownRecord, LedgerLine, LedgerRecord, MemberUsageRecord};
-pub use tasks::{LedgerWrite, TaskRecord};
+pub use oidc::{EmailInvite, OidcIdentity};
+pub use tasks::{claim_pick_sql, LedgerWrite, TaskRecord};
 pub use throttle::{Budget, Reservation};
+pub use tokens::{ApiTokenRecord, NewApiToken};
 pub use uploads::UploadRecord;
 pub use users::{NewUser, UserRecord};
 

@@ -1,7 +1,7 @@
 //! Tasks and their ledger entries. Every engine write carries the epoch of its lease, so a
 //! stale worker's late write changes nothing.
 
-use super::{ledger::SPENT_SINCE, on_pool, NewElement, Store};
+use super::{audit::insert_audit, ledger::SPENT_SINCE, on_pool, NewAuditEntry, NewElement, Store};
 use crate::backend::{tasks::TaskParams, BackendError};
 use crate::rules::vocab::{EntryKind, Quality, StatusFilter, TaskKind, TaskState};
 
@@ -44,6 +44,8 @@ pub struct TaskRecord {
     pub upstream_reserved: Option<i64>,
     /// What EvoLink said it charged for the task, in micro-credits, when it said.
     pub upstream_charged: Option<i64>,
+    /// The API token the task was created with through the gateway; `None` from the studio.
+    pub token_id: Option<i64>,
 }
 
 /// A task row as stored; becomes a [`TaskRecord`] at this boundary.
@@ -82,6 +84,7 @@ struct TaskRow {
     submitted_at: Option<i64>,
     upstream_reserved: Option<i64>,
     upstream_charged: Option<i64>,
+    token_id: Option<i64>,
 }
 
 impl TryFrom<TaskRow> for TaskRecord {
@@ -125,6 +128,7 @@ impl TryFrom<TaskRow> for TaskRecord {
             submitted_at: row.submitted_at,
             upstream_reserved: row.upstream_reserved,
             upstream_charged: row.upstream_charged,
+            token_id: row.token_id,
         })
     }
 }
@@ -138,12 +142,28 @@ const TASK_COLUMNS: &str = "id, owner_id, kind, idempotency_key, state, params, 
      video_upload_id, quality, upstream_id, progress, cost_reserved, cost_final, output_seconds, \
      failure_code, failure_message, result_key, result_url, result_url_expires_at, callback_token, \
      lease_owner, lease_until, epoch, attempts, next_run_at, deadline_at, created_at, updated_at, \
-     finished_at, deleted_at, submitted_at, upstream_reserved, upstream_charged";
+     finished_at, deleted_at, submitted_at, upstream_reserved, upstream_charged, token_id";
 
-/// `state IN (...)` over `count` states bound from parameter `$first` on.
-fn states_sql(first: usize, count: usize) -> String {
-    let marks: Vec<String> = (0..count).map(|n| format!("${}", first + n)).collect();
-    format!("state IN ({})", marks.join(", "))
+/// The query that picks the most overdue task with a free lease among `state_count` states
+/// (`$1` is now, `$2`… the states). One branch per state, each reading the `tasks_due` index
+/// `(state, next_run_at)` in order and stopping at its first free task, so a claim reads a few
+/// index entries however many tasks are due or running, with custom and generic plans alike.
+pub fn claim_pick_sql(state_count: usize) -> String {
+    let branches: Vec<String> = (0..state_count)
+        .map(|n| {
+            format!(
+                "SELECT id, next_run_at FROM (SELECT id, next_run_at FROM tasks \
+                 WHERE state = ${} AND next_run_at <= $1 \
+                 AND (lease_until IS NULL OR lease_until < $1) \
+                 ORDER BY next_run_at LIMIT 1) AS due{n}",
+                n + 2
+            )
+        })
+        .collect();
+    format!(
+        "{} ORDER BY next_run_at LIMIT 1",
+        branches.join(" UNION ALL ")
+    )
 }
 
 /// A ledger entry to write together with a task change.
@@ -209,15 +229,18 @@ impl Store {
     /// `false`. Spending counts ledger entries since `month_start` (unix seconds). Submits are
     /// serialised (SQLite: the write lock taken at BEGIN; PostgreSQL: an advisory lock), so
     /// concurrent submits can never push spending past a budget.
+    ///
+    /// The audit entry is written with a new task (not when the key was used before).
     pub async fn create_task(
         &self,
         task: &TaskRecord,
         month_start: i64,
         element: Option<&NewElement>,
+        audit: &NewAuditEntry,
     ) -> Result<(TaskRecord, bool), BackendError> {
         let insert = format!(
             "INSERT INTO tasks ({TASK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-             $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33) \
+             $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34) \
              ON CONFLICT (owner_id, idempotency_key) DO NOTHING RETURNING {TASK_COLUMNS}"
         );
         let existing = format!(
@@ -251,7 +274,7 @@ impl Store {
                     .await?;
                 if spent + task.cost_reserved > limit {
                     tx.rollback().await?;
-                    return Err(BackendError::Invalid(budget_message(task.cost_reserved, limit, spent, false)));
+                    return Err(BackendError::OverBudget(budget_message(task.cost_reserved, limit, spent, false)));
                 }
             }
             let team_limit: Option<i64> =
@@ -266,7 +289,7 @@ impl Store {
                     .await?;
                 if spent + task.cost_reserved > limit {
                     tx.rollback().await?;
-                    return Err(BackendError::Invalid(budget_message(task.cost_reserved, limit, spent, true)));
+                    return Err(BackendError::OverBudget(budget_message(task.cost_reserved, limit, spent, true)));
                 }
             }
             let created = sqlx::query_as::<_, TaskRow>(&insert)
@@ -303,6 +326,7 @@ impl Store {
                 .bind(task.submitted_at)
                 .bind(task.upstream_reserved)
                 .bind(task.upstream_charged)
+                .bind(task.token_id)
                 .fetch_optional(&mut *tx)
                 .await?;
             match record(created)? {
@@ -335,6 +359,7 @@ impl Store {
                         .execute(&mut *tx)
                         .await?;
                     }
+                    insert_audit!(&mut *tx, audit)?;
                     tx.commit().await?;
                     Ok((created, true))
                 }
@@ -363,6 +388,24 @@ impl Store {
         let row = on_pool!(self, pool => sqlx::query_as::<_, TaskRow>(&sql)
             .bind(id)
             .bind(owner_id)
+            .fetch_optional(pool)
+            .await)?;
+        record(row)
+    }
+
+    /// The owner's task made with `idempotency_key`, if any (deleted ones too: a retried
+    /// create must not make a second task).
+    pub async fn task_by_idempotency_key(
+        &self,
+        owner_id: i64,
+        idempotency_key: &str,
+    ) -> Result<Option<TaskRecord>, BackendError> {
+        let sql = format!(
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE owner_id = $1 AND idempotency_key = $2"
+        );
+        let row = on_pool!(self, pool => sqlx::query_as::<_, TaskRow>(&sql)
+            .bind(owner_id)
+            .bind(idempotency_key)
             .fetch_optional(pool)
             .await)?;
         record(row)
@@ -441,7 +484,9 @@ impl Store {
     }
 
     /// Claims the most overdue task in one of `states` whose lease is free, for `worker` until
-    /// `lease_until`; the epoch goes up by one.
+    /// `lease_until`; the epoch goes up by one. A claim lost to another worker between the pick
+    /// and the update picks again (a few times), so busy workers do not idle on a lost race; the
+    /// update checks the task is still due, so one just stepped and saved is not taken again.
     pub async fn claim_due_task(
         &self,
         worker: &str,
@@ -449,31 +494,34 @@ impl Store {
         lease_until: i64,
         states: &[TaskState],
     ) -> Result<Option<TaskRecord>, BackendError> {
-        let pick = format!(
-            "SELECT id FROM tasks WHERE {} AND next_run_at <= $1 \
-             AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_run_at LIMIT 1",
-            states_sql(2, states.len())
-        );
+        const TRIES: usize = 4;
+        let pick = claim_pick_sql(states.len());
         let claim = format!(
             "UPDATE tasks SET lease_owner = $1, lease_until = $2, epoch = epoch + 1, updated_at = $3 \
-             WHERE id = $4 AND (lease_until IS NULL OR lease_until < $3) RETURNING {TASK_COLUMNS}"
+             WHERE id = $4 AND next_run_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
+             RETURNING {TASK_COLUMNS}"
         );
-        on_pool!(self, pool => {
-            let mut pick = sqlx::query_scalar(&pick).bind(now);
-            for state in states {
-                pick = pick.bind(*state);
+        for _ in 0..TRIES {
+            let claimed = on_pool!(self, pool => {
+                let mut query = sqlx::query_scalar(&pick).bind(now);
+                for state in states {
+                    query = query.bind(*state);
+                }
+                let candidate: Option<String> = query.fetch_optional(pool).await?;
+                let Some(id) = candidate else { return Ok(None) };
+                sqlx::query_as::<_, TaskRow>(&claim)
+                    .bind(worker)
+                    .bind(lease_until)
+                    .bind(now)
+                    .bind(&id)
+                    .fetch_optional(pool)
+                    .await?
+            });
+            if claimed.is_some() {
+                return record(claimed);
             }
-            let candidate: Option<String> = pick.fetch_optional(pool).await?;
-            let Some(id) = candidate else { return Ok(None) };
-            let claimed = sqlx::query_as::<_, TaskRow>(&claim)
-                .bind(worker)
-                .bind(lease_until)
-                .bind(now)
-                .bind(&id)
-                .fetch_optional(pool)
-                .await?;
-            record(claimed)
-        })
+        }
+        Ok(None)
     }
 
     /// Extends the lease of `worker` on a task to `lease_until`, if its epoch is still current;
@@ -607,22 +655,31 @@ impl Store {
         Ok(changed == 1)
     }
 
-    /// Hides a task from its owner's history (its ledger entries stay).
+    /// Hides a task from its owner's history (its ledger entries stay), with its audit entry;
+    /// `false` (nothing written) when it was not there.
     pub async fn delete_task_of_owner(
         &self,
         id: &str,
         owner_id: i64,
         now: i64,
+        audit: &NewAuditEntry,
     ) -> Result<bool, BackendError> {
-        let changed = on_pool!(self, pool => sqlx::query(
-            "UPDATE tasks SET deleted_at = $3 WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL"
-        )
-        .bind(id)
-        .bind(owner_id)
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
-        Ok(changed == 1)
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let changed = sqlx::query(
+                "UPDATE tasks SET deleted_at = $3 WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL",
+            )
+            .bind(id)
+            .bind(owner_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed == 1 {
+                insert_audit!(&mut *tx, audit)?;
+            }
+            tx.commit().await?;
+            Ok(changed == 1)
+        })
     }
 }

@@ -4,9 +4,10 @@
 use sqlx::{encode::IsNull, error::BoxDynError, Database, Decode, Encode, Type};
 
 use crate::rules::{
+    audit::AuditAction,
     element_inputs::ReferenceType,
     motion_inputs::{ImageFormat, VideoFormat},
-    vocab::{EntryKind, Orientation, Quality, TaskKind, TaskState, UploadKind},
+    vocab::{EntryKind, Orientation, Quality, TaskKind, TaskState, TokenScope, UploadKind},
 };
 
 /// Implements `Type`, `Encode` and `Decode` for text enums by delegating to `str`.
@@ -61,4 +62,6 @@ text_columns!(
     ImageFormat,
     VideoFormat,
     EntryKind,
+    TokenScope,
+    AuditAction,
 );

@@ -1,6 +1,6 @@
 //! Users: members and admins.
 
-use super::{on_pool, Store};
+use super::{audit::insert_audit, on_pool, NewAuditEntry, Store};
 use crate::backend::BackendError;
 use crate::model::{MemberView, Role, UserView};
 
@@ -167,13 +167,15 @@ impl Store {
         Ok(rows)
     }
 
-    /// Disables or re-enables a user; false when no such user exists. Disabling also revokes
-    /// the unused invites the user created, in the same transaction.
+    /// Disables or re-enables a user, with its audit entry; false (nothing written) when no such
+    /// user exists. Disabling also revokes the unused invites the user created, in the same
+    /// transaction.
     pub async fn set_user_disabled(
         &self,
         id: i64,
         disabled: bool,
         now: i64,
+        audit: &NewAuditEntry,
     ) -> Result<bool, BackendError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -192,6 +194,9 @@ impl Store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
+            }
+            if changed == 1 {
+                insert_audit!(&mut *tx, audit)?;
             }
             tx.commit().await?;
             Ok(changed == 1)

@@ -1,10 +1,10 @@
 //! Copying a result into Kinema's storage through the SSRF-guarded download client
-//! ([`crate::backend::outbound`]), with a size cap and an MP4 signature check.
+//! ([`crate::backend::outbound`]), streamed into storage as a multipart upload with a size cap
+//! and an MP4 signature check; a refused or broken download is aborted and leaves no object.
 
 use futures_util::StreamExt;
-use tokio::io::AsyncWriteExt;
 
-use crate::backend::{outbound::FetchError, AppState};
+use crate::backend::{outbound::FetchError, storage::ObjectWriter, AppState};
 
 /// Why a result was not archived.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,11 +45,31 @@ async fn copy(
     if response.content_length().is_some_and(|len| len > limit) {
         return Err("the result is larger than allowed".into());
     }
-    let storage = state.storage();
-    let temp = storage.temp_file();
-    let mut file = tokio::fs::File::create(temp.path())
+    let key = format!("result-{task_id}");
+    let mut writer = state
+        .storage()
+        .writer(&key, "video/mp4")
         .await
-        .map_err(|err| format!("cannot write: {err}"))?;
+        .map_err(|err| err.to_string())?;
+    match stream_into(&mut writer, response, limit).await {
+        Ok(()) => {
+            writer.finish().await.map_err(|err| err.to_string())?;
+            Ok(key)
+        }
+        Err(err) => {
+            // Nothing of a refused or broken download stays in storage.
+            writer.abort().await;
+            Err(err)
+        }
+    }
+}
+
+/// Streams the download into `writer`, checking the size cap and the MP4 signature on the way.
+async fn stream_into(
+    writer: &mut ObjectWriter,
+    response: reqwest::Response,
+    limit: u64,
+) -> Result<(), String> {
     let mut stream = response.bytes_stream();
     let mut received = 0u64;
     let mut head = Vec::with_capacity(12);
@@ -61,19 +81,14 @@ async fn copy(
         }
         if head.len() < 12 {
             head.extend_from_slice(&chunk[..chunk.len().min(12 - head.len())]);
+            if head.len() == 12 && &head[4..8] != b"ftyp" {
+                return Err("the result is not an MP4 video".into());
+            }
         }
-        file.write_all(&chunk)
-            .await
-            .map_err(|err| format!("cannot write: {err}"))?;
+        writer.write(chunk).await.map_err(|err| err.to_string())?;
     }
-    file.flush()
-        .await
-        .map_err(|err| format!("cannot write: {err}"))?;
-    drop(file);
-    if head.len() < 12 || &head[4..8] != b"ftyp" {
+    if head.len() < 12 {
         return Err("the result is not an MP4 video".into());
     }
-    let key = format!("result-{task_id}");
-    storage.keep_as(temp, &key).map_err(|err| err.to_string())?;
-    Ok(key)
+    Ok(())
 }

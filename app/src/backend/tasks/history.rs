@@ -43,11 +43,30 @@ pub async fn history_page(
             | TaskState::Archiving => running += count,
         }
     }
+    // Gateway tasks are marked with their token's name (one query for all of them).
+    let tokens = if rows.iter().any(|row| row.token_id.is_some()) {
+        store.api_tokens(Some(owner.id)).await?
+    } else {
+        Vec::new()
+    };
+    let items = rows
+        .iter()
+        .map(|row| {
+            let mut view = task_view(row);
+            view.api_token = row.token_id.and_then(|id| {
+                tokens
+                    .iter()
+                    .find(|token| token.id == id)
+                    .map(|token| token.name.clone())
+            });
+            view
+        })
+        .collect();
     Ok(TaskPage {
         running,
         completed,
         failed,
-        items: rows.iter().map(task_view).collect(),
+        items,
         page,
         has_more,
     })

@@ -5,6 +5,7 @@
 mod archive;
 pub mod drift;
 mod history;
+mod pacing;
 mod params;
 mod publish;
 mod requests;
@@ -74,7 +75,19 @@ impl Default for EngineSettings {
     }
 }
 
-/// How many tasks are running upstream, counted at most every few seconds.
+impl EngineSettings {
+    /// Creating-and-polling workers for a request ceiling: enough to keep `upstream_rps`
+    /// requests a second going when each step (claim, request, save) takes up to half a second,
+    /// and never fewer than four. Each waits its turn at the shared rate limiter, so more
+    /// workers never mean more requests than the ceiling.
+    pub fn workers_for(upstream_rps: u32) -> usize {
+        (upstream_rps as usize).div_ceil(2).max(4)
+    }
+}
+
+/// How many tasks are running upstream, counted at most every two seconds (a count of the
+/// `tasks_due` index's running entries; a stale count briefly spaces polls for fewer tasks than
+/// run, which the rate limiter absorbs).
 #[derive(Debug, Default)]
 pub struct RunningCount {
     count: std::sync::atomic::AtomicI64,
@@ -83,7 +96,7 @@ pub struct RunningCount {
 
 impl RunningCount {
     /// How long a count is used before it is counted again.
-    const FRESH_MS: i64 = 5_000;
+    const FRESH_MS: i64 = 2_000;
 
     /// The number of running tasks, counted again when the last count is older than a few
     /// seconds (a failed count keeps the last one).
@@ -110,4 +123,16 @@ impl RunningCount {
 /// Current unix time in milliseconds.
 pub fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EngineSettings;
+
+    #[test]
+    fn the_workers_keep_the_ceiling_busy_with_half_second_steps() {
+        assert_eq!(EngineSettings::workers_for(1), 4);
+        assert_eq!(EngineSettings::workers_for(20), 10);
+        assert_eq!(EngineSettings::workers_for(101), 51);
+    }
 }

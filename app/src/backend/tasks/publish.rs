@@ -1,12 +1,14 @@
-//! Input URLs the upstream can fetch: EvoLink's file service when a key is set and it accepts the
-//! file, otherwise Kinema's own HMAC-signed, expiring `/media` URLs.
+//! Input URLs the upstream can fetch: presigned GET URLs when media is in S3; on local disk
+//! EvoLink's file service when a key is set and it accepts the file, otherwise Kinema's own
+//! HMAC-signed, expiring `/media` URLs (signed with the key every instance reads from the
+//! database).
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::backend::{evolink::EvoLinkError, now_unix, store::UploadRecord, AppState};
 
-/// How long a signed media URL works.
+/// How long a signed media URL works by default (`KINEMA_INPUT_URL_HOURS`).
 pub const MEDIA_URL_LIFETIME_SECS: i64 = 6 * 3600;
 
 fn mac(key: &[u8], upload_id: &str, expires: i64) -> Hmac<Sha256> {
@@ -46,18 +48,34 @@ pub fn verify_media_signature(
         .is_ok()
 }
 
-/// A URL the upstream can fetch the upload from.
+/// A URL the upstream can fetch the upload from: with S3 a presigned GET URL; on local disk
+/// EvoLink's file service (with a key) or Kinema's own signed `/media` URL. Either works for
+/// the configured input URL lifetime.
 pub async fn input_url(state: &AppState, upload: &UploadRecord) -> Result<String, EvoLinkError> {
+    let storage = state.storage();
+    let lifetime = storage.settings().input_url_lifetime;
+    let unreachable = |detail: String| EvoLinkError::Unreachable { detail };
+    if storage.is_s3() {
+        // Presigning needs no request; looking the object up first turns a missing or
+        // unreachable input into an error here instead of a link the upstream cannot fetch.
+        match storage.size(&upload.storage_key).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return Err(unreachable("an input file is missing from storage".into())),
+            Err(err) => return Err(unreachable(err.to_string())),
+        }
+        return storage
+            .presigned_get(&upload.storage_key, lifetime)
+            .await
+            .map_err(|err| unreachable(err.to_string()))?
+            .ok_or_else(|| unreachable("the bucket cannot presign URLs".into()));
+    }
     if !state.sandbox() {
-        let client = state.evolink().map_err(|err| EvoLinkError::Unreachable {
-            detail: err.to_string(),
-        })?;
-        let path = state
-            .storage()
-            .object_path(&upload.storage_key)
-            .map_err(|err| EvoLinkError::Unreachable {
-                detail: err.to_string(),
-            })?;
+        let client = state
+            .evolink()
+            .map_err(|err| unreachable(err.to_string()))?;
+        let path = storage
+            .local_path(&upload.storage_key)
+            .ok_or_else(|| unreachable(format!("invalid storage key {}", upload.storage_key)))?;
         let started = std::time::Instant::now();
         let uploaded = client
             .upload_file(&path, &upload.original_name, upload.mime_type())
@@ -75,9 +93,6 @@ pub async fn input_url(state: &AppState, upload: &UploadRecord) -> Result<String
             Err(err) => return Err(err),
         }
     }
-    Ok(media_url(
-        state,
-        &upload.id,
-        now_unix() + MEDIA_URL_LIFETIME_SECS,
-    ))
+    let seconds = i64::try_from(lifetime.as_secs()).unwrap_or(MEDIA_URL_LIFETIME_SECS);
+    Ok(media_url(state, &upload.id, now_unix() + seconds))
 }

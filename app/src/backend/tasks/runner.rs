@@ -203,7 +203,8 @@ async fn pacing(state: &AppState) -> Pacing {
         poll_max_ms: settings.poll_max.as_millis() as i64,
         jitter: rand::thread_rng().gen_range(0.8..=1.2),
         reconcile_grace_ms: settings.reconcile_grace.as_millis() as i64,
-        poll_spacing_ms: running * 1000 / i64::from(settings.upstream_rps.max(1)),
+        running_tasks: running,
+        upstream_rps: settings.upstream_rps,
     }
 }
 

@@ -4,14 +4,16 @@
 use super::{task_view, ElementUse, MotionParamsRecord, TaskEvent, TaskParams};
 use crate::backend::{
     accounts::random_token,
+    audit::Actor,
     store::{NewElement, TaskRecord},
     AppState, BackendError,
 };
 use crate::model::{MotionForm, TaskView};
 use crate::rules::{
+    audit::AuditAction,
     element_inputs::ReferenceType,
     motion_inputs::{check_image, check_prompt, check_video},
-    pricing::motion_cost,
+    pricing::{format_credits_exact, motion_cost},
     vocab::{ElementStatus, Orientation, Quality, TaskState, UploadKind},
 };
 
@@ -31,10 +33,15 @@ pub struct NewTask {
 /// Writes a queued task and its reservation (and, for an element, its library row) in one
 /// transaction after the budget check, then wakes the workers. A repeated idempotency key
 /// returns the first task with `false`.
+///
+/// `actor`'s audit entry is written with a new task: `element_created` (target: the element)
+/// for an element, else `task_submitted` (target: the task). When the actor came through the
+/// gateway, the task and its entry both keep the API token's id.
 pub async fn enqueue(
     state: &AppState,
     new: NewTask,
     element: Option<&NewElement>,
+    actor: &Actor,
 ) -> Result<(TaskRecord, bool), BackendError> {
     let now_ms = state.clock().now_ms();
     let now = now_ms.div_euclid(1000);
@@ -72,10 +79,32 @@ pub async fn enqueue(
         submitted_at: None,
         upstream_reserved: None,
         upstream_charged: None,
+        token_id: actor.token_id(),
+    };
+    let cost = format!(
+        "{} credits reserved",
+        format_credits_exact(record.cost_reserved)
+    );
+    let entry = match element {
+        Some(element) => actor.entry(
+            AuditAction::ElementCreated,
+            element.id.clone(),
+            format!("task {}, {cost}", record.id),
+            now_ms,
+        ),
+        None => actor.entry(
+            AuditAction::TaskSubmitted,
+            record.id.clone(),
+            match record.quality {
+                Some(quality) => format!("{} {quality}, {cost}", record.kind),
+                None => format!("{}, {cost}", record.kind),
+            },
+            now_ms,
+        ),
     };
     let (task, created) = state
         .store()
-        .create_task(&record, state.billing().month_start(now), element)
+        .create_task(&record, state.billing().month_start(now), element, &entry)
         .await?;
     if created {
         state
@@ -130,9 +159,11 @@ fn invalid(message: impl Into<String>) -> BackendError {
     BackendError::Invalid(message.into())
 }
 
-/// Submits a motion-control task for `owner`; a repeated idempotency key returns the first task.
+/// Submits a motion-control task for `owner`, from the studio or (when `actor` carries an API
+/// token) through the gateway; a repeated idempotency key returns the first task.
 pub async fn submit_motion(
     state: &AppState,
+    actor: &Actor,
     owner: &crate::backend::store::UserRecord,
     form: MotionForm,
 ) -> Result<TaskView, BackendError> {
@@ -193,6 +224,7 @@ pub async fn submit_motion(
             cost,
         },
         None,
+        actor,
     )
     .await?;
     Ok(task_view(&task))

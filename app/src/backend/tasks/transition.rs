@@ -19,38 +19,7 @@ pub const UPSTREAM_LINK_MS: i64 = 24 * 3600 * 1000;
 /// The longest pause between two archive attempts.
 const ARCHIVE_RETRY_MAX_MS: i64 = 300_000;
 
-/// How the engine spaces its retries and polls.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Pacing {
-    /// First pause, in milliseconds; grows by half with each attempt.
-    pub poll_first_ms: i64,
-    /// Longest pause, in milliseconds.
-    pub poll_max_ms: i64,
-    /// This step's random factor (0.8–1.2 in production, 1.0 in tests).
-    pub jitter: f64,
-    /// How long after its first send an unconfirmed create is asked again before the task is
-    /// given up and refunded, in milliseconds.
-    pub reconcile_grace_ms: i64,
-    /// The shortest pause between two polls of one task, so that all running tasks together
-    /// stay under the upstream request ceiling (running tasks ÷ requests per second).
-    pub poll_spacing_ms: i64,
-}
-
-impl Pacing {
-    /// The pause after `attempts` tries.
-    pub fn delay_ms(&self, attempts: i64) -> i64 {
-        let grown = self.poll_first_ms as f64 * 1.5f64.powi(attempts.clamp(0, 30) as i32);
-        let capped = grown.min(self.poll_max_ms as f64);
-        (capped * self.jitter).max(0.0) as i64
-    }
-
-    /// The pause before the next poll after `attempts` polls: the backoff, but never shorter
-    /// than the spacing the request ceiling needs.
-    pub fn poll_delay_ms(&self, attempts: i64) -> i64 {
-        self.delay_ms(attempts)
-            .max((self.poll_spacing_ms as f64 * self.jitter) as i64)
-    }
-}
+pub use super::pacing::Pacing;
 
 /// The effect a due task's step needs.
 #[derive(Debug, Clone, PartialEq)]

@@ -21,7 +21,8 @@ fn pacing() -> Pacing {
         poll_max_ms: 60_000,
         jitter: 1.0,
         reconcile_grace_ms: GRACE,
-        poll_spacing_ms: 0,
+        running_tasks: 0,
+        upstream_rps: 20,
     }
 }
 
@@ -65,6 +66,7 @@ fn motion_task(state: TaskState) -> TaskRecord {
         submitted_at: None,
         upstream_reserved: None,
         upstream_charged: None,
+        token_id: None,
     }
 }
 
@@ -614,13 +616,14 @@ fn a_task_still_running_is_polled_again_later_with_growing_pauses() {
         assert_eq!(t.task.next_run_at, NOW + 6_750);
         assert_eq!(t.ledger, None);
     }
-    // Progress never goes backwards; pauses stop growing at the maximum.
+    // Progress never goes backwards; pauses stop growing short of the maximum (the rest is
+    // room for queueing under the request ceiling).
     let mut far = motion_task(TaskState::Running);
     far.progress = 90;
     far.attempts = 40;
     let t = step(&far, Observation::Polled(upstream(TaskStatus::Processing)));
     assert_eq!(t.task.progress, 90);
-    assert_eq!(t.task.next_run_at, NOW + 60_000);
+    assert_eq!(t.task.next_run_at, NOW + 54_000);
 }
 
 #[test]
@@ -743,18 +746,22 @@ fn pacing_grows_by_half_with_jitter_and_stops_at_the_maximum() {
         poll_max_ms: 10_000,
         jitter: 1.2,
         reconcile_grace_ms: GRACE,
-        poll_spacing_ms: 0,
+        running_tasks: 0,
+        upstream_rps: 20,
     };
     assert_eq!(pacing.delay_ms(0), 1_200);
     assert_eq!(pacing.delay_ms(2), 2_700);
     assert_eq!(pacing.delay_ms(100), 12_000);
+    // A poll is scheduled within nine tenths of the maximum, whatever the jitter.
+    assert_eq!(pacing.poll_delay_ms(100), 9_000);
 }
 
 #[test]
 fn many_running_tasks_space_their_polls_to_stay_under_the_request_ceiling() {
     // 10,000 running tasks at 20 requests per second: each may be polled every 500 s.
     let crowded = Pacing {
-        poll_spacing_ms: 10_000 * 1000 / 20,
+        running_tasks: 10_000,
+        upstream_rps: 20,
         ..pacing()
     };
     let t = next(

@@ -37,5 +37,6 @@ pub fn task_view(task: &TaskRecord) -> TaskView {
         finished_at: task.finished_at,
         result_ready: task.result_key.is_some() && task.state == TaskState::Completed,
         upstream_link,
+        api_token: None,
     }
 }

@@ -1,12 +1,14 @@
 //! Test harness: builds Kinema on port 0 with a fresh database (a temporary SQLite file, or a
 //! uniquely named PostgreSQL database that is dropped afterwards) and talks to it over real HTTP.
 
+pub mod bucket;
 mod database;
 mod eventually;
 pub mod fixtures;
 mod own_process;
 mod server_process;
 
+pub use bucket::TestBucket;
 pub use database::TestDatabase;
 pub use eventually::{eventually, holds};
 pub use own_process::{in_own_process, run_in_own_process};
@@ -16,6 +18,7 @@ use std::time::Duration;
 
 use app::backend::{
     billing::Clock,
+    store::Store,
     tasks::{run_once, EngineSettings, Outcome},
     AppState,
 };
@@ -26,7 +29,9 @@ use kinema_server::{
 use reqwest::{redirect::Policy, Client, Response};
 use tokio::sync::oneshot;
 
-/// Which database a test app runs on.
+/// Which database a test app runs on; it also picks the media storage: SQLite apps keep media
+/// on local disk (the embedded default), PostgreSQL apps in an S3 bucket ([`TestBucket`]), the
+/// way a hosted team runs it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Db {
     Sqlite,
@@ -52,6 +57,8 @@ pub struct TestApp {
     /// Dropped by `stop` after the server halted, or with the app when a test panics (the drop
     /// forces the server's connections closed).
     postgres_db: Option<TestDatabase>,
+    /// The S3 server holding the media (PostgreSQL apps).
+    pub bucket: Option<TestBucket>,
 }
 
 /// A task engine paced for tests: quick polls, short leases.
@@ -130,12 +137,14 @@ impl TestApp {
     ) -> TestApp {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let mut settings = test_settings(data_dir.path());
-        let postgres_db = match db {
-            Db::Sqlite => None,
+        let (postgres_db, bucket) = match db {
+            Db::Sqlite => (None, None),
             Db::Postgres => {
                 let database = TestDatabase::create().await;
                 settings.database_url = Some(database.url());
-                Some(database)
+                let bucket = TestBucket::start().await;
+                bucket.apply(&mut settings);
+                (Some(database), Some(bucket))
             }
         };
         adjust(&mut settings);
@@ -146,6 +155,7 @@ impl TestApp {
             metrics_base: None,
             clock,
             postgres_db,
+            bucket,
             settings,
             engine,
             state: None,
@@ -227,6 +237,59 @@ impl TestApp {
                 self.data_dir.path().join("kinema.db").display()
             )
         })
+    }
+
+    /// The keys of the objects in the app's media storage (either backend).
+    pub async fn stored_objects(&self) -> Vec<String> {
+        self.state()
+            .storage()
+            .keys()
+            .await
+            .expect("list stored objects")
+    }
+
+    /// Uploads still in progress: open multipart uploads in the bucket, or partial files
+    /// (`KEY#N`) on local disk.
+    pub fn open_uploads(&self) -> Vec<String> {
+        match &self.bucket {
+            Some(bucket) => bucket.open_multipart_uploads(),
+            None => std::fs::read_dir(self.data_dir.path().join("media/objects"))
+                .map(|entries| {
+                    entries
+                        .filter_map(Result::ok)
+                        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                        .filter(|name| name.contains('#'))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+
+    /// How the input URLs handed to the upstream start: presigned bucket URLs with S3, signed
+    /// `/media` URLs on local disk.
+    pub fn input_url_prefix(&self) -> String {
+        match &self.bucket {
+            Some(bucket) => format!("{}/{}/upload-", bucket.endpoint, bucket::BUCKET),
+            None => format!("{}/media/", self.base),
+        }
+    }
+
+    /// The number of rows in `table`.
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        match self.state().store() {
+            Store::Sqlite(pool) => sqlx::query_scalar(&sql).fetch_one(pool).await.unwrap(),
+            Store::Postgres(pool) => sqlx::query_scalar(&sql).fetch_one(pool).await.unwrap(),
+        }
+    }
+
+    /// What uploads leave behind: uploads in progress, stored objects, upload rows.
+    pub async fn leftovers(&self) -> (usize, usize, i64) {
+        (
+            self.open_uploads().len(),
+            self.stored_objects().await.len(),
+            self.count_rows("uploads").await,
+        )
     }
 
     /// A browser-like client: keeps cookies, does not follow redirects.

@@ -1,0 +1,109 @@
+//! Single sign-on routes: `/auth/oidc/start` sends the browser to the team's identity provider,
+//! `/auth/oidc/callback` takes it back, signs the member in (a new session id, as for
+//! passwords) and goes on to the studio. A refusal is a small page in plain words.
+
+use axum::{
+    extract::Query,
+    http::{header, StatusCode},
+    response::{Html, IntoResponse, Redirect, Response},
+    Extension,
+};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use app::api::auth::local_path_or_home;
+use app::backend::{oidc, session, AppState, BackendError};
+
+/// `?next=` of the start route.
+#[derive(Debug, Default, Deserialize)]
+pub struct Start {
+    next: Option<String>,
+}
+
+/// What the provider sends back.
+#[derive(Debug, Default, Deserialize)]
+pub struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A refusal page with a way back to the sign-in page.
+fn refusal(status: StatusCode, message: &str) -> Response {
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign-in refused · Kinema</title></head>\
+         <body><main><h1>Sign-in refused</h1><p role=\"alert\">{}</p>\
+         <p><a href=\"/login\">Back to sign-in</a></p></main></body></html>",
+        escape(message)
+    );
+    (status, [(header::CACHE_CONTROL, "no-store")], Html(body)).into_response()
+}
+
+fn failed(err: BackendError) -> Response {
+    match err {
+        BackendError::Invalid(message) => refusal(StatusCode::FORBIDDEN, &message),
+        BackendError::NotFound => refusal(
+            StatusCode::NOT_FOUND,
+            "Single sign-on is not set up on this Kinema.",
+        ),
+        err => {
+            tracing::error!(error = %err, "single sign-on failed");
+            refusal(
+                StatusCode::BAD_GATEWAY,
+                "The identity provider could not be reached. Try again; if it keeps failing, tell your admin.",
+            )
+        }
+    }
+}
+
+/// `GET /auth/oidc/start?next=/path`: to the provider's sign-in.
+pub async fn start(
+    Extension(state): Extension<AppState>,
+    session: Session,
+    Query(query): Query<Start>,
+) -> Response {
+    let next = local_path_or_home(query.next.as_deref());
+    match oidc::start(&state, &session, &next).await {
+        Ok(url) => Redirect::to(&url).into_response(),
+        Err(err) => failed(err),
+    }
+}
+
+/// `GET /auth/oidc/callback?code=…&state=…`: back from the provider.
+pub async fn callback(
+    Extension(state): Extension<AppState>,
+    session: Session,
+    request: axum::extract::Request,
+) -> Response {
+    let query: Callback = Query::try_from_uri(request.uri())
+        .map(|Query(query)| query)
+        .unwrap_or_default();
+    if query.error.is_some() {
+        return refusal(
+            StatusCode::FORBIDDEN,
+            "The identity provider did not sign you in. Start again from the sign-in page.",
+        );
+    }
+    let (Some(code), Some(returned_state)) = (query.code, query.state) else {
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            "This sign-in link is incomplete. Start again from the sign-in page.",
+        );
+    };
+    let origin = super::origin(request.extensions());
+    let (user, next) = match oidc::finish(&state, &session, &code, &returned_state, &origin).await {
+        Ok(found) => found,
+        Err(err) => return failed(err),
+    };
+    if let Err(err) = session::sign_in(&session, &user).await {
+        return failed(err);
+    }
+    Redirect::to(&local_path_or_home(Some(&next))).into_response()
+}
