@@ -76,6 +76,10 @@ if [[ -x "$KINEMA_SERVER_BIN" ]]; then
   RUSTFLAGS="--cfg erase_components" cargo run --release -p kinema-bench -- --server "$KINEMA_SERVER_BIN" --size-mb 100 --tasks 5 \
     --engine-tasks 2000 --engine-rps 100 --engine-poll-max 10 --engine-seconds 25 \
     || FAILED_STEPS+=("bench")
+  # First load to hydrated (cold and warm cache, bytes) and completion → visible, in Chromium.
+  RUSTFLAGS="--cfg erase_components" cargo build --release -p evolink-sim \
+    && (cd end2end && KINEMA_SIM_BIN="$CARGO_TARGET_DIR/release/evolink-sim" node bench/browser.mjs) \
+    || FAILED_STEPS+=("browser bench")
 fi
 
 cargo_passed=$(grep -Eo 'test result: [A-Za-z]+\. [0-9]+ passed' "$LOG_DIR/cargo-test.log" | awk '{s+=$4} END {print s+0}')

@@ -13,7 +13,7 @@ export const PASSWORD = 'correct horse battery';
 
 /** Starts kinema-server; resolves once it prints its address. It runs in its fresh data
  * directory, with no `target/` or site directory anywhere: the binary must carry its browser files. */
-export async function startServer() {
+export async function startServer(extraEnv = {}) {
   if (!SERVER_BIN) throw new Error('KINEMA_SERVER_BIN is not set (run scripts/test.sh)');
   const dataDir = mkdtempSync(join(tmpdir(), 'kinema-e2e-'));
   const inherited = { ...process.env };
@@ -29,6 +29,7 @@ export async function startServer() {
       DATABASE_URL: '',
       EVOLINK_API_KEY: '',
       KINEMA_SANDBOX_TASK_SECONDS: '2',
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

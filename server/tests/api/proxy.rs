@@ -297,12 +297,19 @@ async fn two_instances_behind_the_committed_nginx_config() {
     )
     .await;
     let id = task["id"].as_str().unwrap().to_string();
-    let first = tokio::time::timeout(Duration::from_secs(10), events.next())
-        .await
-        .expect("an event within 10 s through the proxy")
-        .unwrap()
-        .unwrap();
-    let first = String::from_utf8_lossy(&first).to_string();
+    // SSE comments (keep-alives, a bare ":") may come first; the task event must follow.
+    let first = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut seen = String::new();
+        while let Some(chunk) = events.next().await {
+            seen.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+            if seen.contains("event: task") {
+                break;
+            }
+        }
+        seen
+    })
+    .await
+    .expect("an event within 10 s through the proxy");
     assert!(first.contains("event: task"), "{first}");
     eventually("the task to complete", Duration::from_secs(60), || async {
         let view = ok_json(call("get_task", vec![("id", id.clone())]).await.unwrap()).await;
