@@ -41,7 +41,7 @@ test('first-run setup, navigation and sign-out on the hydrated release build', a
   await page.getByRole('link', { name: 'History' }).click();
   await page.getByRole('heading', { name: 'History' }).waitFor();
   assert.match(page.url(), /\/history$/);
-  await page.getByRole('link', { name: 'Admin' }).click();
+  await page.getByRole('link', { name: 'Admin', exact: true }).click();
   await page.getByRole('heading', { name: 'Members' }).waitFor();
   await page.getByRole('cell', { name: 'Ada Admin', exact: true }).waitFor();
   // In sandbox mode the connection check reaches the in-process simulator.

@@ -2,7 +2,7 @@
 // checks before upload, cost, submit, progress, the result playing, Run again.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, launchBrowser, watchErrors, waitForHydration, setupAdmin, signIn, waitFor, fixture } from './support.mjs';
@@ -100,8 +100,17 @@ test('an upload can be cancelled halfway and leaves nothing on the server', asyn
   const context = await browser.newContext();
   const page = await context.newPage();
   await signIn(page, server.base);
-  const objects = () => readdirSync(join(server.dataDir, 'media', 'objects')).length;
-  const temporary = () => readdirSync(join(server.dataDir, 'media', 'tmp')).length;
+  // Every file under the local object store; an upload in progress is a staging file whose name
+  // has a '#' (object_store's local multipart upload) next to where the object will be.
+  const files = () => {
+    const root = join(server.dataDir, 'media', 'objects');
+    if (!existsSync(root)) return [];
+    return readdirSync(root, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => join(entry.parentPath ?? entry.path, entry.name));
+  };
+  const objects = () => files().filter((path) => !path.includes('#')).length;
+  const temporary = () => files().filter((path) => path.includes('#')).length;
   const before = objects();
   // Slow the upload down so there is time to cancel it.
   const cdp = await context.newCDPSession(page);

@@ -130,7 +130,7 @@ test('a small budget refuses in the studio; usage shows the chart, the charges a
   const mine = await downloadText(member, member.getByRole('link', { name: 'Download CSV' }));
   assert.match(mine.name, /^kinema-charges-\d{4}-\d{2}-\d{2}\.csv$/);
   const lines = mine.text.trim().split('\n');
-  assert.equal(lines[0], 'time (UTC),member,entry,task,model,quality,credits,reason');
+  assert.equal(lines[0], 'time (UTC),member,entry,task,model,quality,credits,reason,api_token');
   assert.equal(lines.length, 3);
   assert.ok(lines.slice(1).every((line) => line.split(',')[1] === 'moe'));
   const total = lines.slice(1).reduce((sum, line) => sum + Number(line.split(',')[6]), 0);
