@@ -393,7 +393,7 @@ fn pages_report(base: &str, cookie: &str) -> Result<(), String> {
     for (name, path, signed_in) in [
         ("signed-in /healthz", "/healthz", true),
         ("history (50 tasks)", "/history", true),
-        ("studio", "/studio", true),
+        ("studio", "/", true),
     ] {
         let load = crate::pages::load(
             &format!("{base}{path}"),
