@@ -16,7 +16,7 @@ use evolink_sim::{RunningSimulator, SimulatorConfig};
 use sqlx::{sqlite::SqliteConnectOptions, ConnectOptions};
 
 use crate::measure::{
-    post, proc_kb, start_server, upload_file, KEY, PASSWORD, SEED_IMAGE, SEED_VIDEO,
+    post, proc_kb, start_server, submit_task, upload_file, KEY, PASSWORD, SEED_IMAGE, SEED_VIDEO,
 };
 
 /// What the scenario is asked to do.
@@ -215,22 +215,7 @@ async fn running_template(
     std::fs::write(&video, SEED_VIDEO).map_err(|e| e.to_string())?;
     let (image_id, _) = upload_file(client, base, "character_image", &image).await?;
     let (video_id, _) = upload_file(client, base, "motion_video", &video).await?;
-    let task = post(
-        client,
-        base,
-        "submit_motion",
-        &[
-            ("image_upload_id", &image_id),
-            ("video_upload_id", &video_id),
-            ("quality", "720p"),
-            ("orientation", "image"),
-            ("keep_sound", "true"),
-            ("prompt", ""),
-            ("idempotency_key", "engine-template"),
-        ],
-    )
-    .await?;
-    let id = task["id"].as_str().unwrap_or_default().to_string();
+    let id = submit_task(client, base, &image_id, &video_id, "", "engine-template").await?;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let view = post(client, base, "get_task", &[("id", &id)]).await?;

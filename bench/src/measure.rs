@@ -88,6 +88,33 @@ fn padded_video(path: &Path, bytes: usize) -> Result<(), String> {
     std::fs::write(path, data).map_err(|e| e.to_string())
 }
 
+/// Submits a 720p motion task from the two uploads as the signed-in client; returns its id.
+pub async fn submit_task(
+    client: &reqwest::Client,
+    base: &str,
+    image_id: &str,
+    video_id: &str,
+    prompt: &str,
+    idempotency_key: &str,
+) -> Result<String, String> {
+    let task = post(
+        client,
+        base,
+        "submit_motion",
+        &[
+            ("image_upload_id", image_id),
+            ("video_upload_id", video_id),
+            ("quality", "720p"),
+            ("orientation", "image"),
+            ("keep_sound", "true"),
+            ("prompt", prompt),
+            ("idempotency_key", idempotency_key),
+        ],
+    )
+    .await?;
+    Ok(task["id"].as_str().unwrap_or_default().to_string())
+}
+
 /// Calls the server function `function` with a form; its JSON answer, or why it failed.
 pub async fn post(
     client: &reqwest::Client,
@@ -264,22 +291,7 @@ async fn measure(server_bin: &Path, work: &Path, size_mb: u64, tasks: usize) -> 
     let mut latencies = Vec::new();
     for n in 0..tasks {
         let key = format!("bench-{n}");
-        let task = post(
-            &client,
-            &base,
-            "submit_motion",
-            &[
-                ("image_upload_id", &image_id),
-                ("video_upload_id", &video_id),
-                ("quality", "720p"),
-                ("orientation", "image"),
-                ("keep_sound", "true"),
-                ("prompt", ""),
-                ("idempotency_key", &key),
-            ],
-        )
-        .await?;
-        let id = task["id"].as_str().unwrap_or_default().to_string();
+        let id = submit_task(&client, &base, &image_id, &video_id, "", &key).await?;
         let deadline = Instant::now() + Duration::from_secs(120);
         let seen = loop {
             let page = post(&client, &base, "list_tasks", &[("page", "1")]).await?;
@@ -338,19 +350,13 @@ async fn seed_tasks(
 ) -> Result<(), String> {
     for n in 0..count {
         let key = format!("bench-seed-{n}");
-        post(
+        submit_task(
             client,
             base,
-            "submit_motion",
-            &[
-                ("image_upload_id", image_id),
-                ("video_upload_id", video_id),
-                ("quality", "720p"),
-                ("orientation", "image"),
-                ("keep_sound", "true"),
-                ("prompt", "a seeded task for the page benchmark"),
-                ("idempotency_key", &key),
-            ],
+            image_id,
+            video_id,
+            "a seeded task for the page benchmark",
+            &key,
         )
         .await?;
     }
