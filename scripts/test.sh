@@ -32,7 +32,7 @@ simulator_is_independent() {
 step "evolink-sim depends on no Kinema crate" simulator_is_independent
 
 say "cargo test (unit and integration; SQLite and PostgreSQL)"
-cargo test -p kinema-app -p kinema-server -p evolink-sim --features kinema-app/ssr --no-fail-fast 2>&1 | tee "$LOG_DIR/cargo-test.log"
+cargo test -p kinema-app -p kinema-server -p evolink-sim -p kinema-bench --features kinema-app/ssr --no-fail-fast 2>&1 | tee "$LOG_DIR/cargo-test.log"
 [[ "${PIPESTATUS[0]}" == 0 ]] || FAILED_STEPS+=("cargo test")
 
 step "release build" "$ROOT/scripts/build.sh"
