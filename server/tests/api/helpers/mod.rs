@@ -6,6 +6,7 @@ mod database;
 mod eventually;
 pub mod fixtures;
 mod own_process;
+pub mod prometheus;
 mod server_process;
 
 pub use bucket::TestBucket;
