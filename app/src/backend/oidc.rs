@@ -102,6 +102,11 @@ impl Oidc {
         &self.settings.provider_name
     }
 
+    /// The issuer members' identities are recorded under.
+    pub fn issuer(&self) -> &str {
+        &self.settings.issuer
+    }
+
     async fn client(
         &self,
         public_url: &str,

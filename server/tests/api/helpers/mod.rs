@@ -5,6 +5,7 @@ pub mod bucket;
 mod database;
 mod eventually;
 pub mod fixtures;
+pub mod oidc;
 mod own_process;
 mod server_process;
 
