@@ -109,7 +109,7 @@ pub async fn callback(
         return refused(
             &session,
             StatusCode::FORBIDDEN,
-            "The identity provider did not sign you in. Start again from the sign-in page.",
+            "The identity provider did not sign you in. Sign in again below.",
         )
         .await;
     }
@@ -117,7 +117,7 @@ pub async fn callback(
         return refused(
             &session,
             StatusCode::BAD_REQUEST,
-            "This sign-in link is incomplete. Start again from the sign-in page.",
+            "This sign-in link is incomplete. Sign in again below.",
         )
         .await;
     };
