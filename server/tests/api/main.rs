@@ -16,6 +16,7 @@ mod callbacks;
 mod elements;
 mod engine_load;
 mod evolink;
+mod failover;
 mod gateway;
 mod gateway_flow;
 mod hostile_uploads;
