@@ -3,12 +3,14 @@
 mod audit;
 mod element;
 mod error;
+mod settings;
 mod tokens;
 mod usage;
 
 pub use audit::{AuditEntryView, AuditPage};
 pub use element::{ElementForm, ElementView};
 pub use error::AppError;
+pub use settings::SignInSettings;
 pub use tokens::{ApiTokenView, NewApiTokenView};
 pub use usage::{
     BreakdownView, ChargeView, DayTotal, MemberUsageView, PriceDriftView, TeamUsageView, UsageView,
@@ -84,6 +86,9 @@ pub struct SessionInfo {
     /// The identity provider's name when single sign-on is set up.
     #[serde(default)]
     pub sso_provider: Option<String>,
+    /// Whether the password form is offered (an admin may switch it off once single sign-on
+    /// works).
+    pub password_sign_in: bool,
 }
 
 /// A member as the admin pages list them.

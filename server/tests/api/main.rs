@@ -29,6 +29,8 @@ mod metrics;
 mod motion;
 mod object_storage;
 mod oidc;
+mod oidc_joining;
+mod password_switch;
 mod proxy;
 mod restart;
 mod route_errors;

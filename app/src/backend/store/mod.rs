@@ -10,6 +10,7 @@ mod invites;
 mod ledger;
 mod oidc;
 mod tasks;
+mod team_settings;
 mod text;
 mod throttle;
 mod tokens;

@@ -7,6 +7,7 @@ mod eventually;
 pub mod fixtures;
 pub mod live_page;
 mod nginx;
+pub mod oidc;
 mod own_process;
 pub mod prometheus;
 mod server_process;
