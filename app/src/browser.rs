@@ -262,11 +262,24 @@ impl Drop for TaskEvents {
 /// the subscription's id for [`unsubscribe`].
 pub fn subscribe_task_events(on_event: impl Fn(String) + 'static) -> Option<u64> {
     let source = EventSource::new("/api/events").ok()?;
+    let on_event = Rc::new(on_event);
+    let on_task = on_event.clone();
     let listener = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
-        on_event(event.data().as_string().unwrap_or_default());
+        on_task(event.data().as_string().unwrap_or_default());
     });
     let _ = source.add_event_listener_with_callback("task", listener.as_ref().unchecked_ref());
     listener.forget();
+    // After a reconnect (a restart, another instance behind the proxy), changes made while the
+    // stream was down were never sent: refresh everything then.
+    let opened = std::cell::Cell::new(0u32);
+    let on_open = Closure::<dyn Fn(Event)>::new(move |_: Event| {
+        opened.set(opened.get() + 1);
+        if opened.get() > 1 {
+            on_event("*".to_string());
+        }
+    });
+    let _ = source.add_event_listener_with_callback("open", on_open.as_ref().unchecked_ref());
+    on_open.forget();
     let id = NEXT_SUBSCRIPTION.with(|next| {
         let mut next = next.borrow_mut();
         *next += 1;

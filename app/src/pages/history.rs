@@ -156,6 +156,8 @@ fn History() -> impl IntoView {
 
 #[component]
 fn HistoryItem(task: TaskView) -> impl IntoView {
+    // A plain `<a>` (the router still navigates in place): a row needs no "current page"
+    // tracking, and twenty `A`s cost every render their reactive nodes.
     let href = format!("/tasks/{}", task.id);
     let preview = task
         .image_upload_id
@@ -180,13 +182,13 @@ fn HistoryItem(task: TaskView) -> impl IntoView {
             task.state,
         )>
             {preview.map(|src| view! { <img class="thumb" src=src alt="" /> })} <div>
-                <A href=href>
+                <a href=href>
                     {format!(
                         "{} · {}",
                         task.quality.map(Quality::as_str).unwrap_or_default(),
                         task.orientation.map(Orientation::label).unwrap_or_default(),
                     )}
-                </A>
+                </a>
                 <p class="status">{status}</p>
                 {task
                     .api_token

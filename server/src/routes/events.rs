@@ -22,6 +22,9 @@ use super::{
 };
 use crate::serve::Stopping;
 
+/// How long a browser waits before reconnecting a dropped live-update stream.
+const RECONNECT_AFTER: Duration = Duration::from_secs(3);
+
 /// Streams `task` events (data: the task id) for the member's own tasks only.
 pub async fn task_events(
     Extension(state): Extension<AppState>,
@@ -55,7 +58,13 @@ pub async fn task_events(
         },
     )
     .take_until(stopping.wait());
-    Ok(sse(events).into_response())
+    // The first bytes go out at once: proxies (nginx over HTTP/2) hold the headers until a body
+    // arrives, and the browser's EventSource counts as open (and refreshes after a reconnect)
+    // only once they do. `retry` is the browser's reconnect delay.
+    let opened = stream::once(async {
+        Ok::<Event, Infallible>(Event::default().retry(RECONNECT_AFTER).comment("connected"))
+    });
+    Ok(sse(opened.chain(events)).into_response())
 }
 
 fn refusal(no_slot: NoSlot) -> RouteError {

@@ -338,6 +338,15 @@ async fn live_events_name_the_members_changed_tasks() {
         .to_str()
         .unwrap()
         .starts_with("text/event-stream"));
+    // The stream says it is open before any task changes (proxies hold headers until a body).
+    let opened = tokio::time::timeout(Duration::from_secs(5), events.chunk())
+        .await
+        .expect("the stream sends its first bytes at once")
+        .unwrap()
+        .unwrap();
+    let opened = String::from_utf8_lossy(&opened);
+    assert!(opened.contains("retry: 3000"), "{opened}");
+    assert!(!opened.contains("event:"), "{opened}");
     let submitted: serde_json::Value = submit(&app, &admin, &inputs, "720p", "image", "live")
         .await
         .json()
