@@ -6,5 +6,6 @@ pub mod audit;
 pub mod auth;
 pub mod elements;
 pub mod motion;
+pub mod share;
 pub mod tokens;
 pub mod usage;

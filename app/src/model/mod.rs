@@ -3,12 +3,14 @@
 mod audit;
 mod element;
 mod error;
+mod share;
 mod tokens;
 mod usage;
 
 pub use audit::{AuditEntryView, AuditPage};
 pub use element::{ElementForm, ElementView};
 pub use error::AppError;
+pub use share::{NewShareLinkView, ShareLinkView};
 pub use tokens::{ApiTokenView, NewApiTokenView};
 pub use usage::{
     BreakdownView, ChargeView, DayTotal, MemberUsageView, PriceDriftView, TeamUsageView, UsageView,
