@@ -1,9 +1,9 @@
 //! Share links over HTTP, on both databases (SQLite apps keep media on local disk, PostgreSQL
 //! apps in an S3 bucket, so both storage backends serve the shared video): an anonymous client
 //! opens the page and plays the result with Range; the page names neither the member nor the
-//! task; only the owner (or an admin) shares and revokes; revoking, deleting the task and the
-//! link's expiry (driven by the app's fixed clock) stop the page and the video at once; only the
-//! hash of the 256-bit token is stored.
+//! task; only the owner (or an admin) shares and revokes; revoking, deleting the task, disabling
+//! the owner and the link's expiry (driven by the app's fixed clock) stop the page and the video
+//! at once; only the hash of the 256-bit token is stored.
 
 use std::time::Duration;
 
@@ -49,6 +49,18 @@ async fn team_with_a_finished_task(app: &TestApp) -> Team {
         other,
         task,
     }
+}
+
+/// [`MEMBER`]'s user id, as the admin's member list gives it.
+async fn member_id(app: &TestApp, admin: &reqwest::Client) -> String {
+    let members = ok_json(app.call(admin, "list_members", &[]).await).await;
+    members
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["username"] == MEMBER)
+        .unwrap()["id"]
+        .to_string()
 }
 
 /// Makes a link as `client`: (path, link id).
@@ -290,6 +302,21 @@ async fn only_the_owner_or_an_admin_manages_links(db: Db) {
     let all = ok_json(app.call(&team.admin, "list_share_links", &[]).await).await;
     assert_eq!(all[0]["owner"], MEMBER);
     assert_eq!(all[0]["id"], id);
+
+    // A disabled owner's links stop while the account is disabled.
+    let member_id = member_id(&app, &team.admin).await;
+    for (disabled, status) in [("true", 404), ("false", 200)] {
+        ok_json(
+            app.call(
+                &team.admin,
+                "set_member_disabled",
+                &[("user_id", &member_id), ("disabled", disabled)],
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(open(&app, &path).await.0, status, "disabled: {disabled}");
+    }
 
     // The admin revokes it: it stops at once, and the log says who did.
     ok_json(
