@@ -85,7 +85,9 @@ pub fn ShareTask(task_id: String) -> impl IntoView {
                     .value()
                     .get()
                     .and_then(Result::ok)
-                    .map(|created| view! { <NewLink url=format!("{}{}", page_origin(), created.path) /> })
+                    .map(|created| {
+                        view! { <NewLink url=format!("{}{}", page_origin(), created.path) /> }
+                    })
             }}
             <ErrorNote value=revoke.value() />
             <Suspense fallback=|| ()>
@@ -183,18 +185,23 @@ fn ShareTable(
         <table class="share-links">
             <thead>
                 <tr>
-                    {whole_list.then(|| view! { <th>"Task"</th><th>"Owner"</th> })}
-                    <th>"Created"</th>
-                    <th>"Works until"</th>
-                    <th>"Status"</th>
-                    <th></th>
+                    {whole_list
+                        .then(|| {
+                            view! {
+                                <th>"Task"</th>
+                                <th>"Owner"</th>
+                            }
+                        })} <th>"Created"</th> <th>"Works until"</th> <th>"Status"</th> <th></th>
                 </tr>
             </thead>
             <tbody>
                 {links
                     .into_iter()
                     .map(|link| {
-                        let aria = format!("Revoke the link made {}", utc_datetime(link.created_at));
+                        let aria = format!(
+                            "Revoke the link made {}",
+                            utc_datetime(link.created_at),
+                        );
                         let task_href = format!("/tasks/{}", link.task_id);
                         view! {
                             <tr>
@@ -206,15 +213,13 @@ fn ShareTable(
                                             </td>
                                             <td>{link.owner.clone()}</td>
                                         }
-                                    })}
-                                <td>{utc_datetime(link.created_at)}</td>
+                                    })} <td>{utc_datetime(link.created_at)}</td>
                                 <td>
                                     {link
                                         .expires_at
                                         .map(utc_datetime)
                                         .unwrap_or_else(|| "revoked".into())}
-                                </td>
-                                <td>{link.status.label()}</td>
+                                </td> <td>{link.status.label()}</td>
                                 <td>
                                     {(link.status == ShareStatus::Active)
                                         .then(|| {

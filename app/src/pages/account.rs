@@ -25,7 +25,9 @@ pub fn AccountPage() -> impl IntoView {
                             user.role.label(),
                         )}
                     </p>
-                    <h2>{if user.is_admin() { "Shared links (everyone's)" } else { "Shared links" }}</h2>
+                    <h2>
+                        {if user.is_admin() { "Shared links (everyone's)" } else { "Shared links" }}
+                    </h2>
                     <ShareList />
                     <h2>"Your activity"</h2>
                     <MyActivity />
