@@ -44,7 +44,7 @@ test('share a finished task, watch it signed out, revoke it', async () => {
   await page.getByRole('button', { name: 'Copy link' }).click();
   await page.getByText('Copied.').waitFor();
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), link);
-  await page.getByRole('cell', { name: 'Active' }).waitFor();
+  await page.getByRole('cell', { name: 'Active', exact: true }).waitFor();
 
   // Someone who never signed in opens it: the player loads the video's metadata.
   const visitor = await browser.newContext();
@@ -66,7 +66,7 @@ test('share a finished task, watch it signed out, revoke it', async () => {
 
   // The owner revokes it; the link stops at once, with a plain page.
   await page.getByRole('button', { name: /^Revoke the link/ }).click();
-  await page.getByRole('cell', { name: 'Revoked' }).waitFor();
+  await page.getByRole('cell', { name: 'Revoked', exact: true }).waitFor();
   const stopped = await shared.reload();
   assert.equal(stopped.status(), 404);
   await shared.getByText('This link has expired or was revoked.').waitFor();
@@ -76,7 +76,7 @@ test('share a finished task, watch it signed out, revoke it', async () => {
   await page.goto(`${server.base}/account`);
   await waitForHydration(page);
   await page.getByRole('heading', { name: "Shared links (everyone's)" }).waitFor();
-  await page.getByRole('cell', { name: 'Revoked' }).waitFor();
+  await page.getByRole('cell', { name: 'Revoked', exact: true }).waitFor();
 
   assert.deepEqual(errors, []);
   assert.deepEqual(visitorErrors.filter((e) => !/status of 404/.test(e)), []);
