@@ -4,6 +4,7 @@
 
 use super::{audit::insert_audit, on_pool, NewAuditEntry, Store};
 use crate::backend::BackendError;
+use crate::rules::vocab::TaskState;
 
 /// A link row (without its hash) and its owner's username.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -120,11 +121,12 @@ impl Store {
              FROM share_links s JOIN tasks t ON t.id = s.task_id JOIN users u ON u.id = s.owner_id \
              WHERE s.token_hash = $1 AND s.revoked_at IS NULL \
              AND (s.expires_at IS NULL OR s.expires_at > $2) \
-             AND t.deleted_at IS NULL AND t.state = 'completed' AND t.result_key IS NOT NULL \
+             AND t.deleted_at IS NULL AND t.state = $3 AND t.result_key IS NOT NULL \
              AND u.disabled = FALSE";
         let row = on_pool!(self, pool => sqlx::query_as::<_, SharedResult>(sql)
             .bind(token_hash)
             .bind(now)
+            .bind(TaskState::Completed)
             .fetch_optional(pool)
             .await)?;
         Ok(row)
