@@ -20,8 +20,9 @@ use leptos_router::{
 use components::frame::Frame;
 use pages::{
     lazy::{
-        AccountRoute, AdminAuditRoute, AdminRoute, AdminUsageRoute, ElementsRoute, HistoryRoute,
-        InviteRoute, PricingRoute, SetupRoute, TaskRoute, TokensRoute, UsageRoute,
+        AccountRoute, AdminAuditRoute, AdminRoute, AdminSignInRoute, AdminUsageRoute,
+        ElementsRoute, HistoryRoute, InviteRoute, PricingRoute, SetupRoute, TaskRoute, TokensRoute,
+        UsageRoute,
     },
     login::LoginPage,
     not_found::NotFound,
@@ -73,6 +74,7 @@ pub fn App() -> impl IntoView {
     let invite_route = Lazy::<InviteRoute>::new();
     let tokens_route = Lazy::<TokensRoute>::new();
     let admin_audit_route = Lazy::<AdminAuditRoute>::new();
+    let admin_sign_in_route = Lazy::<AdminSignInRoute>::new();
     let account_route = Lazy::<AccountRoute>::new();
     view! {
         <Title text="Kinema" />
@@ -89,6 +91,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin") view=admin_route ssr=SsrMode::InOrder />
                     <Route path=path!("/admin/usage") view=admin_usage_route ssr=SsrMode::InOrder />
                     <Route path=path!("/admin/audit") view=admin_audit_route ssr=SsrMode::InOrder />
+                    <Route
+                        path=path!("/admin/sign-in")
+                        view=admin_sign_in_route
+                        ssr=SsrMode::InOrder
+                    />
                     <Route path=path!("/account") view=account_route ssr=SsrMode::InOrder />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::InOrder />
                     <Route path=path!("/setup") view=setup_route ssr=SsrMode::InOrder />

@@ -7,11 +7,13 @@ use clap::{Parser, Subcommand};
 use app::backend::{
     accounts,
     audit::{Actor, Origin},
+    sign_in_methods,
     storage::{load_signing_key, Storage},
     store::Store,
     tasks::EngineSettings,
     tokens, AppState,
 };
+use app::rules::audit::AuditAction;
 
 use crate::config::{Config, Settings};
 
@@ -59,6 +61,10 @@ pub enum Command {
         #[arg(long, default_value = "")]
         expires_in_days: String,
     },
+    /// Switch password sign-in back on (after an admin switched it off for single sign-on),
+    /// e.g. when the identity provider is down or no admin can sign in through it. Takes
+    /// effect at once, also on running instances.
+    AllowPasswordSignIn,
     /// Copy the SQLite database to a new file while Kinema runs (a consistent copy of one
     /// moment). PostgreSQL: use pg_dump. Copy the data dir's media folder as well.
     Backup {
@@ -147,6 +153,7 @@ pub async fn run_account_command(config: &Config, command: Command) -> Result<St
             scope,
             expires_in_days,
         } => create_token(&state, &username, &name, &scope, &expires_in_days).await,
+        Command::AllowPasswordSignIn => allow_password_sign_in(&state).await,
     };
     store.close().await;
     outcome
@@ -172,5 +179,21 @@ async fn create_token(
     tokens::create_token(state, &actor, &user, name, scope, expires_in_days)
         .await
         .map(|created| created.token)
+        .map_err(|err| err.to_string())
+}
+
+/// Switches password sign-in back on, recorded in the audit log as the command line's doing.
+async fn allow_password_sign_in(state: &AppState) -> Result<String, String> {
+    let entry = Actor::unknown("kinema-server command line", &Origin::default()).entry(
+        AuditAction::SettingsChanged,
+        sign_in_methods::PASSWORD_SIGN_IN_TARGET,
+        "on",
+        state.clock().now_ms(),
+    );
+    state
+        .store()
+        .set_password_sign_in(true, app::backend::now_unix(), &entry)
+        .await
+        .map(|()| "Password sign-in is on again.".to_string())
         .map_err(|err| err.to_string())
 }

@@ -7,11 +7,12 @@ use crate::model::{AppError, InviteInfo, SessionInfo};
 /// Who is signed in, whether setup is needed, and whether Kinema runs in sandbox mode.
 #[server(prefix = "/api", endpoint = "session_info")]
 pub async fn get_session_info() -> Result<SessionInfo, AppError> {
-    use crate::backend::context;
+    use crate::backend::{context, sign_in_methods};
     context::respond(
         async {
             let state = context::state()?;
             Ok(SessionInfo {
+                password_sign_in: sign_in_methods::password_sign_in(&state).await?,
                 user: context::current_user().map(|user| user.view()),
                 needs_setup: state.needs_setup().await?,
                 sandbox: state.sandbox(),
@@ -69,6 +70,13 @@ pub async fn sign_in(
         }
         .await,
     )
+}
+
+/// Why the last single sign-on in this session was refused, once (the sign-in page shows it).
+#[server(prefix = "/api", endpoint = "sign_in_refusal")]
+pub async fn sign_in_refusal() -> Result<Option<String>, AppError> {
+    use crate::backend::{context, sign_in_methods};
+    context::respond(async { sign_in_methods::take_refusal(&context::session()?).await }.await)
 }
 
 /// Ends the session on the server.

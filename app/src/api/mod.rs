@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod elements;
 pub mod motion;
+pub mod settings;
 pub mod share;
 pub mod tokens;
 pub mod usage;

@@ -107,6 +107,11 @@ pub async fn delete_task(id: String) -> Result<(), AppError> {
                 .store()
                 .delete_task_of_owner(&id, user.id, now_unix(), &entry)
                 .await?;
+            // Other tabs and the history cache learn of it like of any other change.
+            state.notify_task(crate::backend::tasks::TaskEvent {
+                owner_id: user.id,
+                task_id: id.clone(),
+            });
             if let Some(key) = task.result_key {
                 state.storage().delete(&key).await?;
             }

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     audit::{self, Actor, Origin},
-    now_unix,
+    now_unix, sign_in_methods,
     store::{NewInvite, NewUser, UserRecord},
     throttle, AppState, BackendError,
 };
@@ -156,6 +156,8 @@ pub async fn authenticate(
     password: &str,
     origin: &Origin,
 ) -> Result<UserRecord, BackendError> {
+    // Switched off, passwords are refused before anything is counted or checked.
+    sign_in_methods::require_password_sign_in(state).await?;
     let address: Option<IpAddr> = origin.address;
     let username = rules::normalize_username(username);
     let attempt = throttle::reserve(state.store(), &username, address, now_unix()).await?;
@@ -282,6 +284,8 @@ pub async fn accept_invite(
     origin: &Origin,
 ) -> Result<UserRecord, BackendError> {
     invite_info(state, token).await?;
+    // A password account could not sign in again while passwords are switched off.
+    sign_in_methods::require_password_sign_in(state).await?;
     let hash = state.passwords().hash(form.password).await?;
     let created = state
         .store()

@@ -11,7 +11,10 @@ use tokio::sync::{broadcast, Notify};
 use std::sync::Arc;
 
 use super::session_cache::{SessionCache, SessionKey};
-use super::{store::Store, tasks::TaskEvent};
+use super::{
+    store::Store,
+    tasks::{history_cache::HistoryCache, TaskEvent},
+};
 
 /// The PostgreSQL channel every instance listens on.
 pub const CHANNEL: &str = "kinema_events";
@@ -35,12 +38,18 @@ pub struct EventBus {
     work: Notify,
     postgres: Option<PgPool>,
     sessions: Arc<SessionCache>,
+    histories: Arc<HistoryCache>,
 }
 
 impl EventBus {
     /// A bus for the instance named `origin` on `store`; other instances' session deletions are
-    /// applied to `sessions`.
-    pub fn new(origin: &str, store: &Store, sessions: Arc<SessionCache>) -> EventBus {
+    /// applied to `sessions`, and every task change (from anywhere) to `histories`.
+    pub fn new(
+        origin: &str,
+        store: &Store,
+        sessions: Arc<SessionCache>,
+        histories: Arc<HistoryCache>,
+    ) -> EventBus {
         let (local, _) = broadcast::channel(1024);
         EventBus {
             origin: origin.to_string(),
@@ -51,6 +60,7 @@ impl EventBus {
                 Store::Sqlite(_) => None,
             },
             sessions,
+            histories,
         }
     }
 
@@ -96,6 +106,7 @@ impl EventBus {
     }
 
     fn receive(&self, event: TaskEvent) {
+        self.histories.forget_owner(event.owner_id);
         let _ = self.local.send(event);
         self.work.notify_waiters();
     }

@@ -20,6 +20,7 @@ pub mod passwords;
 pub mod session;
 pub mod session_cache;
 pub mod share_links;
+pub mod sign_in_methods;
 pub mod storage;
 pub mod storage_policy;
 pub mod store;
@@ -66,6 +67,7 @@ struct AppStateInner {
     engine: EngineSettings,
     events: events::EventBus,
     sessions: Arc<session_cache::SessionCache>,
+    histories: Arc<tasks::history_cache::HistoryCache>,
     worker_id: String,
     downloads: outbound::Downloader,
     billing: Billing,
@@ -87,7 +89,10 @@ impl AppState {
     ) -> Self {
         let worker_id = accounts::random_token()[..8].to_string();
         let sessions = Arc::new(session_cache::SessionCache::new(SESSION_CACHE_TTL));
-        let events = events::EventBus::new(&worker_id, &store, sessions.clone());
+        let histories = Arc::new(tasks::history_cache::HistoryCache::new(
+            tasks::history_cache::HISTORY_CACHE_TTL,
+        ));
+        let events = events::EventBus::new(&worker_id, &store, sessions.clone(), histories.clone());
         Self {
             inner: Arc::new(AppStateInner {
                 store,
@@ -102,6 +107,7 @@ impl AppState {
                 engine,
                 events,
                 sessions,
+                histories,
                 worker_id,
                 downloads: outbound::Downloader::new(outbound::UrlPolicy::public_only()),
                 billing: Billing::default(),
@@ -143,6 +149,11 @@ impl AppState {
     /// The SSRF-guarded client for URLs that came from outside (result links).
     pub fn downloads(&self) -> &outbound::Downloader {
         &self.inner.downloads
+    }
+
+    /// Recently served history pages of this instance (see [`tasks::history_cache`]).
+    pub fn history_cache(&self) -> &tasks::history_cache::HistoryCache {
+        &self.inner.histories
     }
 
     /// Recently used sessions of this instance (see [`session_cache`]).

@@ -102,6 +102,11 @@ impl Oidc {
         &self.settings.provider_name
     }
 
+    /// The issuer members' identities are recorded under.
+    pub fn issuer(&self) -> &str {
+        &self.settings.issuer
+    }
+
     async fn client(
         &self,
         public_url: &str,
@@ -310,7 +315,7 @@ pub async fn finish(
         .filter(|p| p.state == returned_state && now_unix() - p.started_at < PENDING_MAX_AGE_SECS)
     else {
         return Err(refused(
-            "This sign-in was not started here, or took too long. Start again from the sign-in page.",
+            "This sign-in was not started here, or took too long. Sign in again below.",
         ));
     };
     let method = format!("single sign-on ({})", oidc.provider_name());

@@ -3,6 +3,7 @@
 mod audit;
 mod element;
 mod error;
+mod settings;
 mod share;
 mod tokens;
 mod usage;
@@ -10,6 +11,7 @@ mod usage;
 pub use audit::{AuditEntryView, AuditPage};
 pub use element::{ElementForm, ElementView};
 pub use error::AppError;
+pub use settings::SignInSettings;
 pub use share::{NewShareLinkView, ShareLinkView};
 pub use tokens::{ApiTokenView, NewApiTokenView};
 pub use usage::{
@@ -86,6 +88,9 @@ pub struct SessionInfo {
     /// The identity provider's name when single sign-on is set up.
     #[serde(default)]
     pub sso_provider: Option<String>,
+    /// Whether the password form is offered (an admin may switch it off once single sign-on
+    /// works).
+    pub password_sign_in: bool,
 }
 
 /// A member as the admin pages list them.

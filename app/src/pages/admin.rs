@@ -59,6 +59,8 @@ fn AdminPanels() -> impl IntoView {
             <a href="/admin/usage">"Team usage, budgets and adjustments →"</a>
             " · "
             <a href="/admin/audit">"Audit log →"</a>
+            " · "
+            <a href="/admin/sign-in">"Sign-in settings →"</a>
         </p>
         <section class="card">
             <h1>"Members"</h1>

@@ -74,3 +74,7 @@ lazy_page!(
     /// `/account`.
     AccountRoute => super::account::AccountPage
 );
+lazy_page!(
+    /// `/admin/sign-in`.
+    AdminSignInRoute => super::admin_sign_in::AdminSignInPage
+);

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod admin_audit;
+pub mod admin_sign_in;
 pub mod admin_usage;
 pub mod elements;
 pub mod history;

@@ -1,6 +1,8 @@
 //! Single sign-on routes: `/auth/oidc/start` sends the browser to the team's identity provider,
 //! `/auth/oidc/callback` takes it back, signs the member in (a new session id, as for
-//! passwords) and goes on to the studio. A refusal is a small page in plain words.
+//! passwords) and goes on to the studio. A refusal goes back to the sign-in page, which shows
+//! why in plain words (carried once in the session; a small page says it when the session
+//! cannot be written).
 
 use axum::{
     extract::Query,
@@ -12,7 +14,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use app::api::auth::local_path_or_home;
-use app::backend::{oidc, session, AppState, BackendError};
+use app::backend::{oidc, session, sign_in_methods, AppState, BackendError};
 
 /// `?next=` of the start route.
 #[derive(Debug, Default, Deserialize)]
@@ -46,21 +48,39 @@ fn refusal(status: StatusCode, message: &str) -> Response {
     (status, [(header::CACHE_CONTROL, "no-store")], Html(body)).into_response()
 }
 
-fn failed(err: BackendError) -> Response {
+/// Why a sign-in failed, in words for the person, and the status of the fallback page.
+fn reason(err: BackendError) -> (StatusCode, String) {
     match err {
-        BackendError::Invalid(message) => refusal(StatusCode::FORBIDDEN, &message),
-        BackendError::NotFound => refusal(
+        BackendError::Invalid(message) => (StatusCode::FORBIDDEN, message),
+        BackendError::NotFound => (
             StatusCode::NOT_FOUND,
-            "Single sign-on is not set up on this Kinema.",
+            "Single sign-on is not set up on this Kinema.".into(),
         ),
         err => {
             tracing::error!(error = %err, "single sign-on failed");
-            refusal(
+            (
                 StatusCode::BAD_GATEWAY,
-                "The identity provider could not be reached. Try again; if it keeps failing, tell your admin.",
+                "The identity provider could not be reached. Try again; if it keeps failing, tell your admin."
+                    .into(),
             )
         }
     }
+}
+
+/// Back to the sign-in page, which shows `message`.
+async fn refused(session: &Session, status: StatusCode, message: &str) -> Response {
+    match sign_in_methods::remember_refusal(session, message).await {
+        Ok(()) => Redirect::to("/login").into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "the refusal could not be kept for the sign-in page");
+            refusal(status, message)
+        }
+    }
+}
+
+async fn failed(session: &Session, err: BackendError) -> Response {
+    let (status, message) = reason(err);
+    refused(session, status, &message).await
 }
 
 /// `GET /auth/oidc/start?next=/path`: to the provider's sign-in.
@@ -72,7 +92,7 @@ pub async fn start(
     let next = local_path_or_home(query.next.as_deref());
     match oidc::start(&state, &session, &next).await {
         Ok(url) => Redirect::to(&url).into_response(),
-        Err(err) => failed(err),
+        Err(err) => failed(&session, err).await,
     }
 }
 
@@ -86,24 +106,28 @@ pub async fn callback(
         .map(|Query(query)| query)
         .unwrap_or_default();
     if query.error.is_some() {
-        return refusal(
+        return refused(
+            &session,
             StatusCode::FORBIDDEN,
-            "The identity provider did not sign you in. Start again from the sign-in page.",
-        );
+            "The identity provider did not sign you in. Sign in again below.",
+        )
+        .await;
     }
     let (Some(code), Some(returned_state)) = (query.code, query.state) else {
-        return refusal(
+        return refused(
+            &session,
             StatusCode::BAD_REQUEST,
-            "This sign-in link is incomplete. Start again from the sign-in page.",
-        );
+            "This sign-in link is incomplete. Sign in again below.",
+        )
+        .await;
     };
     let origin = super::origin(request.extensions());
     let (user, next) = match oidc::finish(&state, &session, &code, &returned_state, &origin).await {
         Ok(found) => found,
-        Err(err) => return failed(err),
+        Err(err) => return failed(&session, err).await,
     };
     if let Err(err) = session::sign_in(&session, &user).await {
-        return failed(err);
+        return failed(&session, err).await;
     }
     Redirect::to(&local_path_or_home(Some(&next))).into_response()
 }

@@ -53,6 +53,7 @@ fn help_lists_every_setting() {
         "KINEMA_METRICS_ADDR",
         "create-admin",
         "reset-password",
+        "allow-password-sign-in",
         "backup",
         "restore",
     ] {

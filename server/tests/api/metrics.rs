@@ -10,26 +10,11 @@ use app::backend::store::Store;
 use serde_json::Value;
 
 use crate::helpers::{
-    fixtures, inputs, set_faults, setup_admin, stepped_engine, submit, until_final, Db, TestApp,
+    fixtures, inputs, prometheus::sample, set_faults, setup_admin, stepped_engine, submit,
+    until_final, Db, TestApp,
 };
 
 const TOKEN: &str = "scrape-token-0123456789";
-
-/// The sum of every sample of `name` whose labels include all of `labels`.
-fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
-    text.lines()
-        .filter(|line| !line.starts_with('#'))
-        .filter_map(|line| {
-            let (series, value) = line.rsplit_once(' ')?;
-            let (metric, rest) = series.split_once('{').unwrap_or((series, ""));
-            (metric == name
-                && labels
-                    .iter()
-                    .all(|(key, value)| rest.contains(&format!("{key}=\"{value}\""))))
-            .then(|| value.parse::<f64>().ok())?
-        })
-        .sum()
-}
 
 async fn scrape(app: &TestApp, token: Option<&str>) -> reqwest::Response {
     let mut request = app.client().get(app.url("/metrics"));

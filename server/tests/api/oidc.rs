@@ -1,118 +1,16 @@
 //! Single sign-on against a real OpenID Connect provider on loopback (PyPI's
 //! `oidc-provider-mock`, installed by `scripts/setup.sh --test`): the authorization flow is
-//! driven over HTTP with cookie-keeping clients through the provider's login form.
+//! driven over HTTP with cookie-keeping clients through the provider's login form (see
+//! `helpers::oidc`).
 
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
-use crate::helpers::{eventually, setup_admin, whoami, Db, TestApp};
-
-/// The provider, stopped when dropped.
-struct Provider {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Provider {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn provider() -> Provider {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new("oidc-provider-mock")
-        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-        .args(["--require-nonce", "true"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("oidc-provider-mock on the PATH (scripts/setup.sh --test installs it)");
-    let provider = Provider {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    let discovery = format!("{}/.well-known/openid-configuration", provider.url);
-    eventually(
-        "the OIDC provider to answer",
-        Duration::from_secs(30),
-        || {
-            let discovery = discovery.clone();
-            async move {
-                match reqwest::get(&discovery).await {
-                    Ok(response) if response.status().is_success() => Ok(()),
-                    other => Err(format!("{other:?}")),
-                }
-            }
-        },
-    )
-    .await;
-    provider
-}
-
-fn location(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get("location")
-        .unwrap_or_else(|| panic!("no redirect: {}", response.status()))
-        .to_str()
-        .unwrap()
-        .to_string()
-}
-
-/// Signs in through the provider's login form as `email`; the callback's response.
-async fn single_sign_on(app: &TestApp, client: &reqwest::Client, email: &str) -> reqwest::Response {
-    let start = client
-        .get(app.url("/auth/oidc/start?next=/history"))
-        .send()
-        .await
-        .unwrap();
-    assert!(start.status().is_redirection(), "{}", start.status());
-    let authorize = location(&start);
-    let form = client.get(&authorize).send().await.unwrap();
-    assert_eq!(form.status(), 200, "the provider's login form");
-    let chosen = client
-        .post(&authorize)
-        .form(&[("sub", email), ("action", "authorize")])
-        .send()
-        .await
-        .unwrap();
-    assert!(chosen.status().is_redirection(), "{}", chosen.status());
-    let callback = location(&chosen);
-    assert!(
-        callback.starts_with(&app.url("/auth/oidc/callback")),
-        "{callback}"
-    );
-    client.get(&callback).send().await.unwrap()
-}
-
-async fn members(app: &TestApp) -> Vec<(String, String)> {
-    let store = app.state().store();
-    store
-        .list_users()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|u| (u.username, u.role))
-        .collect()
-}
+use crate::helpers::{
+    oidc::{assert_refused, location, members, single_sign_on, Provider},
+    setup_admin, whoami, Db, TestApp,
+};
 
 async fn sign_in_with_the_provider(db: Db) {
-    let provider = provider().await;
-    let issuer = provider.url.clone();
-    let app = TestApp::spawn_with(db, move |settings| {
-        settings.oidc_issuer = Some(issuer);
-        settings.oidc_client_id = Some("kinema".into());
-        settings.oidc_client_secret = Some("kinema-client-secret".into());
-        settings.oidc_allowed_domains = Some("example.com".into());
-        settings.oidc_provider_name = Some("Acme ID".into());
-    })
-    .await;
+    let provider = Provider::start().await;
+    let app = TestApp::spawn_with(db, |settings| provider.configure(settings, "example.com")).await;
     // The team's first admin exists (until then every page leads to the setup).
     assert_eq!(setup_admin(&app, &app.client(), "ada").await.status(), 200);
     // The login page offers the provider.
@@ -133,15 +31,16 @@ async fn sign_in_with_the_provider(db: Db) {
         ]
     );
 
-    // A disallowed domain is refused in plain words, and nobody is created.
+    // A disallowed domain is refused in plain words on the sign-in page, and nobody is created.
     let eve = app.client();
     let refused = single_sign_on(&app, &eve, "eve@elsewhere.test").await;
-    assert_eq!(refused.status(), 403);
-    let page = refused.text().await.unwrap();
-    assert!(
-        page.contains("eve@elsewhere.test may not join this team"),
-        "{page}"
-    );
+    assert_refused(
+        &app,
+        &eve,
+        refused,
+        "eve@elsewhere.test may not join this team: addresses at elsewhere.test are not allowed",
+    )
+    .await;
     assert_eq!(whoami(&app, &eve).await, None);
     assert_eq!(members(&app).await.len(), 2);
 
@@ -182,7 +81,7 @@ async fn sign_in_with_the_provider(db: Db) {
         .send()
         .await
         .unwrap();
-    assert_eq!(replay.status(), 403);
+    assert_refused(&app, &stranger, replay, "This sign-in was not started here").await;
     app.stop().await;
 }
 

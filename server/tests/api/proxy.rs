@@ -5,136 +5,19 @@
 //! stream stays open (no buffering), a task completes and its result plays with Range, a share
 //! link to it opens and plays for a stranger, and both instances answered requests.
 
-use std::{
-    path::PathBuf,
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
+use std::time::Duration;
 
 use futures_util::StreamExt;
 
-use crate::helpers::{eventually, fixtures, holds, ok_json, Db, TestApp, TestDatabase, PASSWORD};
+use crate::helpers::{
+    eventually, fixtures, holds, nginx_installed, ok_json, proxy_browser, until_proxy_answers, Db,
+    Nginx, ProxyPorts, TestApp, TestDatabase, PASSWORD,
+};
 use evolink_sim::{RunningSimulator, SimulatorConfig};
-
-/// nginx in the foreground with its own prefix, stopped when dropped.
-struct Nginx {
-    child: Child,
-    _prefix: tempfile::TempDir,
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// `deploy/nginx.conf` with the test's ports, instances and a self-signed certificate.
-fn site_config(https_port: u16, http_port: u16, instances: &[String]) -> String {
-    let committed = std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../deploy/nginx.conf"),
-    )
-    .unwrap();
-    let mut servers = instances
-        .iter()
-        .map(|addr| format!("    server {addr} max_fails=2 fail_timeout=5s;"));
-    let mut out = Vec::new();
-    for line in committed.lines() {
-        let trimmed = line.trim();
-        let replaced = if trimmed.starts_with("server 127.0.0.1:300") {
-            servers.next().expect("two instances")
-        } else if trimmed == "listen [::]:80;" || trimmed == "listen [::]:443 ssl http2;" {
-            String::new()
-        } else if trimmed == "listen 80;" {
-            format!("    listen 127.0.0.1:{http_port};")
-        } else if trimmed == "listen 443 ssl http2;" {
-            format!("    listen 127.0.0.1:{https_port} ssl http2;")
-        } else {
-            line.to_string()
-        };
-        out.push(replaced);
-    }
-    let site = out.join("\n");
-    for committed_line in ["proxy_buffering off;", "proxy_request_buffering off;"] {
-        assert!(
-            site.contains(committed_line),
-            "the recipe keeps {committed_line}"
-        );
-    }
-    site
-}
-
-fn start_nginx(site: String) -> Nginx {
-    let prefix = tempfile::tempdir().unwrap();
-    let dir = prefix.path();
-    let made = Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-        ])
-        .args(["-subj", "/CN=127.0.0.1", "-keyout"])
-        .arg(dir.join("key.pem"))
-        .arg("-out")
-        .arg(dir.join("cert.pem"))
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(made.success(), "a self-signed certificate");
-    let site = site
-        .replace(
-            "/etc/letsencrypt/live/kinema.example.com/fullchain.pem",
-            &dir.join("cert.pem").display().to_string(),
-        )
-        .replace(
-            "/etc/letsencrypt/live/kinema.example.com/privkey.pem",
-            &dir.join("key.pem").display().to_string(),
-        );
-    std::fs::write(dir.join("kinema.conf"), site).unwrap();
-    let d = dir.display();
-    // Run as the user running the test (workers of a root nginx would otherwise be `nobody`).
-    let user = if is_root() { "user root;\n" } else { "" };
-    std::fs::write(
-        dir.join("nginx.conf"),
-        format!(
-            "{user}daemon off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
-             events {{}}\nhttp {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  \
-             proxy_temp_path {d}/proxy;\n  include {d}/kinema.conf;\n}}\n"
-        ),
-    )
-    .unwrap();
-    let child = Command::new("nginx")
-        .arg("-p")
-        .arg(dir)
-        .arg("-c")
-        .arg(dir.join("nginx.conf"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    Nginx {
-        child,
-        _prefix: prefix,
-    }
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
-        .unwrap_or(false)
-}
 
 #[tokio::test]
 async fn two_instances_behind_the_committed_nginx_config() {
-    if Command::new("nginx").arg("-v").output().is_err() {
+    if !nginx_installed() {
         eprintln!("nginx is not installed; the proxy test is skipped");
         return;
     }
@@ -146,8 +29,8 @@ async fn two_instances_behind_the_committed_nginx_config() {
     .unwrap();
     let database = TestDatabase::create().await;
     let shared = tempfile::tempdir().unwrap();
-    let (https_port, http_port) = (free_port(), free_port());
-    let public = format!("https://127.0.0.1:{https_port}");
+    let ports = ProxyPorts::free();
+    let public = ports.public_url();
     let mut instances = Vec::new();
     for _ in 0..2 {
         let (url, dir, public, sim) = (
@@ -174,31 +57,15 @@ async fn two_instances_behind_the_committed_nginx_config() {
         .iter()
         .map(|app| app.base.trim_start_matches("http://").to_string())
         .collect();
-    let nginx = start_nginx(site_config(https_port, http_port, &addrs));
-    let browser = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .danger_accept_invalid_certs(true)
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap();
-    let health = eventually("nginx to answer", Duration::from_secs(20), || async {
-        let status = browser
-            .get(format!("{public}/healthz"))
-            .send()
-            .await
-            .map(|r| r.status().as_u16())
-            .map_err(|err| err.to_string());
-        holds(status == Ok(200), status)
-    })
-    .await;
-    assert_eq!(health, Ok(200));
+    let nginx = Nginx::start(ports, &addrs);
+    let browser = proxy_browser();
+    until_proxy_answers(&browser, &public).await;
     // Plain http is sent to https.
     let plain = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
-        .get(format!("http://127.0.0.1:{http_port}/history"))
+        .get(format!("http://127.0.0.1:{}/history", ports.http))
         .send()
         .await
         .unwrap();

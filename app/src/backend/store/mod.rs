@@ -11,6 +11,7 @@ mod ledger;
 mod oidc;
 mod share_links;
 mod tasks;
+mod team_settings;
 mod text;
 mod throttle;
 mod tokens;

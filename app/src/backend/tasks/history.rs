@@ -1,5 +1,6 @@
 //! A member's history: one page of tasks with the counts per state group.
 
+use super::history_cache::HistoryKey;
 use super::task_view;
 use crate::backend::{store::UserRecord, AppState, BackendError};
 use crate::model::TaskPage;
@@ -17,10 +18,37 @@ pub async fn history_page(
     status: Option<&str>,
     quality: Option<&str>,
 ) -> Result<TaskPage, BackendError> {
-    let store = state.store();
     let page = page.max(1);
-    let status = status.and_then(StatusFilter::parse);
-    let quality = quality.and_then(Quality::parse);
+    let key = HistoryKey {
+        owner_id: owner.id,
+        page,
+        status: status.and_then(StatusFilter::parse),
+        quality: quality.and_then(Quality::parse),
+    };
+    let cache = state.history_cache();
+    match cache.get(&key) {
+        Ok(cached) => Ok(cached),
+        Err(read_at) => {
+            let fresh = read_history_page(state, owner, key).await?;
+            cache.keep(key, read_at, fresh.clone());
+            Ok(fresh)
+        }
+    }
+}
+
+/// The page for `key`, from the database.
+async fn read_history_page(
+    state: &AppState,
+    owner: &UserRecord,
+    key: HistoryKey,
+) -> Result<TaskPage, BackendError> {
+    let store = state.store();
+    let HistoryKey {
+        page,
+        status,
+        quality,
+        ..
+    } = key;
     let mut rows = store
         .tasks_of_owner(
             owner.id,

@@ -5,6 +5,7 @@
 mod archive;
 pub mod drift;
 mod history;
+pub mod history_cache;
 mod pacing;
 mod params;
 mod publish;

@@ -5,12 +5,20 @@ pub mod bucket;
 mod database;
 mod eventually;
 pub mod fixtures;
+pub mod live_page;
+mod nginx;
+pub mod oidc;
 mod own_process;
+pub mod prometheus;
 mod server_process;
 
 pub use bucket::TestBucket;
 pub use database::TestDatabase;
 pub use eventually::{eventually, holds};
+pub use nginx::{
+    free_port, nginx_installed, proxy_browser, proxy_browser_with, until_proxy_answers, Http,
+    Nginx, ProxyPorts,
+};
 pub use own_process::{in_own_process, run_in_own_process};
 pub use server_process::{server_command, ServerProcess, SERVER_BIN};
 

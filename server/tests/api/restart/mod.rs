@@ -1,97 +1,58 @@
 //! Kinema killed (SIGKILL) with tasks in flight and started again on the same data: every task
-//! reaches a final state, nothing is created upstream twice, and the ledger balances.
+//! reaches a final state, nothing is created upstream twice, and the ledger balances. Run on
+//! SQLite + local disk (the embedded default), SQLite + S3, and PostgreSQL + S3 (the hosted way).
+
+mod database;
+mod server;
 
 use crate::helpers::fixtures::file as fixture;
 
 use std::{path::Path, time::Duration};
 
-use crate::helpers::{eventually, holds, ServerProcess, TestBucket, PASSWORD};
+use database::Database;
+use server::{post, start, KEY};
+
+use crate::helpers::{eventually, holds, TestBucket, PASSWORD};
 use evolink_sim::{Faults, RunningSimulator, SimulatorConfig};
-
-const KEY: &str = "restart-test-key";
-
-/// Starts the server on `dir` against the simulator at `sim`, with a short task lease, its
-/// media in `bucket` when given (else on local disk).
-fn start(dir: &Path, sim: &str, bucket: Option<&TestBucket>) -> ServerProcess {
-    let storage = bucket.map(TestBucket::env).unwrap_or_default();
-    let mut env = vec![
-        ("KINEMA_LOG", "warn"),
-        ("KINEMA_TASK_LEASE_SECONDS", "2"),
-        ("EVOLINK_API_KEY", KEY),
-        ("EVOLINK_BASE_URL", sim),
-        ("EVOLINK_FILES_BASE_URL", sim),
-    ];
-    env.extend(storage.iter().map(|(name, value)| (*name, value.as_str())));
-    ServerProcess::start(dir, &env)
-}
-
-async fn post(
-    client: &reqwest::Client,
-    base: &str,
-    function: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    client
-        .post(format!("{base}/api/{function}"))
-        .header("Accept", "application/json")
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn db_rows(dir: &Path) -> Vec<(String, String, Option<String>, Option<i64>)> {
-    let url = format!("sqlite://{}", dir.join("kinema.db").display());
-    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
-        .await
-        .unwrap();
-    sqlx::query_as("SELECT id, state, upstream_id, cost_final FROM tasks ORDER BY created_at, id")
-        .fetch_all(&mut conn)
-        .await
-        .unwrap()
-}
-
-async fn db_attempts(dir: &Path, id: &str) -> i64 {
-    let url = format!("sqlite://{}", dir.join("kinema.db").display());
-    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
-        .await
-        .unwrap();
-    sqlx::query_scalar("SELECT attempts FROM tasks WHERE id = $1")
-        .bind(id)
-        .fetch_one(&mut conn)
-        .await
-        .unwrap()
-}
-
-async fn state_of(dir: &Path, id: &str) -> String {
-    db_rows(dir)
-        .await
-        .into_iter()
-        .find(|r| r.0 == id)
-        .map(|r| r.1)
-        .unwrap_or_default()
-}
-
-/// Waits until task `id` is in `state` in the database.
-async fn until_state(dir: &Path, id: &str, state: &str, timeout: Duration) {
-    let what = format!("task {id} to be {state}");
-    eventually(&what, timeout, || async {
-        let seen = state_of(dir, id).await;
-        holds(seen == state, seen)
-    })
-    .await;
-}
 
 #[tokio::test]
 async fn a_killed_server_resumes_every_task_without_creating_any_twice_on_local_disk() {
-    a_killed_server_resumes_every_task_without_creating_any_twice(None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let database = Database::sqlite(dir.path());
+    a_killed_server_resumes_every_task_without_creating_any_twice(dir.path(), &database, None)
+        .await;
 }
 
 #[tokio::test]
 async fn a_killed_server_resumes_every_task_without_creating_any_twice_on_s3() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = Database::sqlite(dir.path());
     let bucket = TestBucket::start().await;
-    a_killed_server_resumes_every_task_without_creating_any_twice(Some(&bucket)).await;
-    // Inputs and results are all in the bucket, and no upload was left open.
+    a_killed_server_resumes_every_task_without_creating_any_twice(
+        dir.path(),
+        &database,
+        Some(&bucket),
+    )
+    .await;
+    results_are_all_in(&bucket);
+}
+
+#[tokio::test]
+async fn a_killed_server_resumes_every_task_without_creating_any_twice_on_postgres_and_s3() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = Database::postgres().await;
+    let bucket = TestBucket::start().await;
+    a_killed_server_resumes_every_task_without_creating_any_twice(
+        dir.path(),
+        &database,
+        Some(&bucket),
+    )
+    .await;
+    results_are_all_in(&bucket);
+}
+
+/// Inputs and results are all in the bucket, and no upload was left open.
+fn results_are_all_in(bucket: &TestBucket) {
     let mut objects = bucket.objects();
     objects.retain(|key| key.starts_with("result-"));
     assert_eq!(objects.len(), 6, "{objects:?}");
@@ -99,6 +60,8 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice_on_s3() {
 }
 
 async fn a_killed_server_resumes_every_task_without_creating_any_twice(
+    dir: &Path,
+    database: &Database,
     bucket: Option<&TestBucket>,
 ) {
     let sim = RunningSimulator::start(
@@ -107,8 +70,7 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice(
     )
     .await
     .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut first = start(dir.path(), &sim.base_url, bucket);
+    let mut first = start(dir, database, &sim.base_url, bucket);
     let base = first.base.clone();
     let client = reqwest::Client::builder()
         .cookie_store(true)
@@ -175,16 +137,14 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice(
     };
     // One completes before the crash.
     let done_before = submit("done-before").await;
-    until_state(
-        dir.path(),
-        &done_before,
-        "completed",
-        Duration::from_secs(60),
-    )
-    .await;
+    database
+        .until_state(&done_before, "completed", Duration::from_secs(60))
+        .await;
     // One is running upstream at the crash.
     let running = submit("running").await;
-    until_state(dir.path(), &running, "running", Duration::from_secs(30)).await;
+    database
+        .until_state(&running, "running", Duration::from_secs(30))
+        .await;
     // One finished upstream while its result cannot be downloaded: it waits in "archiving".
     let no_results = Faults {
         fail_result_downloads: true,
@@ -192,7 +152,9 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice(
     };
     sim.set_faults(no_results.clone());
     let archiving = submit("archiving").await;
-    until_state(dir.path(), &archiving, "archiving", Duration::from_secs(60)).await;
+    database
+        .until_state(&archiving, "archiving", Duration::from_secs(60))
+        .await;
     // One is caught between sending the create and hearing back: its create times out (the
     // lease is 2 s) and, while the file service is down, it cannot even be asked again.
     sim.set_faults(Faults {
@@ -200,7 +162,9 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice(
         ..no_results.clone()
     });
     let sending = submit("sending").await;
-    until_state(dir.path(), &sending, "submitting", Duration::from_secs(30)).await;
+    database
+        .until_state(&sending, "submitting", Duration::from_secs(30))
+        .await;
     // One cannot even publish its inputs: it waits in "queued". (With S3 the bucket is down:
     // an input is looked up before its URL is presigned.)
     if let Some(bucket) = bucket {
@@ -216,14 +180,14 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice(
         "the queued task to try publishing its inputs",
         Duration::from_secs(30),
         || async {
-            let attempts = db_attempts(dir.path(), &queued).await;
+            let attempts = database.attempts(&queued).await;
             holds(attempts > 0, attempts)
         },
     )
     .await;
-    assert_eq!(state_of(dir.path(), &queued).await, "queued");
+    assert_eq!(database.state_of(&queued).await, "queued");
     assert_eq!(
-        state_of(dir.path(), &sending).await,
+        database.state_of(&sending).await,
         "submitting",
         "not yet confirmed"
     );
@@ -237,7 +201,7 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice(
     assert_eq!(creates_at_crash, 4);
 
     // One more arrives after the restart, then everything must finish.
-    let mut second = start(dir.path(), &sim.base_url, bucket);
+    let mut second = start(dir, database, &sim.base_url, bucket);
     let base2 = second.base.clone();
     let client2 = reqwest::Client::builder()
         .cookie_store(true)
@@ -280,7 +244,7 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice(
         "every task to be final",
         Duration::from_secs(90),
         || async {
-            let rows = db_rows(dir.path()).await;
+            let rows = database.rows().await;
             holds(
                 rows.iter().all(|r| r.1 == "completed" || r.1 == "failed"),
                 rows,
@@ -320,15 +284,7 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice(
     assert_eq!(upstream.len(), distinct.len());
 
     // The ledger balances: two entries per task, summing to minus what was charged.
-    let url = format!("sqlite://{}", dir.path().join("kinema.db").display());
-    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
-        .await
-        .unwrap();
-    let (entries, sum): (i64, i64) =
-        sqlx::query_as("SELECT COUNT(*), CAST(SUM(amount) AS BIGINT) FROM ledger_entries")
-            .fetch_one(&mut conn)
-            .await
-            .unwrap();
+    let (entries, sum) = database.ledger_count_and_sum().await;
     assert_eq!(entries, 12, "two entries for each of the six tasks");
     let charged: i64 = rows.iter().filter_map(|r| r.3).sum();
     assert_eq!(sum, -charged);
