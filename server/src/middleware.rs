@@ -207,7 +207,11 @@ pub async fn guard_pages(request: Request, next: Next) -> Response {
             Redirect::to("/setup").into_response()
         };
     }
-    let public = path == "/login" || path == "/setup" || path.starts_with("/invite/");
+    // Share links open without signing in; their route checks the link on every request.
+    let public = path == "/login"
+        || path == "/setup"
+        || path.starts_with("/invite/")
+        || path.starts_with("/s/");
     match &user {
         None if !public => {
             let next_path = urlencode_path(&path);

@@ -434,6 +434,11 @@ fn build_router(
             "/api/tasks/{id}/result",
             get(routes::tasks::result).layer(from_fn(media_headers)),
         )
+        .route("/s/{token}", get(routes::share::page))
+        .route(
+            "/s/{token}/video.mp4",
+            get(routes::share::video).layer(from_fn(media_headers)),
+        )
         .route("/api/events", get(routes::events::task_events))
         .route("/api/usage/charges.csv", get(routes::usage::member_csv))
         .route("/api/admin/usage.csv", get(routes::usage::team_csv))

@@ -7,5 +7,6 @@ pub mod auth;
 pub mod elements;
 pub mod motion;
 pub mod settings;
+pub mod share;
 pub mod tokens;
 pub mod usage;

@@ -19,6 +19,7 @@ pub mod page_policy;
 pub mod passwords;
 pub mod session;
 pub mod session_cache;
+pub mod share_links;
 pub mod sign_in_methods;
 pub mod storage;
 pub mod storage_policy;

@@ -11,5 +11,6 @@ pub mod error_note;
 pub mod frame;
 pub mod live;
 pub mod radio_choice;
+pub mod share_links;
 pub mod signed_in;
 pub mod upload_field;

@@ -4,6 +4,7 @@ mod audit;
 mod element;
 mod error;
 mod settings;
+mod share;
 mod tokens;
 mod usage;
 
@@ -11,6 +12,7 @@ pub use audit::{AuditEntryView, AuditPage};
 pub use element::{ElementForm, ElementView};
 pub use error::AppError;
 pub use settings::SignInSettings;
+pub use share::{NewShareLinkView, ShareLinkView};
 pub use tokens::{ApiTokenView, NewApiTokenView};
 pub use usage::{
     BreakdownView, ChargeView, DayTotal, MemberUsageView, PriceDriftView, TeamUsageView, UsageView,

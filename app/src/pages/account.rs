@@ -1,12 +1,12 @@
-//! The member's account page: who they are, and their own entries in the audit log (sign-ins,
-//! tasks, downloads, elements), newest first.
+//! The member's account page: who they are, their share links (an admin sees everyone's), and
+//! their own entries in the audit log (sign-ins, tasks, downloads, elements), newest first.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::audit::my_audit;
-use crate::components::{audit_table::AuditTable, signed_in::SignedIn};
+use crate::components::{audit_table::AuditTable, share_links::ShareList, signed_in::SignedIn};
 
 /// The account page; signed-in members only.
 #[component]
@@ -25,6 +25,10 @@ pub fn AccountPage() -> impl IntoView {
                             user.role.label(),
                         )}
                     </p>
+                    <h2>
+                        {if user.is_admin() { "Shared links (everyone's)" } else { "Shared links" }}
+                    </h2>
+                    <ShareList />
                     <h2>"Your activity"</h2>
                     <MyActivity />
                 </section>

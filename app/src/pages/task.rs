@@ -1,5 +1,5 @@
-//! One task: status with live progress, inputs, cost, the result player, Download, Run again,
-//! Delete.
+//! One task: status with live progress, inputs, cost, the result player, Download, Share,
+//! Run again, Delete.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -10,13 +10,15 @@ use leptos_router::{
 
 use crate::api::motion::{get_task, DeleteTask};
 use crate::components::credits::credits_text;
-use crate::components::{error_note::ErrorNote, live::task_changes, signed_in::SignedIn};
+use crate::components::{
+    error_note::ErrorNote, live::task_changes, share_links::ShareTask, signed_in::SignedIn,
+};
 use crate::model::TaskView;
 use crate::rules::{
     format::utc_datetime,
     links::is_web_link,
     pricing::format_credits,
-    vocab::{Orientation, Quality, TaskKind},
+    vocab::{Orientation, Quality, TaskKind, TaskState},
 };
 
 /// The task page; only the owner sees it (others get "not found").
@@ -93,7 +95,9 @@ fn TaskCard(task: TaskView) -> impl IntoView {
     let result_url = format!("/api/tasks/{}/result", task.id);
     let again_url = format!("/?again={}", task.id);
     let id = task.id.clone();
+    let share_id = task.id.clone();
     let finished = task.is_final();
+    let shareable = task.state == TaskState::Completed && task.result_ready;
     let cost = match task.cost_final {
         Some(final_cost) => format!(
             "Final {} · reserved {}",
@@ -229,6 +233,7 @@ fn TaskCard(task: TaskView) -> impl IntoView {
                     })}
             </div>
             <ErrorNote value=delete.value() />
+            {shareable.then(move || view! { <ShareTask task_id=share_id /> })}
         </section>
     }
     .into_any()

@@ -40,6 +40,10 @@ text_enum! {
         TokenCreated = "token_created",
         /// A member or an admin revoked an API token.
         TokenRevoked = "token_revoked",
+        /// A member made a share link to a completed task.
+        ShareCreated = "share_created",
+        /// A member or an admin revoked a share link.
+        ShareRevoked = "share_revoked",
         /// Someone signed in.
         SignInSucceeded = "sign_in_succeeded",
         /// A sign-in was refused (the name tried is kept).
@@ -72,6 +76,8 @@ impl AuditAction {
             AuditAction::InviteRevoked => "Invite revoked",
             AuditAction::TokenCreated => "API token created",
             AuditAction::TokenRevoked => "API token revoked",
+            AuditAction::ShareCreated => "Share link created",
+            AuditAction::ShareRevoked => "Share link revoked",
             AuditAction::SignInSucceeded => "Signed in",
             AuditAction::SignInFailed => "Sign-in failed",
             AuditAction::SettingsChanged => "Settings changed",

@@ -8,6 +8,7 @@ pub mod links;
 pub mod motion_inputs;
 pub mod paging;
 pub mod pricing;
+pub mod share;
 pub mod task_errors;
 pub mod usage;
 pub mod vocab;

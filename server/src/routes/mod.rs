@@ -9,6 +9,7 @@ pub mod health;
 pub mod metrics;
 pub mod objects;
 pub mod oidc;
+pub mod share;
 pub mod tasks;
 pub mod uploads;
 pub mod usage;

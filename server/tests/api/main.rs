@@ -37,6 +37,7 @@ mod route_errors;
 mod sandbox;
 mod security;
 mod sessions;
+mod share_links;
 mod shutdown;
 mod sign_in;
 mod storage_hygiene;

@@ -2,8 +2,8 @@
 //! (only its ports, instance addresses and certificate swapped in) in front of two instances on
 //! one PostgreSQL database and one EvoLink. Through the proxy: a body larger than nginx's default
 //! limit reaches Kinema, sign-in and POSTs pass the Origin check, live updates arrive while the
-//! stream stays open (no buffering), a task completes and its result plays with Range, and both
-//! instances answered requests.
+//! stream stays open (no buffering), a task completes and its result plays with Range, a share
+//! link to it opens and plays for a stranger, and both instances answered requests.
 
 use std::time::Duration;
 
@@ -192,6 +192,38 @@ async fn two_instances_behind_the_committed_nginx_config() {
     assert_eq!(part.status(), 206);
     assert_eq!(&part.bytes().await.unwrap()[4..8], b"ftyp");
     drop(events);
+
+    // A share link opens through the proxy for someone who never signed in, and plays.
+    let shared = ok_json(
+        call(
+            "create_share_link",
+            vec![("task_id", id.clone()), ("expiry", "1h".into())],
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    let path = shared["path"].as_str().unwrap().to_string();
+    let stranger = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = stranger
+        .get(format!("{public}{path}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Shared video"));
+    let shared_part = stranger
+        .get(format!("{public}{path}/video.mp4"))
+        .header("Range", "bytes=0-11")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shared_part.status(), 206);
+    assert_eq!(&shared_part.bytes().await.unwrap()[4..8], b"ftyp");
 
     // Both instances served requests that came through the proxy.
     for app in &instances {
