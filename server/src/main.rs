@@ -22,7 +22,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const BLOCKING_WORK_GRACE: Duration = Duration::from_secs(1);
 
 fn main() {
+    // At least two workers even on one core: with one, Leptos' server rendering can lose a
+    // wake-up and leave a page half-sent (leptos-rs/leptos#4647).
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
         .enable_all()
         .build()
     {

@@ -15,7 +15,7 @@ use server::{post, start, KEY};
 use crate::helpers::{eventually, holds, TestBucket, PASSWORD};
 use evolink_sim::{Faults, RunningSimulator, SimulatorConfig};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_server_resumes_every_task_without_creating_any_twice_on_local_disk() {
     let dir = tempfile::tempdir().unwrap();
     let database = Database::sqlite(dir.path());
@@ -23,7 +23,7 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice_on_local_
         .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_server_resumes_every_task_without_creating_any_twice_on_s3() {
     let dir = tempfile::tempdir().unwrap();
     let database = Database::sqlite(dir.path());
@@ -37,7 +37,7 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice_on_s3() {
     results_are_all_in(&bucket);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_server_resumes_every_task_without_creating_any_twice_on_postgres_and_s3() {
     let dir = tempfile::tempdir().unwrap();
     let database = Database::postgres().await;
