@@ -12,11 +12,6 @@ use kinema_server::{
     telemetry,
 };
 
-/// Many small allocations per rendered page, from every worker thread at once: mimalloc's
-/// thread-local heaps serve them with less locking than glibc's malloc.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// How long blocking work (a file probe, a password hash) may hold up the exit once everything
 /// else has stopped; threads still busy after this are abandoned.
 const BLOCKING_WORK_GRACE: Duration = Duration::from_secs(1);
