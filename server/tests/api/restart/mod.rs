@@ -15,7 +15,10 @@ use server::{post, start, KEY};
 use crate::helpers::{eventually, holds, TestBucket, PASSWORD};
 use evolink_sim::{Faults, RunningSimulator, SimulatorConfig};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// These run the real binary (its own runtime renders the pages) and time faults against the
+// simulator and the bucket in this process; they keep the one-thread runtime they were written
+// and timed for.
+#[tokio::test]
 async fn a_killed_server_resumes_every_task_without_creating_any_twice_on_local_disk() {
     let dir = tempfile::tempdir().unwrap();
     let database = Database::sqlite(dir.path());
@@ -23,7 +26,7 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice_on_local_
         .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_killed_server_resumes_every_task_without_creating_any_twice_on_s3() {
     let dir = tempfile::tempdir().unwrap();
     let database = Database::sqlite(dir.path());
@@ -37,7 +40,7 @@ async fn a_killed_server_resumes_every_task_without_creating_any_twice_on_s3() {
     results_are_all_in(&bucket);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_killed_server_resumes_every_task_without_creating_any_twice_on_postgres_and_s3() {
     let dir = tempfile::tempdir().unwrap();
     let database = Database::postgres().await;
