@@ -141,12 +141,12 @@ async fn invites_can_be_revoked(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn invites_can_be_revoked_on_sqlite() {
     invites_can_be_revoked(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn invites_can_be_revoked_on_postgres() {
     invites_can_be_revoked(Db::Postgres).await;
 }
@@ -193,12 +193,12 @@ async fn reset_password_ends_every_session(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn reset_password_ends_every_session_on_sqlite() {
     reset_password_ends_every_session(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn reset_password_ends_every_session_on_postgres() {
     reset_password_ends_every_session(Db::Postgres).await;
 }
@@ -254,12 +254,12 @@ async fn concurrent_setups_make_one_admin(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn concurrent_first_run_setups_make_exactly_one_admin_on_sqlite() {
     concurrent_setups_make_one_admin(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn concurrent_first_run_setups_make_exactly_one_admin_on_postgres() {
     concurrent_setups_make_one_admin(Db::Postgres).await;
 }
@@ -282,7 +282,7 @@ fn assert_media_headers(response: &reqwest::Response) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn stored_files_and_uploads_carry_nosniff_and_a_sandbox_policy() {
     let app = TestApp::spawn(Db::Sqlite).await;
     let (_, member, _) = team(&app).await;
@@ -329,7 +329,7 @@ fn hydration_nonce(html: &str) -> String {
     html[start..].split('"').next().unwrap().to_string()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn pages_carry_a_policy_with_their_own_nonce() {
     let app = TestApp::spawn(Db::Sqlite).await;
     let (admin, _, _) = team(&app).await;

@@ -121,17 +121,17 @@ async fn account_lifecycle(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn account_lifecycle_on_sqlite() {
     account_lifecycle(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn account_lifecycle_on_postgres() {
     account_lifecycle(Db::Postgres).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn bad_account_input_gets_a_specific_message_and_writes_nothing() {
     let app = TestApp::spawn(Db::Sqlite).await;
     let client = app.client();
@@ -176,7 +176,7 @@ fn session_saved(response: &reqwest::Response) -> bool {
     set_cookie(response, kinema_server::startup::SESSION_COOKIE).is_some()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn an_active_session_is_extended_once_a_day_not_written_on_every_request() {
     let clock = app::backend::billing::Clock::fixed(1_800_000_000);
     let app = TestApp::spawn_with_clock(Db::Sqlite, |_| {}, fast_engine(), clock.clone()).await;

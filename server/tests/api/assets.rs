@@ -30,7 +30,7 @@ async fn linked_prefix(app: &TestApp, client: &reqwest::Client) -> String {
     html[start..end].to_string()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn browser_files_are_versioned_cached_for_good_and_revalidated() {
     let files = site(b"\0asm version one");
     let root = files.path().to_path_buf();
@@ -95,7 +95,7 @@ async fn browser_files_are_versioned_cached_for_good_and_revalidated() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn pages_are_compressed_for_browsers_that_accept_it() {
     let app = TestApp::spawn(Db::Sqlite).await;
     let client = reqwest::Client::new();

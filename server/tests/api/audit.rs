@@ -367,12 +367,12 @@ async fn scripted_flow(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_scripted_flow_leaves_one_entry_per_action_on_sqlite() {
     scripted_flow(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_scripted_flow_leaves_one_entry_per_action_on_postgres() {
     scripted_flow(Db::Postgres).await;
 }

@@ -160,12 +160,12 @@ async fn tokens_and_gateway_creates(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn tokens_and_gateway_creates_are_audited_with_the_token_on_sqlite() {
     tokens_and_gateway_creates(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn tokens_and_gateway_creates_are_audited_with_the_token_on_postgres() {
     tokens_and_gateway_creates(Db::Postgres).await;
 }

@@ -139,7 +139,7 @@ fn check_restored(before: &Snapshot, after: &Snapshot) {
     assert!(before.result == after.result, "the result's bytes");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn sqlite_and_local_media_come_back_from_a_backup() {
     let old = TestApp::spawn(Db::Sqlite).await;
     let completed = make_history(&old).await;
@@ -200,7 +200,7 @@ async fn sqlite_and_local_media_come_back_from_a_backup() {
     new.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn postgres_comes_back_from_pg_dump_and_pg_restore() {
     if Command::new("pg_dump").arg("--version").output().is_err() {
         eprintln!("pg_dump is not installed; the PostgreSQL backup test is skipped");

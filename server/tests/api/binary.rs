@@ -61,7 +61,7 @@ fn help_lists_every_setting() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn headless_admin_creation_and_password_reset() {
     let dir = tempfile::tempdir().unwrap();
     let output = server_command(dir.path())

@@ -37,9 +37,6 @@ async fn refusal(response: reqwest::Response) -> String {
         .to_string()
 }
 
-// One thread: the server answers 413 from the headers and closes without reading the body, so
-// with a second worker it can close before this client has written the whole megabyte (the
-// client then sees a broken pipe instead of the answer). A browser reads the early answer.
 #[tokio::test]
 async fn an_oversized_server_function_body_gets_413_with_plain_words() {
     let app = TestApp::spawn(Db::Sqlite).await;
@@ -79,7 +76,7 @@ async fn an_oversized_server_function_body_gets_413_with_plain_words() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn page_numbers_out_of_range_are_refused_with_plain_words() {
     let app = TestApp::spawn(Db::Sqlite).await;
     let (admin, _, _) = team(&app).await;
@@ -101,7 +98,7 @@ async fn open_events(app: &TestApp, client: &reqwest::Client) -> reqwest::Respon
     client.get(app.url("/api/events")).send().await.unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn live_update_streams_are_capped_per_member_and_in_all() {
     let app = TestApp::spawn_with(Db::Sqlite, |settings| {
         settings.sse_per_member = Some(2);
@@ -181,7 +178,7 @@ fn read_until_closed(mut stream: TcpStream, started: Instant) -> (String, Durati
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_client_that_sends_half_a_request_line_is_disconnected_after_the_header_timeout() {
     let app = TestApp::spawn_with(Db::Sqlite, |settings| {
         settings.header_timeout_seconds = Some(1);
@@ -219,7 +216,7 @@ async fn a_client_that_sends_half_a_request_line_is_disconnected_after_the_heade
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_body_that_stops_arriving_gets_408_after_the_idle_timeout() {
     let app = TestApp::spawn_with(Db::Sqlite, |settings| {
         settings.idle_timeout_seconds = Some(1);
@@ -252,7 +249,7 @@ async fn a_body_that_stops_arriving_gets_408_after_the_idle_timeout() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn an_upload_that_stops_arriving_is_ended_after_the_idle_timeout() {
     let app = TestApp::spawn_with(Db::Sqlite, |settings| {
         settings.idle_timeout_seconds = Some(1);

@@ -124,12 +124,12 @@ async fn fifty_submits_against_a_budget_for_three(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn budgets_hold_under_concurrent_submits_on_sqlite() {
     fifty_submits_against_a_budget_for_three(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn budgets_hold_under_concurrent_submits_on_postgres() {
     fifty_submits_against_a_budget_for_three(Db::Postgres).await;
 }

@@ -71,7 +71,7 @@ async fn sim_stats(sim: &str) -> serde_json::Value {
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_callback_wakes_the_task_but_its_body_is_not_believed() {
     // The first poll is due an hour after the create, so within this test only a callback can
     // make Kinema read the task.
@@ -204,7 +204,7 @@ async fn a_callback_wakes_the_task_but_its_body_is_not_believed() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn with_callbacks_dropped_polling_still_finishes_the_task() {
     let app = TestApp::spawn_with_engine(
         Db::Sqlite,
@@ -258,7 +258,7 @@ async fn with_callbacks_dropped_polling_still_finishes_the_task() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_task_past_its_deadline_ends_as_timed_out_and_is_refunded() {
     let engine = EngineSettings {
         deadline: Duration::from_secs(2),

@@ -249,7 +249,7 @@ async fn elements_from_a_video_and_from_images_reach_the_upstream_as_documented(
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn every_limit_is_refused_with_its_message_before_anything_is_charged() {
     let app = TestApp::spawn_stepped(Db::Sqlite).await;
     let (admin, _member, _) = team(&app).await;
@@ -362,7 +362,7 @@ async fn every_limit_is_refused_with_its_message_before_anything_is_charged() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_failed_creation_is_refunded_and_shown_with_its_reason() {
     let app = TestApp::spawn_stepped(Db::Postgres).await;
     let (admin, _member, _) = team(&app).await;
@@ -400,7 +400,7 @@ async fn a_failed_creation_is_refunded_and_shown_with_its_reason() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_restart_during_creation_resumes_it() {
     const KEY: &str = "elements-restart-key";
     let sim = RunningSimulator::start(
@@ -588,7 +588,7 @@ async fn motion_with_an_element_sends_it_and_bad_combinations_never_reach_the_up
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_team_sees_and_uses_elements_but_only_the_creator_or_an_admin_edits() {
     let app = TestApp::spawn_stepped(Db::Postgres).await;
     let (admin, member, _) = team(&app).await;
@@ -720,25 +720,25 @@ async fn the_team_sees_and_uses_elements_but_only_the_creator_or_an_admin_edits(
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn elements_from_a_video_and_from_images_reach_the_upstream_as_documented_on_sqlite_and_local_disk(
 ) {
     elements_from_a_video_and_from_images_reach_the_upstream_as_documented(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn elements_from_a_video_and_from_images_reach_the_upstream_as_documented_on_postgres_and_s3()
 {
     elements_from_a_video_and_from_images_reach_the_upstream_as_documented(Db::Postgres).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn motion_with_an_element_sends_it_and_bad_combinations_never_reach_the_upstream_on_sqlite_and_local_disk(
 ) {
     motion_with_an_element_sends_it_and_bad_combinations_never_reach_the_upstream(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn motion_with_an_element_sends_it_and_bad_combinations_never_reach_the_upstream_on_postgres_and_s3(
 ) {
     motion_with_an_element_sends_it_and_bad_combinations_never_reach_the_upstream(Db::Postgres)

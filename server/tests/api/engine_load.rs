@@ -111,7 +111,7 @@ async fn claim_plans(store: &Store) -> Vec<(String, Vec<String>)> {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn claiming_a_due_task_reads_the_due_index_on_both_databases() {
     for db in [Db::Sqlite, Db::Postgres] {
         let dir = tempfile::tempdir().unwrap();
@@ -208,7 +208,7 @@ async fn clone_running(app: &TestApp, template: &str, upstream_ids: &[String]) {
     app.state().wake_workers();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_upstream_sees_no_more_than_the_ceiling_while_many_tasks_run() {
     const CEILING: u32 = 5;
     let sim = simulator(Duration::from_secs(600)).await;
@@ -272,7 +272,7 @@ async fn the_upstream_sees_no_more_than_the_ceiling_while_many_tasks_run() {
     sim.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_stalled_download_holds_up_neither_polling_nor_other_tasks() {
     let sim = simulator(Duration::from_secs(1)).await;
     // The first result download hangs after its first piece.

@@ -148,7 +148,7 @@ async fn until_final(client: &EvoLinkClient, id: &str) -> UpstreamTask {
     .await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn documented_examples_are_accepted_and_complete() {
     let rig = rig(0.6).await;
     let before = rig.client.credits().await.unwrap();
@@ -276,7 +276,7 @@ async fn documented_examples_are_accepted_and_complete() {
     rig.sim.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn documented_invalid_cases_are_refused_with_the_documented_body() {
     let rig = rig(0.2).await;
     let cases: Vec<(&str, MotionRequest)> = vec![
@@ -399,7 +399,7 @@ async fn documented_invalid_cases_are_refused_with_the_documented_body() {
     rig.sim.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn every_documented_error_status_maps_to_its_typed_error() {
     let rig = rig(0.2).await;
     type Check = fn(&EvoLinkError) -> bool;
@@ -445,7 +445,7 @@ async fn every_documented_error_status_maps_to_its_typed_error() {
     rig.sim.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn reads_survive_bursts_and_creates_are_never_repeated() {
     let rig = rig(0.2).await;
     let task = rig
@@ -550,7 +550,7 @@ async fn reads_survive_bursts_and_creates_are_never_repeated() {
     assert!(matches!(err, EvoLinkError::Unreachable { .. }), "{err:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn reads_wait_for_the_upstreams_retry_after() {
     let rig = rig(0.2).await;
     let mut patient = settings(&rig.sim.base_url, KEY);
@@ -595,7 +595,7 @@ async fn reads_wait_for_the_upstreams_retry_after() {
     assert_eq!(rig.sim.stats().credits_queries, before + 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn failed_inputs_and_injected_failures_fail_the_task_with_documented_codes() {
     let rig = rig(0.3).await;
     // An input that is not an image.
@@ -691,7 +691,7 @@ async fn failed_inputs_and_injected_failures_fail_the_task_with_documented_codes
     rig.sim.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn slow_answers_time_out_reads_which_then_report_unreachable() {
     let rig = rig(0.2).await;
     rig.sim.set_faults(Faults {
@@ -742,7 +742,7 @@ async fn receiver(refuse_first: usize) -> (String, Arc<Mutex<Vec<serde_json::Val
     (format!("http://{addr}/hook"), received)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn callbacks_are_delivered_retried_duplicated_and_dropped() {
     let rig = rig(0.2).await;
     // Refused twice, then accepted: attempts at about 0 s, 1 s and 3 s.

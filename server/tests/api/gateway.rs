@@ -183,12 +183,12 @@ async fn fifty_creates_against_a_budget_for_three(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn gateway_budgets_hold_under_concurrent_creates_on_sqlite() {
     fifty_creates_against_a_budget_for_three(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn gateway_budgets_hold_under_concurrent_creates_on_postgres() {
     fifty_creates_against_a_budget_for_three(Db::Postgres).await;
 }
@@ -333,12 +333,12 @@ async fn tokens_stop_at_once_and_see_only_their_own(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn gateway_tokens_stop_at_once_and_see_only_their_own_on_sqlite() {
     tokens_stop_at_once_and_see_only_their_own(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn gateway_tokens_stop_at_once_and_see_only_their_own_on_postgres() {
     tokens_stop_at_once_and_see_only_their_own(Db::Postgres).await;
 }
@@ -393,17 +393,17 @@ async fn private_input_urls_are_refused_without_connecting(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn gateway_refuses_private_input_urls_without_connecting_on_sqlite() {
     private_input_urls_are_refused_without_connecting(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn gateway_refuses_private_input_urls_without_connecting_on_postgres() {
     private_input_urls_are_refused_without_connecting(Db::Postgres).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn gateway_limits_requests_per_token() {
     let app = TestApp::spawn_with(Db::Sqlite, |settings| {
         settings.gateway_requests_per_minute = Some(3);

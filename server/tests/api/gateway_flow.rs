@@ -155,12 +155,12 @@ async fn full_flow(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn gateway_full_flow_on_sqlite() {
     full_flow(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn gateway_full_flow_on_postgres() {
     full_flow(Db::Postgres).await;
 }

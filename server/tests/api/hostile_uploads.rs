@@ -278,7 +278,7 @@ async fn hostile_uploads_are_refused_quickly_and_leave_nothing(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn hostile_uploads_are_refused_on_both_databases() {
     // Every other area's tests share this process and its CPU time.
     if !in_own_process() {

@@ -53,7 +53,7 @@ fn median(mut times: Vec<Duration>) -> Duration {
     times[times.len() / 2]
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_page_on_a_kept_alive_connection_is_not_slower_than_on_a_new_one() {
     let app = TestApp::spawn(Db::Sqlite).await;
     // A signed-in page, as members load them: the history of a member with tasks.

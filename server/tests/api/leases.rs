@@ -54,7 +54,7 @@ async fn ledger_kinds(app: &TestApp, id: &str) -> Vec<EntryKind> {
     entries.into_iter().map(|entry| entry.kind).collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_create_slower_than_the_lease_makes_one_task_and_settles_once() {
     for db in [Db::Sqlite, Db::Postgres] {
         let sim = simulator(Duration::from_secs(1)).await;
@@ -80,7 +80,7 @@ async fn a_create_slower_than_the_lease_makes_one_task_and_settles_once() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_result_download_slower_than_the_lease_happens_once() {
     for db in [Db::Sqlite, Db::Postgres] {
         let sim = simulator(Duration::from_millis(500)).await;
@@ -106,7 +106,7 @@ async fn a_result_download_slower_than_the_lease_happens_once() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn an_unconfirmed_create_is_adopted_after_a_restart_step_by_step() {
     let sim = simulator(Duration::from_millis(500)).await;
     // The create's answer comes after 3 s; with a 2 s lease Kinema stops waiting at 1.5 s.

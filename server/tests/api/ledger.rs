@@ -173,17 +173,17 @@ async fn month_rollover_with_a_fixed_clock(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn month_rollover_with_a_fixed_clock_on_sqlite() {
     month_rollover_with_a_fixed_clock(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn month_rollover_with_a_fixed_clock_on_postgres() {
     month_rollover_with_a_fixed_clock(Db::Postgres).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn admins_see_the_team_adjust_and_export_members_only_their_own() {
     let app = TestApp::spawn_with(Db::Sqlite, |settings| {
         settings.credits_per_usd = Some(100.0)
@@ -381,7 +381,7 @@ async fn admins_see_the_team_adjust_and_export_members_only_their_own() {
         .unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn settle_uses_the_output_length_the_upstream_reports() {
     let app = TestApp::spawn(Db::Sqlite).await;
     let (_admin, member, _) = team(&app).await;
@@ -457,12 +457,12 @@ async fn a_refund_after_midnight_gives_the_new_month_nothing(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_refund_after_midnight_gives_the_new_month_nothing_on_sqlite() {
     a_refund_after_midnight_gives_the_new_month_nothing(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_refund_after_midnight_gives_the_new_month_nothing_on_postgres() {
     a_refund_after_midnight_gives_the_new_month_nothing(Db::Postgres).await;
 }

@@ -398,12 +398,12 @@ async fn one_sequence(db: Db, seed: u64) {
     sim.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn random_sequences_keep_the_ledger_consistent_on_sqlite() {
     random_sequences_keep_the_ledger_consistent(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn random_sequences_keep_the_ledger_consistent_on_postgres() {
     random_sequences_keep_the_ledger_consistent(Db::Postgres).await;
 }

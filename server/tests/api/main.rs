@@ -1,9 +1,5 @@
 //! Kinema's integration tests, linked into one binary (one module per area) so the whole app is
 //! linked once instead of once per area. `helpers` holds the harness every area shares.
-//!
-//! Every test runs on a multi-threaded runtime with two workers, as the server binary does: on a
-//! single-threaded runtime Leptos' server rendering can lose a wake-up under load and a page
-//! stops streaming half-way (leptos-rs/leptos#4647), which is not how Kinema runs.
 
 mod helpers;
 

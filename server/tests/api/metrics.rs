@@ -240,17 +240,17 @@ async fn counters_match_a_scripted_flow(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn counters_match_what_happened_on_sqlite() {
     counters_match_a_scripted_flow(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn counters_match_what_happened_on_postgres() {
     counters_match_a_scripted_flow(Db::Postgres).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn open_live_update_streams_are_counted() {
     let app = TestApp::spawn_with(Db::Sqlite, |settings| {
         settings.metrics_token = Some(TOKEN.into())
@@ -277,7 +277,7 @@ async fn open_live_update_streams_are_counted() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn metrics_are_absent_unless_configured_and_may_have_an_address_of_their_own() {
     let plain = TestApp::spawn(Db::Sqlite).await;
     let admin = plain.client();

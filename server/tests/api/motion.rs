@@ -212,7 +212,7 @@ async fn an_upstream_failure_is_explained_and_refunded(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_chosen_orientation_is_checked_before_anything_is_charged() {
     let app = TestApp::spawn_stepped(Db::Sqlite).await;
     let admin = app.client();
@@ -326,7 +326,7 @@ async fn members_see_only_their_own_tasks_uploads_and_results(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn live_events_name_the_members_changed_tasks() {
     let app = TestApp::spawn_stepped(Db::Sqlite).await;
     let admin = app.client();
@@ -370,7 +370,7 @@ async fn live_events_name_the_members_changed_tasks() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn every_page_renders_completely_on_the_server() {
     let app = TestApp::spawn_stepped(Db::Sqlite).await;
     let (admin, _, id) = admin_with_a_finished_task(&app, "pages").await;
@@ -442,7 +442,7 @@ async fn every_page_renders_completely_on_the_server() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn history_pages_and_filters() {
     let app = TestApp::spawn_stepped(Db::Sqlite).await;
     let admin = app.client();
@@ -497,42 +497,42 @@ async fn history_pages_and_filters() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn both_qualities_and_orientations_complete_archive_and_settle_on_sqlite_and_local_disk() {
     both_qualities_and_orientations_complete_archive_and_settle(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn both_qualities_and_orientations_complete_archive_and_settle_on_postgres_and_s3() {
     both_qualities_and_orientations_complete_archive_and_settle(Db::Postgres).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_same_idempotency_key_never_makes_a_second_task_on_sqlite_and_local_disk() {
     the_same_idempotency_key_never_makes_a_second_task(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_same_idempotency_key_never_makes_a_second_task_on_postgres_and_s3() {
     the_same_idempotency_key_never_makes_a_second_task(Db::Postgres).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn an_upstream_failure_is_explained_and_refunded_on_sqlite_and_local_disk() {
     an_upstream_failure_is_explained_and_refunded(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn an_upstream_failure_is_explained_and_refunded_on_postgres_and_s3() {
     an_upstream_failure_is_explained_and_refunded(Db::Postgres).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn members_see_only_their_own_tasks_uploads_and_results_on_sqlite_and_local_disk() {
     members_see_only_their_own_tasks_uploads_and_results(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn members_see_only_their_own_tasks_uploads_and_results_on_postgres_and_s3() {
     members_see_only_their_own_tasks_uploads_and_results(Db::Postgres).await;
 }

@@ -27,7 +27,7 @@ fn client(bucket: &TestBucket, secret: &str) -> object_store::aws::AmazonS3 {
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_test_bucket_refuses_requests_and_urls_with_a_bad_signature() {
     let bucket = TestBucket::start().await;
     let path = object_store::path::Path::from("probe");
@@ -75,7 +75,7 @@ async fn the_test_bucket_refuses_requests_and_urls_with_a_bad_signature() {
     assert_eq!(plain.get(forged_url).send().await.unwrap().status(), 403);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn readiness_fails_while_the_bucket_is_unreachable() {
     let app = TestApp::spawn_stepped(Db::Postgres).await;
     let ready = || async { app.client().get(app.url("/readyz")).send().await.unwrap() };
@@ -137,17 +137,17 @@ async fn the_signing_key_is_shared_through_the_database(db: Db) {
     fresh.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_signing_key_is_shared_through_the_database_on_sqlite() {
     the_signing_key_is_shared_through_the_database(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_signing_key_is_shared_through_the_database_on_postgres() {
     the_signing_key_is_shared_through_the_database(Db::Postgres).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn results_redirect_to_a_short_lived_presigned_url_when_asked() {
     let app = TestApp::spawn_with_engine(
         Db::Postgres,
@@ -203,7 +203,7 @@ async fn results_redirect_to_a_short_lived_presigned_url_when_asked() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_probe_reads_only_the_ranges_it_needs_from_the_bucket() {
     let app = TestApp::spawn_stepped(Db::Postgres).await;
     let storage = app.state().storage().clone();

@@ -85,12 +85,12 @@ async fn sign_in_with_the_provider(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn members_sign_in_with_the_provider_on_sqlite() {
     sign_in_with_the_provider(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn members_sign_in_with_the_provider_on_postgres() {
     sign_in_with_the_provider(Db::Postgres).await;
 }

@@ -135,12 +135,12 @@ async fn invites_and_groups_decide_who_joins(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn invites_and_groups_decide_who_joins_on_sqlite() {
     invites_and_groups_decide_who_joins(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn invites_and_groups_decide_who_joins_on_postgres() {
     invites_and_groups_decide_who_joins(Db::Postgres).await;
 }

@@ -187,12 +187,12 @@ async fn password_sign_in_can_be_switched_off(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn password_sign_in_can_be_switched_off_on_sqlite() {
     password_sign_in_can_be_switched_off(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn password_sign_in_can_be_switched_off_on_postgres() {
     password_sign_in_can_be_switched_off(Db::Postgres).await;
 }

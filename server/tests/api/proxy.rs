@@ -15,7 +15,7 @@ use crate::helpers::{
 };
 use evolink_sim::{RunningSimulator, SimulatorConfig};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn two_instances_behind_the_committed_nginx_config() {
     if !nginx_installed() {
         eprintln!("nginx is not installed; the proxy test is skipped");

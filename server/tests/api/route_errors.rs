@@ -2,7 +2,7 @@
 
 use crate::helpers::{Db, TestApp};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn every_route_refuses_a_visitor_with_the_same_json_shape() {
     let app = TestApp::spawn(Db::Sqlite).await;
     let visitor = app.client();

@@ -22,7 +22,7 @@ async fn check(app: &TestApp, client: &reqwest::Client) -> serde_json::Value {
     response.json().await.unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn without_a_key_the_simulator_runs_in_process_and_the_ui_says_sandbox() {
     let app = TestApp::spawn(Db::Sqlite).await;
     let sim_url = app.sandbox_url.clone().expect("sandbox starts a simulator");
@@ -52,7 +52,7 @@ async fn without_a_key_the_simulator_runs_in_process_and_the_ui_says_sandbox() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn with_a_key_no_simulator_starts_and_the_check_uses_the_configured_upstream() {
     let upstream = simulator("team-key-1").await;
     let base = upstream.base_url.clone();
@@ -95,7 +95,7 @@ async fn with_a_key_no_simulator_starts_and_the_check_uses_the_configured_upstre
     upstream.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_wrong_key_is_reported_in_plain_words() {
     let upstream = simulator("the-right-key").await;
     let base = upstream.base_url.clone();
@@ -117,7 +117,7 @@ async fn a_wrong_key_is_reported_in_plain_words() {
 }
 
 /// Runs the real binary with a canary key and looks for the key everywhere it must not be.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_api_key_appears_in_no_response_log_or_database() {
     const CANARY: &str = "sk-canary-7f3a9b2c1d";
     for (upstream_key, log_format) in [

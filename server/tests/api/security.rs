@@ -44,17 +44,17 @@ async fn session_ids_rotate_and_die(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn session_ids_rotate_and_die_on_sqlite() {
     session_ids_rotate_and_die(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn session_ids_rotate_and_die_on_postgres() {
     session_ids_rotate_and_die(Db::Postgres).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn cookies_are_secure_behind_https() {
     let app = TestApp::spawn_with(Db::Sqlite, |settings| {
         settings.public_url = Some("https://kinema.example.com".into());
@@ -66,7 +66,7 @@ async fn cookies_are_secure_behind_https() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn cross_site_posts_are_refused_and_change_nothing() {
     let app = TestApp::spawn(Db::Sqlite).await;
     let admin = app.client();
@@ -117,7 +117,7 @@ async fn cross_site_posts_are_refused_and_change_nothing() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_eleventh_wrong_password_is_refused_without_checking() {
     let app = TestApp::spawn(Db::Sqlite).await;
     let admin = app.client();
@@ -167,7 +167,7 @@ async fn the_eleventh_wrong_password_is_refused_without_checking() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn internal_errors_show_a_request_id_and_no_details() {
     let app = TestApp::spawn(Db::Sqlite).await;
     let admin = app.client();
@@ -202,7 +202,7 @@ async fn internal_errors_show_a_request_id_and_no_details() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn health_and_readiness() {
     let app = TestApp::spawn(Db::Sqlite).await;
     let client = app.client();

@@ -28,7 +28,7 @@ async fn who_with(app: &TestApp, cookie: &str) -> Option<String> {
     body["user"]["username"].as_str().map(str::to_string)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_session_ended_on_one_instance_is_refused_on_the_other_within_a_second() {
     let a = TestApp::spawn(Db::Postgres).await;
     let b = second_instance(&a).await;

@@ -217,12 +217,12 @@ async fn anyone_with_the_link_plays_the_result_and_learns_no_names(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn anyone_with_the_link_plays_the_result_and_learns_no_names_on_sqlite() {
     anyone_with_the_link_plays_the_result_and_learns_no_names(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn anyone_with_the_link_plays_the_result_and_learns_no_names_on_postgres() {
     anyone_with_the_link_plays_the_result_and_learns_no_names(Db::Postgres).await;
 }
@@ -332,12 +332,12 @@ async fn only_the_owner_or_an_admin_manages_links(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn only_the_owner_or_an_admin_manages_links_on_sqlite() {
     only_the_owner_or_an_admin_manages_links(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn only_the_owner_or_an_admin_manages_links_on_postgres() {
     only_the_owner_or_an_admin_manages_links(Db::Postgres).await;
 }
@@ -387,17 +387,17 @@ async fn revoking_expiry_and_deleting_the_task_stop_links_at_once(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn revoking_expiry_and_deleting_the_task_stop_links_at_once_on_sqlite() {
     revoking_expiry_and_deleting_the_task_stop_links_at_once(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn revoking_expiry_and_deleting_the_task_stop_links_at_once_on_postgres() {
     revoking_expiry_and_deleting_the_task_stop_links_at_once(Db::Postgres).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn with_s3_redirects_the_shared_video_goes_to_a_presigned_url() {
     let app = TestApp::spawn_with_engine(
         Db::Postgres,

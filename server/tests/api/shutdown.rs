@@ -71,7 +71,7 @@ fn exit_within(child: &mut Child, deadline: Duration) -> (std::process::ExitStat
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn sigterm_with_an_open_live_update_stream_exits_within_five_seconds() {
     let dir = tempfile::tempdir().unwrap();
     let created = server_command(dir.path())

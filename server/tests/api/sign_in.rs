@@ -182,12 +182,12 @@ async fn concurrent_reservations_never_pass_the_limit(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn concurrent_reservations_never_pass_the_limit_on_sqlite() {
     concurrent_reservations_never_pass_the_limit(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn concurrent_reservations_never_pass_the_limit_on_postgres() {
     concurrent_reservations_never_pass_the_limit(Db::Postgres).await;
 }
@@ -222,12 +222,12 @@ async fn the_throttle_holds_across_a_restart(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_throttle_holds_across_a_restart_on_sqlite() {
     the_throttle_holds_across_a_restart(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_throttle_holds_across_a_restart_on_postgres() {
     the_throttle_holds_across_a_restart(Db::Postgres).await;
 }
@@ -255,7 +255,7 @@ async fn counted_for(app: &TestApp, address: &str) -> i64 {
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn forwarded_for_is_believed_only_from_trusted_proxies() {
     // Not trusted: the header is the client's own claim and is ignored.
     let app = TestApp::spawn(Db::Sqlite).await;

@@ -199,12 +199,12 @@ async fn unused_uploads_are_swept_and_used_ones_kept(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn unused_uploads_are_swept_and_used_ones_kept_sqlite() {
     unused_uploads_are_swept_and_used_ones_kept(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn unused_uploads_are_swept_and_used_ones_kept_postgres() {
     unused_uploads_are_swept_and_used_ones_kept(Db::Postgres).await;
 }
@@ -293,12 +293,12 @@ async fn a_sweep_racing_submits_never_removes_an_upload_in_use(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_sweep_racing_submits_never_removes_an_upload_in_use_sqlite() {
     a_sweep_racing_submits_never_removes_an_upload_in_use(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_sweep_racing_submits_never_removes_an_upload_in_use_postgres() {
     a_sweep_racing_submits_never_removes_an_upload_in_use(Db::Postgres).await;
 }
@@ -371,12 +371,12 @@ async fn uploads_stay_within_the_quota(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn uploads_stay_within_the_quota_sqlite() {
     uploads_stay_within_the_quota(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn uploads_stay_within_the_quota_postgres() {
     uploads_stay_within_the_quota(Db::Postgres).await;
 }

@@ -183,12 +183,12 @@ async fn store_suite(db: Db) {
     store.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn store_on_sqlite() {
     store_suite(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn store_on_postgres() {
     store_suite(Db::Postgres).await;
 }

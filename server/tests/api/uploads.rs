@@ -349,54 +349,54 @@ async fn uploads_belong_to_their_uploader(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn valid_files_are_stored_with_their_probed_facts_and_served_to_their_owner_on_sqlite_and_local_disk(
 ) {
     valid_files_are_stored_with_their_probed_facts_and_served_to_their_owner(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn valid_files_are_stored_with_their_probed_facts_and_served_to_their_owner_on_postgres_and_s3(
 ) {
     valid_files_are_stored_with_their_probed_facts_and_served_to_their_owner(Db::Postgres).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn refused_files_get_their_message_and_leave_nothing_on_sqlite_and_local_disk() {
     refused_files_get_their_message_and_leave_nothing(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn refused_files_get_their_message_and_leave_nothing_on_postgres_and_s3() {
     refused_files_get_their_message_and_leave_nothing(Db::Postgres).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn size_limits_are_enforced_before_and_while_reading_on_sqlite_and_local_disk() {
     size_limits_are_enforced_before_and_while_reading(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn size_limits_are_enforced_before_and_while_reading_on_postgres_and_s3() {
     size_limits_are_enforced_before_and_while_reading(Db::Postgres).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn an_upload_cancelled_halfway_leaves_nothing_on_sqlite_and_local_disk() {
     an_upload_cancelled_halfway_leaves_nothing(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn an_upload_cancelled_halfway_leaves_nothing_on_postgres_and_s3() {
     an_upload_cancelled_halfway_leaves_nothing(Db::Postgres).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn uploads_belong_to_their_uploader_on_sqlite_and_local_disk() {
     uploads_belong_to_their_uploader(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn uploads_belong_to_their_uploader_on_postgres_and_s3() {
     uploads_belong_to_their_uploader(Db::Postgres).await;
 }

@@ -34,7 +34,7 @@ async fn keyed_app() -> (TestApp, RunningSimulator) {
     (app, sim)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn hostile_result_links_are_refused_before_any_connection() {
     // The target every hostile link aims at: a loopback listener that must see nothing.
     let target = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -111,12 +111,12 @@ async fn absurd_output_lengths_settle_at_the_reservation(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn absurd_output_lengths_settle_at_the_reservation_on_sqlite() {
     absurd_output_lengths_settle_at_the_reservation(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn absurd_output_lengths_settle_at_the_reservation_on_postgres() {
     absurd_output_lengths_settle_at_the_reservation(Db::Postgres).await;
 }
@@ -167,17 +167,17 @@ async fn price_drift_shows_admins_a_notice(db: Db) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn price_drift_shows_admins_a_notice_on_sqlite() {
     price_drift_shows_admins_a_notice(Db::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn price_drift_shows_admins_a_notice_on_postgres() {
     price_drift_shows_admins_a_notice(Db::Postgres).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn each_402_cause_is_explained_in_its_own_words() {
     // The test steps the engine itself: each create is refused at its first step.
     let app = TestApp::spawn_stepped(Db::Sqlite).await;
@@ -213,7 +213,7 @@ async fn each_402_cause_is_explained_in_its_own_words() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_rate_limited_poll_waits_for_retry_after() {
     let clock = Clock::fixed(1_800_000_000);
     let app = TestApp::spawn_with_clock(Db::Sqlite, |_| {}, stepped_engine(), clock.clone()).await;
@@ -269,7 +269,7 @@ async fn a_rate_limited_poll_waits_for_retry_after() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_rate_limited_create_is_sent_again_later_not_refunded() {
     let clock = Clock::fixed(1_800_000_000);
     let app = TestApp::spawn_with_clock(Db::Sqlite, |_| {}, stepped_engine(), clock.clone()).await;

@@ -15,9 +15,6 @@ use server::{post, start, KEY};
 use crate::helpers::{eventually, holds, TestBucket, PASSWORD};
 use evolink_sim::{Faults, RunningSimulator, SimulatorConfig};
 
-// These run the real binary (its own runtime renders the pages) and time faults against the
-// simulator and the bucket in this process; they keep the one-thread runtime they were written
-// and timed for.
 #[tokio::test]
 async fn a_killed_server_resumes_every_task_without_creating_any_twice_on_local_disk() {
     let dir = tempfile::tempdir().unwrap();
