@@ -9,6 +9,7 @@ mod instance_keys;
 mod invites;
 mod ledger;
 mod oidc;
+mod revoke;
 mod share_links;
 mod tasks;
 mod team_settings;

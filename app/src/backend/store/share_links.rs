@@ -2,7 +2,7 @@
 //! read afresh on every request of the shared page and its video, together with its task, so
 //! revoking it, deleting the task or disabling the owner stops it at once.
 
-use super::{audit::insert_audit, on_pool, NewAuditEntry, Store};
+use super::{audit::insert_audit, on_pool, revoke::Revocable, NewAuditEntry, Store};
 use crate::backend::BackendError;
 use crate::rules::vocab::TaskState;
 
@@ -141,25 +141,7 @@ impl Store {
         now: i64,
         audit: &NewAuditEntry,
     ) -> Result<bool, BackendError> {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let changed = sqlx::query(
-                "UPDATE share_links SET revoked_at = $1 \
-                 WHERE id = $2 AND ($3 IS NULL OR owner_id = $3) AND revoked_at IS NULL"
-            )
-            .bind(now)
-            .bind(id)
-            .bind(owner_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if changed != 1 {
-                tx.rollback().await?;
-                return Ok(false);
-            }
-            insert_audit!(&mut *tx, audit)?;
-            tx.commit().await?;
-            Ok(true)
-        })
+        self.revoke_once(Revocable::ShareLinks, id, owner_id, now, audit)
+            .await
     }
 }

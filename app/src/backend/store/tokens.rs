@@ -1,6 +1,6 @@
 //! Personal API tokens: stored as the SHA-256 of the token, never the token itself.
 
-use super::{audit::insert_audit, on_pool, NewAuditEntry, Store};
+use super::{audit::insert_audit, on_pool, revoke::Revocable, NewAuditEntry, Store};
 use crate::backend::BackendError;
 use crate::rules::vocab::TokenScope;
 
@@ -124,26 +124,8 @@ impl Store {
         now: i64,
         audit: &NewAuditEntry,
     ) -> Result<bool, BackendError> {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let changed = sqlx::query(
-                "UPDATE api_tokens SET revoked_at = $1 \
-                 WHERE id = $2 AND ($3 IS NULL OR owner_id = $3) AND revoked_at IS NULL"
-            )
-            .bind(now)
-            .bind(id)
-            .bind(owner_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if changed != 1 {
-                tx.rollback().await?;
-                return Ok(false);
-            }
-            insert_audit!(&mut *tx, audit)?;
-            tx.commit().await?;
-            Ok(true)
-        })
+        self.revoke_once(Revocable::ApiTokens, id, owner_id, now, audit)
+            .await
     }
 
     /// Notes that a token was used at `now`; written at most once a minute per token.
